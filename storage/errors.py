@@ -1,0 +1,46 @@
+"""Typed store errors; the CLI edge turns them into one-line messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class StoreError(Exception):
+    """Base of every state-store failure."""
+
+
+class StoreCorrupt(StoreError):
+    def __init__(self, path: Path, detail: str) -> None:
+        super().__init__(
+            f"state file {path} is unreadable ({detail}); it was left untouched — "
+            "restore it from a backup or move it away"
+        )
+        self.path = path
+
+
+class StoreTooNew(StoreError):
+    def __init__(self, path: Path, version: int) -> None:
+        super().__init__(f"state file {path} has schema version {version}, newer than this calsync")
+        self.path = path
+
+
+class StoreBusy(StoreError):
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} is locked by another calsync process")
+        self.what = what
+
+
+class UnknownUser(StoreError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no user named {name!r}")
+        self.name = name
+
+
+class DuplicateUser(StoreError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"a user named {name!r} already exists")
+        self.name = name
+
+
+class ConfigInvalid(StoreError):
+    """The workspace's calsync.toml is broken; the message names file and key."""

@@ -1,0 +1,128 @@
+"""Per-user sync state: pairings, provider caches, calendar identity, runs.
+
+The engine works on the pairings in memory and writes them back in one atomic
+replace per `flush()`; it flushes in batches and at the end of a run. A crash in
+between is safe because pairing is by UID: the next run re-pairs what it finds.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tinydb import TinyDB
+
+from storage.changelog import ChangeLog
+from storage.tinystore import AtomicJSONStorage, open_db
+from storage.trash import Trash
+from storage.workspace import Workspace
+
+MAX_RUNS_KEPT = 200
+DEFAULT_LOCK_TIMEOUT = 5.0
+
+
+class UserState:
+    """One user's state file, loaded into memory."""
+
+    def __init__(self, path: Path, *, writable: bool) -> None:
+        self.path = path
+        self.writable = writable
+        self._db: TinyDB = open_db(path, autoflush=False)
+        storage = self._db.storage
+        assert isinstance(storage, AtomicJSONStorage)
+        self._storage = storage
+        data = storage.read() or {}
+        self.meta: dict[str, Any] = dict(data.get("meta", {}).get("1", {}))
+        self.pairs: dict[str, dict[str, Any]] = {
+            str(p["key"]): p for p in data.get("pairs", {}).values() if "key" in p
+        }
+        self.runs: list[dict[str, Any]] = sorted(
+            data.get("runs", {}).values(), key=lambda r: str(r.get("started", ""))
+        )
+
+    # -- meta ---------------------------------------------------------------------------
+
+    @property
+    def initialized(self) -> bool:
+        return bool(self.meta.get("initialized_at"))
+
+    @property
+    def identity(self) -> str | None:
+        value = self.meta.get("identity")
+        return str(value) if value is not None else None
+
+    def cache(self, side: str) -> dict[str, Any]:
+        """The provider-owned cache of one side ("crm" or "remote"), mutable in place."""
+        caches = self.meta.setdefault("caches", {})
+        cache = caches.setdefault(side, {})
+        assert isinstance(cache, dict)
+        return cache
+
+    def reset_pairs(self) -> None:
+        self.pairs.clear()
+        self.meta.pop("caches", None)
+
+    def add_run(self, run: dict[str, Any]) -> None:
+        self.runs.append(run)
+        del self.runs[:-MAX_RUNS_KEPT]
+
+    @property
+    def last_run(self) -> dict[str, Any] | None:
+        return self.runs[-1] if self.runs else None
+
+    # -- persistence ----------------------------------------------------------------------
+
+    def flush(self) -> None:
+        if not self.writable:
+            raise RuntimeError("state opened read-only")
+        data = self._storage.read() or {}
+        data["meta"] = {"1": self.meta}
+        data["pairs"] = {str(i): p for i, p in enumerate(self.pairs.values(), 1)}
+        data["runs"] = {str(i): r for i, r in enumerate(self.runs, 1)}
+        self._storage.write(data)
+        self._storage.flush()
+
+
+class UserFiles:
+    """Entry point to one user's files: state (locked for writing), log and trash."""
+
+    def __init__(self, workspace: Workspace, name: str) -> None:
+        self.workspace = workspace
+        self.name = name
+        self.dir = workspace.user_dir(name)
+
+    @property
+    def state_path(self) -> Path:
+        return self.dir / "state.json"
+
+    def read_state(self) -> UserState:
+        """A snapshot for display; never written."""
+        return UserState(self.state_path, writable=False)
+
+    @contextmanager
+    def open_state(self, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterator[UserState]:
+        """Lock the user, load the state, flush it on normal exit. StoreBusy if locked."""
+        with self.workspace.lock(self.state_path, f"user {self.name}", timeout):
+            state = UserState(self.state_path, writable=True)
+            yield state
+            state.flush()
+
+    @contextmanager
+    def locked(self, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterator[None]:
+        with self.workspace.lock(self.state_path, f"user {self.name}", timeout):
+            yield
+
+    @property
+    def log(self) -> ChangeLog:
+        return ChangeLog(self.dir / "log")
+
+    @property
+    def trash(self) -> Trash:
+        return Trash(self.dir / "trash.json")
+
+    def remove_all(self) -> None:
+        if self.dir.exists():
+            shutil.rmtree(self.dir)

@@ -1,0 +1,85 @@
+"""TinyDB on top of atomic, cached, schema-versioned JSON files.
+
+TinyDB's own JSONStorage truncates and rewrites the file in place, so a crash
+mid-write leaves half a file. This storage keeps the document in memory, writes
+only on `flush()` (batched per run) through `atomic_write`, refuses to open a
+corrupt file instead of resetting it, and stamps a schema version.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tinydb import TinyDB
+from tinydb.storages import Storage
+
+from storage.atomic import atomic_write
+from storage.errors import StoreCorrupt, StoreTooNew
+
+SCHEMA_VERSION = 1
+META_TABLE = "_meta"
+
+
+def read_json_file(path: Path) -> dict[str, Any] | None:
+    """The file's JSON object, None if absent; StoreCorrupt if unreadable."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StoreCorrupt(path, exc.strerror or str(exc)) from exc
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StoreCorrupt(path, f"not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise StoreCorrupt(path, "not a JSON object")
+    return data
+
+
+class AtomicJSONStorage(Storage):  # type: ignore[misc]
+    def __init__(self, path: str, autoflush: bool = True) -> None:
+        self.path = Path(path)
+        self.autoflush = autoflush
+        self.dirty = False
+        data = read_json_file(self.path)
+        if data is not None:
+            meta = data.get(META_TABLE, {}).get("1", {})
+            version = meta.get("schema", SCHEMA_VERSION) if isinstance(meta, dict) else 0
+            if not isinstance(version, int):
+                raise StoreCorrupt(self.path, "bad schema version")
+            if version > SCHEMA_VERSION:
+                raise StoreTooNew(self.path, version)
+        self._data: dict[str, Any] | None = data
+
+    def read(self) -> dict[str, Any] | None:
+        return self._data
+
+    def write(self, data: dict[str, Any]) -> None:
+        data.setdefault(META_TABLE, {"1": {"schema": SCHEMA_VERSION}})
+        self._data = data
+        self.dirty = True
+        if self.autoflush:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.dirty and self._data is not None:
+            blob = json.dumps(self._data, ensure_ascii=False, separators=(",", ":"))
+            atomic_write(self.path, blob.encode())
+            self.dirty = False
+
+    def close(self) -> None:
+        self.flush()
+
+
+def open_db(path: Path, *, autoflush: bool = True) -> TinyDB:
+    """A TinyDB over `path`. With autoflush off, call `flush_db` to persist."""
+    return TinyDB(str(path), storage=AtomicJSONStorage, autoflush=autoflush)
+
+
+def flush_db(db: TinyDB) -> None:
+    storage = db.storage
+    assert isinstance(storage, AtomicJSONStorage)
+    storage.flush()

@@ -1,0 +1,89 @@
+"""Users and their per-user settings (the seed's "rutin 613" dialog)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from tinydb import Query, TinyDB
+
+from storage.errors import DuplicateUser, StoreError, UnknownUser
+from storage.tinystore import open_db
+from storage.workspace import Workspace, check_user_name
+
+#: per-user setting keys; None means "not set here" (job setting or default applies)
+SETTING_KEYS = (
+    "skip_private",
+    "reminders",
+    "multiday",
+    "window_past_days",
+    "window_future_days",
+)
+USER_KEYS = ("name", "crm", "remote", "enabled", *SETTING_KEYS)
+
+LOCK_TIMEOUT = 10.0
+
+
+class UserStore:
+    """Read without a lock (files are replaced atomically); write under one."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+
+    def _db(self) -> TinyDB:
+        return open_db(self.workspace.users_path)
+
+    def all(self) -> list[dict[str, Any]]:
+        if not self.workspace.users_path.exists():
+            return []
+        db = self._db()
+        users = [dict(doc) for doc in db.table("users").all()]
+        return sorted(users, key=lambda u: str(u["name"]).lower())
+
+    def get(self, name: str) -> dict[str, Any]:
+        for user in self.all():
+            if user["name"] == name:
+                return user
+        raise UnknownUser(name)
+
+    def exists(self, name: str) -> bool:
+        return any(u["name"] == name for u in self.all())
+
+    @contextmanager
+    def _writing(self) -> Iterator[TinyDB]:
+        self.workspace.ensure()
+        with self.workspace.lock(self.workspace.users_path, "the users file", LOCK_TIMEOUT):
+            yield self._db()
+
+    def add(self, user: dict[str, Any]) -> dict[str, Any]:
+        name = check_user_name(str(user.get("name", "")))
+        unknown = set(user) - set(USER_KEYS)
+        if unknown:
+            raise StoreError(f"unknown user keys: {', '.join(sorted(unknown))}")
+        record = {key: user.get(key) for key in USER_KEYS}
+        record["enabled"] = bool(user.get("enabled", True))
+        with self._writing() as db:
+            table = db.table("users")
+            if table.contains(Query().name == name):
+                raise DuplicateUser(name)
+            table.insert(record)
+        return record
+
+    def update(self, name: str, changes: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(changes) - set(USER_KEYS) - {"name"}
+        if unknown:
+            raise StoreError(f"unknown user keys: {', '.join(sorted(unknown))}")
+        with self._writing() as db:
+            table = db.table("users")
+            found = table.get(Query().name == name)
+            if found is None:
+                raise UnknownUser(name)
+            table.update(changes, Query().name == name)
+            return {**dict(found), **changes}
+
+    def remove(self, name: str) -> None:
+        with self._writing() as db:
+            removed = db.table("users").remove(Query().name == name)
+            if not removed:
+                raise UnknownUser(name)

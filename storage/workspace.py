@@ -1,0 +1,90 @@
+"""Where a workspace lives and which file holds what.
+
+WORKSPACE/
+  calsync.toml            connections and job settings (storage/config.py)
+  users.json              users and their settings (storage/users.py)
+  users/NAME/state.json   pairings, provider caches, identity, runs (storage/state.py)
+  users/NAME/trash.json   deleted items kept whole (storage/trash.py)
+  users/NAME/log/*.jsonl  change log, one append-only segment a month (storage/changelog.py)
+  logs/calsync.log        the run log of headless jobs
+
+Each user has files of their own, so syncing one user never rewrites another's.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import filelock
+from platformdirs import user_data_dir
+
+from storage.atomic import ensure_dir
+from storage.errors import StoreBusy, StoreError
+
+ENV_WORKSPACE = "CALSYNC_WORKSPACE"
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+
+
+def default_workspace() -> Path:
+    return Path(user_data_dir("calsync", appauthor=False))
+
+
+def resolve_workspace(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """`--workspace` wins, then CALSYNC_WORKSPACE, then the platform's user-data dir."""
+    if explicit:
+        return Path(explicit).expanduser()
+    env = os.environ.get(ENV_WORKSPACE)
+    if env:
+        return Path(env).expanduser()
+    return default_workspace()
+
+
+def check_user_name(name: str) -> str:
+    if not NAME_RE.match(name):
+        raise StoreError(
+            f"bad user name {name!r}: use letters, digits, '.', '_', '@' or '-' "
+            "(at most 64, starting with a letter or digit)"
+        )
+    return name
+
+
+class Workspace:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / "calsync.toml"
+
+    @property
+    def users_path(self) -> Path:
+        return self.root / "users.json"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.root / "logs"
+
+    def user_dir(self, name: str) -> Path:
+        return self.root / "users" / check_user_name(name)
+
+    def ensure(self) -> Workspace:
+        ensure_dir(self.root)
+        return self
+
+    @contextmanager
+    def lock(self, path: Path, what: str, timeout: float) -> Iterator[None]:
+        """Cross-process lock beside `path`; StoreBusy after `timeout` seconds."""
+        ensure_dir(path.parent)
+        lock = filelock.FileLock(str(path) + ".lock", mode=0o600)
+        try:
+            lock.acquire(timeout=timeout)
+        except filelock.Timeout as exc:
+            raise StoreBusy(what) from exc
+        try:
+            yield
+        finally:
+            lock.release()

@@ -1,0 +1,208 @@
+"""The one interface every calendar adapter implements.
+
+The engine only ever talks to a `Provider`. The shape follows vdirsyncer's storage:
+a cheap listing of ids and etags, a bulk fetch of just the items that changed,
+and writes that are checked against the etag the engine last saw.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sync.model import Event, Privacy, ShowAs
+
+# -- errors ---------------------------------------------------------------------------
+
+
+class ProviderError(Exception):
+    """Base of every adapter failure. The message is one line, fit for an operator."""
+
+
+class ConnectionFailed(ProviderError):
+    """Server unreachable, TLS failure, timeout."""
+
+
+class AuthFailed(ProviderError):
+    """Credentials refused or access to the mailbox/calendar denied."""
+
+
+class CalendarNotFound(ProviderError):
+    """The configured calendar/mailbox does not exist."""
+
+
+class ConfigError(ProviderError):
+    """The calendar URL or its connection settings are unusable."""
+
+
+class ItemNotFound(ProviderError):
+    def __init__(self, item_id: str) -> None:
+        super().__init__(f"item {item_id} does not exist")
+        self.item_id = item_id
+
+
+class EtagMismatch(ProviderError):
+    """The item changed since the engine last saw it; the write was not done."""
+
+    def __init__(self, item_id: str, expected: str | None = None) -> None:
+        super().__init__(f"item {item_id} changed on the server since it was read")
+        self.item_id = item_id
+        self.expected = expected
+
+
+class ItemRefused(ProviderError):
+    """The server refused this one item (e.g. Google's 409 on a re-used UID)."""
+
+    def __init__(self, item_id: str, reason: str, *, uid_conflict: bool = False) -> None:
+        super().__init__(f"item {item_id} refused: {reason}")
+        self.item_id = item_id
+        self.uid_conflict = uid_conflict
+
+
+class NotifyRefused(ProviderError):
+    """The write would notify attendees and the provider cannot suppress that."""
+
+
+class MalformedItem(ProviderError):
+    """An item that cannot be read as a calendar event. Names the item."""
+
+    def __init__(self, item_id: str, reason: str) -> None:
+        super().__init__(f"item {item_id} is malformed: {reason}")
+        self.item_id = item_id
+        self.reason = reason
+
+
+# -- data -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Items whose start lies in [start, end) take part (SPEC R2)."""
+
+    start: datetime
+    end: datetime
+
+    def contains(self, event: Event) -> bool:
+        return self.start <= event.start_utc < self.end
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    id: str
+    etag: str
+    event: Event
+
+
+@dataclass(frozen=True, slots=True)
+class BrokenItem:
+    """An item the provider listed but could not parse; the engine skips it."""
+
+    id: str
+    etag: str
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    show_as: frozenset[ShowAs] = frozenset(ShowAs)
+    privacy: frozenset[Privacy] = frozenset(Privacy)
+    multiday: bool = True
+    reminders: bool = True
+    #: LAST-MODIFIED / last_modified_time can be trusted for conflict resolution
+    trusted_mtime: bool = True
+    #: the provider can re-create an item under the UID of a deleted one
+    reuse_uid: bool = True
+
+
+@dataclass
+class Listing:
+    """id -> etag of every item whose start lies in the window.
+
+    `broken` holds items that were listed but could not be parsed.
+    """
+
+    etags: dict[str, str]
+    broken: dict[str, BrokenItem] = field(default_factory=dict)
+
+
+class Provider(ABC):
+    """A calendar. Instances are created per sync run and closed afterwards."""
+
+    #: the URL scheme this provider answers, e.g. "folder"
+    scheme: ClassVar[str]
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    def __init__(self, url: str, *, settings: Mapping[str, Any] | None = None) -> None:
+        self.url = url
+        self.settings: Mapping[str, Any] = settings or {}
+
+    # -- reading ------------------------------------------------------------------------
+
+    @abstractmethod
+    def identity(self) -> str:
+        """A stable string that changes when this is a different calendar (SPEC R10)."""
+
+    @abstractmethod
+    def list_window(self, window: Window, cache: MutableMapping[str, Any]) -> Listing:
+        """List the items whose start lies in `window`.
+
+        `cache` is provider-owned, JSON-serializable and persisted per user between
+        runs (sync tokens, delta links, etag indexes); the engine never reads it.
+        Items may overlap the window's edges; the engine filters on start itself.
+        """
+
+    @abstractmethod
+    def fetch(self, ids: Sequence[str]) -> dict[str, Item | BrokenItem]:
+        """Fetch these items in bulk. An id absent from the result is confirmed gone."""
+
+    # -- writing (never notify attendees: `notify` exists so callers say so) -----------
+
+    @abstractmethod
+    def create(self, event: Event, *, notify: bool = False) -> Item:
+        """Create an item; its UID is `event.uid`. Raises ItemRefused on a UID clash."""
+
+    @abstractmethod
+    def update(self, item_id: str, etag: str, event: Event, *, notify: bool = False) -> Item:
+        """Overwrite the item if it still has `etag`, else raise EtagMismatch."""
+
+    @abstractmethod
+    def delete(self, item_id: str, etag: str, *, notify: bool = False) -> None:
+        """Delete the item if it still has `etag` (EtagMismatch), or ItemNotFound."""
+
+    def create_many(self, events: Iterable[Event]) -> list[Item | ProviderError]:
+        """Bulk create; providers with a bulk API override this."""
+        results: list[Item | ProviderError] = []
+        for event in events:
+            try:
+                results.append(self.create(event, notify=False))
+            except ProviderError as exc:
+                results.append(exc)
+        return results
+
+    # -- operator checks ------------------------------------------------------------------
+
+    def check(self) -> list[tuple[str, bool, str]]:
+        """(check name, ok, detail) per access check for `calsync check` (SPEC R13)."""
+        try:
+            ident = self.identity()
+        except ProviderError as exc:
+            return [("calendar reachable", False, str(exc))]
+        return [("calendar reachable", True, ident)]
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+    def __enter__(self) -> Provider:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def ensure_no_notify(notify: bool) -> None:
+    """Every adapter calls this: calsync never sends invitations or cancellations."""
+    if notify:
+        raise NotifyRefused("calsync never sends meeting invitations or cancellations")
