@@ -1,0 +1,58 @@
+"""The `calsync` command line (Typer). Thin: it calls sync/ services and renders results.
+
+Errors become one line on stderr with exit code 2 (bad usage/config) here, at the
+edge; nothing below prints.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tui.cli_common import EXIT_USAGE, AppState, handle_errors
+
+app = typer.Typer(
+    name="calsync",
+    help="Two-way sync between a CRM calendar and Exchange, Microsoft 365, Google or CalDAV calendars.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback(invoke_without_command=True)
+def root(
+    ctx: typer.Context,
+    workspace: Annotated[
+        Path | None,
+        typer.Option(
+            "--workspace",
+            "-w",
+            help="Workspace folder (default: $CALSYNC_WORKSPACE, else the user data dir).",
+        ),
+    ] = None,
+) -> None:
+    ctx.obj = AppState(workspace)
+    if ctx.invoked_subcommand is None:
+        from tui.cli_tui import open_tui
+
+        open_tui(ctx.obj)
+
+
+def _register() -> None:
+    # each command family lives in its own module and adds itself to `app`
+    from tui import cli_sync, cli_tui, cli_users  # noqa: F401
+
+
+def main() -> None:
+    _register()
+    with handle_errors():
+        app()
+    sys.exit(0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main() or EXIT_USAGE)

@@ -1,0 +1,68 @@
+"""What every CLI command shares: the workspace, exit codes, the error edge, output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from storage.config import Config, load_config
+from storage.errors import StoreError
+from storage.workspace import Workspace, resolve_workspace
+from sync.providers.base import ProviderError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_OPERATOR = 3
+
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+out_console = Console(highlight=False)
+
+
+class AppState:
+    def __init__(self, workspace: Path | None) -> None:
+        self.explicit_workspace = workspace
+
+    @cached_property
+    def workspace(self) -> Workspace:
+        return Workspace(resolve_workspace(self.explicit_workspace))
+
+    @cached_property
+    def config(self) -> Config:
+        return load_config(self.workspace.config_path)
+
+
+def state(ctx: typer.Context) -> AppState:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, AppState)
+    return obj
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    err_console.print(f"calsync: {message}", markup=False)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def handle_errors() -> Iterator[None]:
+    """Turn typed errors into one line on stderr and exit code 2; never a traceback."""
+    try:
+        yield
+    except (StoreError, ProviderError) as exc:
+        err_console.print(f"calsync: {exc}", markup=False)
+        sys.exit(EXIT_USAGE)
+    except KeyboardInterrupt:
+        err_console.print("calsync: interrupted", markup=False)
+        sys.exit(130)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
