@@ -1,0 +1,485 @@
+"""Event <-> iCalendar (RFC 5545), for every provider that stores iCalendar text.
+
+The mapping is SPEC "event model": show-as from X-MICROSOFT-CDO-BUSYSTATUS, else
+STATUS:TENTATIVE, else TRANSP; privacy from CLASS (personal = PRIVATE plus
+X-CALSYNC-PRIVACY:PERSONAL, which only calsync reads, so it round-trips); the
+reminder is the first DISPLAY alarm with a relative trigger at or before the
+start; text is DESCRIPTION.
+
+Reading never raises anything but `MalformedItem` naming the item: icalendar is
+lenient and raises assorted exception types on junk, and one bad item must never
+abort a whole listing.
+
+Writing on top of an item's current text (`base`) replaces only the properties
+calsync maps, so attendees, categories, Outlook's X- properties and other alarms
+survive an update made by calsync.
+
+Two choices worth knowing:
+
+* Floating times (no TZID, no Z) are read as UTC. RFC 5545 says they mean the
+  wall clock of whoever looks at them; the parser has no viewer, and the engine
+  compares instants, so a fixed, documented reading beats guessing the host zone
+  (which would differ between the cron host and an operator's laptop).
+* iCalendar text cannot hold a carriage return (icalendar turns CR and CRLF into
+  LF), so texts are LF-normalized on the way through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import icalendar
+from icalendar.prop import vBroken
+
+from sync.model import Event, EventError, Privacy, ShowAs
+from sync.providers.base import MalformedItem
+from sync.timezones import UnknownTimezone, resolve_tzid
+
+__all__ = ["PRIVACY_X_PROP", "PRODID", "parse_event", "render_event"]
+
+PRODID = "-//calsync//EN"
+#: marks CLASS:PRIVATE items that are "personal" in Exchange terms
+PRIVACY_X_PROP = "X-CALSYNC-PRIVACY"
+
+_CDO = "X-MICROSOFT-CDO-BUSYSTATUS"
+_CDO_TO_SHOW_AS = {
+    "FREE": ShowAs.FREE,
+    "TENTATIVE": ShowAs.TENTATIVE,
+    "BUSY": ShowAs.BUSY,
+    "OOF": ShowAs.OOF,
+    "WORKINGELSEWHERE": ShowAs.WORKING_ELSEWHERE,
+}
+_SHOW_AS_TO_CDO = {v: k for k, v in _CDO_TO_SHOW_AS.items()}
+
+_PRIVACY_TO_CLASS = {
+    Privacy.NORMAL: "PUBLIC",
+    Privacy.PERSONAL: "PRIVATE",
+    Privacy.PRIVATE: "PRIVATE",
+    Privacy.CONFIDENTIAL: "CONFIDENTIAL",
+}
+
+_UTC_KEYS = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Zulu", "Zulu", "Universal"})
+
+
+# -- reading ---------------------------------------------------------------------------
+
+
+def parse_event(data: bytes | str, item_id: str) -> Event:
+    """Read one VCALENDAR holding one event (its master if it is a series)."""
+    try:
+        return _parse(data, item_id)
+    except MalformedItem:
+        raise
+    except EventError as exc:
+        raise MalformedItem(item_id, str(exc)) from exc
+    except Exception as exc:  # icalendar raises ValueError, KeyError, TypeError, ... on junk
+        raise MalformedItem(item_id, _one_line(f"not readable as iCalendar: {exc}")) from exc
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _decode(data: bytes | str, item_id: str) -> str:
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise MalformedItem(item_id, f"not UTF-8 text (byte {exc.start})") from exc
+
+
+def _load_calendar(data: bytes | str, item_id: str) -> icalendar.Calendar:
+    text = _decode(data, item_id)
+    if "BEGIN:VCALENDAR" not in text[:4096].upper():
+        raise MalformedItem(item_id, "not iCalendar data (no BEGIN:VCALENDAR)")
+    cal = icalendar.Calendar.from_ical(text)
+    if cal.name != "VCALENDAR":
+        raise MalformedItem(item_id, f"top-level component is {cal.name}, not VCALENDAR")
+    return cal
+
+
+def _events(cal: icalendar.Calendar) -> list[icalendar.cal.Component]:
+    return [c for c in cal.subcomponents if c.name == "VEVENT"]
+
+
+def _pick_master(events: list[icalendar.cal.Component]) -> icalendar.cal.Component:
+    """The series master, else the first component (a lone overridden occurrence).
+
+    Recurring series are a later issue: overrides are left untouched in the file
+    and ignored here, which is where their handling will hook in.
+    """
+    for comp in events:
+        if "RECURRENCE-ID" not in comp:
+            return comp
+    return events[0]
+
+
+def _no_event_reason(cal: icalendar.Calendar) -> str:
+    kinds = sorted({str(c.name) for c in cal.subcomponents})
+    if kinds == ["VTIMEZONE"]:
+        return "holds only time zone definitions (VTIMEZONE), no event (VEVENT)"
+    if kinds:
+        return f"holds no event (VEVENT), only {', '.join(kinds)}"
+    return "holds no event (VEVENT)"
+
+
+def _parse(data: bytes | str, item_id: str) -> Event:
+    cal = _load_calendar(data, item_id)
+    events = _events(cal)
+    if not events:
+        raise MalformedItem(item_id, _no_event_reason(cal))
+    comp = _pick_master(events)
+    zones = _ZoneLookup(cal, item_id)
+
+    uid = _text(comp, "UID").strip()
+    if not uid:
+        raise MalformedItem(item_id, "event has no UID")
+
+    start = _read_time(comp, "DTSTART", zones, item_id)
+    if start is None:
+        raise MalformedItem(item_id, "event has no DTSTART")
+    all_day = not isinstance(start, datetime)
+    end = _read_end(comp, start, zones, item_id)
+    if end < start:  # type: ignore[operator]
+        raise MalformedItem(item_id, f"event ends ({end.isoformat()}) before it starts")
+
+    recurrence = _read_time(comp, "RECURRENCE-ID", zones, item_id)
+
+    return Event(
+        uid=uid,
+        subject=_text(comp, "SUMMARY"),
+        start=start,
+        end=end,
+        all_day=all_day,
+        location=_text(comp, "LOCATION"),
+        show_as=_read_show_as(comp),
+        privacy=_read_privacy(comp),
+        reminder=_read_reminder(comp),
+        text=_text(comp, "DESCRIPTION"),
+        last_modified=_read_last_modified(comp),
+        recurrence_id=_recurrence_key(recurrence) if recurrence is not None else None,
+    )
+
+
+def _first(comp: icalendar.cal.Component, name: str) -> Any:
+    value = comp.get(name)
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
+def _text(comp: icalendar.cal.Component, name: str) -> str:
+    value = _first(comp, name)
+    if value is None:
+        return ""
+    if isinstance(value, vBroken):
+        return str(value)
+    return str(value).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _upper(comp: icalendar.cal.Component, name: str) -> str:
+    return _text(comp, name).strip().upper()
+
+
+class _ZoneLookup:
+    """TZID -> tzinfo for one calendar: IANA/Windows names, else its own VTIMEZONEs."""
+
+    def __init__(self, cal: icalendar.Calendar, item_id: str) -> None:
+        self._custom = {
+            str(c.get("TZID", "")): c
+            for c in cal.subcomponents
+            if isinstance(c, icalendar.Timezone)
+        }
+        self._item_id = item_id
+        self._made: dict[str, tzinfo] = {}
+
+    def __call__(self, tzid: str) -> tzinfo:
+        try:
+            return resolve_tzid(tzid)
+        except UnknownTimezone:
+            pass
+        if tzid in self._made:
+            return self._made[tzid]
+        comp = self._custom.get(tzid)
+        if comp is None:
+            raise MalformedItem(self._item_id, f"unknown time zone TZID={tzid!r}")
+        try:
+            zone: tzinfo = comp.to_tz(lookup_tzid=False)
+        except Exception as exc:  # a VTIMEZONE icalendar cannot turn into rules
+            raise MalformedItem(
+                self._item_id, _one_line(f"time zone {tzid!r} is unusable: {exc}")
+            ) from exc
+        self._made[tzid] = zone
+        return zone
+
+
+def _read_time(
+    comp: icalendar.cal.Component, name: str, zones: _ZoneLookup, item_id: str
+) -> datetime | date | None:
+    prop = comp.get(name)
+    if prop is None:
+        return None
+    if isinstance(prop, list):
+        raise MalformedItem(item_id, f"event has {len(prop)} {name} properties")
+    if isinstance(prop, vBroken) or not hasattr(prop, "dt"):
+        raise MalformedItem(item_id, f"bad {name} value {str(prop)!r}")
+    value = prop.dt
+    if isinstance(value, datetime):
+        tzid = prop.params.get("TZID")
+        if tzid:
+            return value.replace(tzinfo=None).replace(tzinfo=zones(str(tzid)))
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)  # floating: see module docstring
+        return value.astimezone(UTC) if value.utcoffset() == timedelta(0) else value
+    if isinstance(value, date):
+        return value
+    raise MalformedItem(item_id, f"{name} is not a date or date-time: {str(prop.to_ical())!r}")
+
+
+def _read_end(
+    comp: icalendar.cal.Component, start: datetime | date, zones: _ZoneLookup, item_id: str
+) -> datetime | date:
+    end = _read_time(comp, "DTEND", zones, item_id)
+    if end is not None:
+        if isinstance(end, datetime) != isinstance(start, datetime):
+            raise MalformedItem(item_id, "DTSTART and DTEND are not both dates or both date-times")
+        return end
+    duration = comp.get("DURATION")
+    if duration is not None:
+        value = getattr(duration, "dt", None)
+        if isinstance(duration, list) or not isinstance(value, timedelta):
+            raise MalformedItem(item_id, f"bad DURATION value {str(duration)!r}")
+        return _add_duration(start, value)
+    # RFC 5545 3.6.1: a date event without an end lasts one day, a date-time one no time
+    if isinstance(start, datetime):
+        return start
+    return start + timedelta(days=1)
+
+
+def _add_duration(start: datetime | date, duration: timedelta) -> datetime | date:
+    """RFC 5545 3.3.6: days are nominal (wall clock), hours and below are exact."""
+    days = timedelta(days=duration.days)
+    exact = duration - days
+    if not isinstance(start, datetime):
+        return start + days
+    moved = start + days
+    if not exact:
+        return moved
+    zone = moved.tzinfo
+    return (moved.astimezone(UTC) + exact).astimezone(zone)
+
+
+def _read_show_as(comp: icalendar.cal.Component) -> ShowAs:
+    cdo = _CDO_TO_SHOW_AS.get(_upper(comp, _CDO))
+    if cdo is not None:
+        return cdo
+    if _upper(comp, "STATUS") == "TENTATIVE":
+        return ShowAs.TENTATIVE
+    if _upper(comp, "TRANSP") == "TRANSPARENT":
+        return ShowAs.FREE
+    return ShowAs.BUSY
+
+
+def _read_privacy(comp: icalendar.cal.Component) -> Privacy:
+    cls = _upper(comp, "CLASS")
+    if cls in ("", "PUBLIC"):
+        return Privacy.NORMAL
+    if cls == "CONFIDENTIAL":
+        return Privacy.CONFIDENTIAL
+    # RFC 5545 3.8.1.3: unknown classes are treated as PRIVATE
+    if _upper(comp, PRIVACY_X_PROP) == "PERSONAL":
+        return Privacy.PERSONAL
+    return Privacy.PRIVATE
+
+
+def _reminder_trigger(alarm: icalendar.cal.Component) -> timedelta | None:
+    """The alarm's offset before start if it is one calsync maps, else None."""
+    if alarm.name != "VALARM" or _upper(alarm, "ACTION") != "DISPLAY":
+        return None
+    trigger = _first(alarm, "TRIGGER")
+    if trigger is None or isinstance(trigger, vBroken):
+        return None
+    params = getattr(trigger, "params", {})
+    if str(params.get("RELATED", "START")).upper() != "START":
+        return None
+    value = getattr(trigger, "dt", None)
+    if not isinstance(value, timedelta) or value > timedelta(0):
+        return None
+    return value
+
+
+def _mapped_alarms(comp: icalendar.cal.Component) -> Iterator[icalendar.cal.Component]:
+    for sub in comp.subcomponents:
+        if _reminder_trigger(sub) is not None:
+            yield sub
+
+
+def _read_reminder(comp: icalendar.cal.Component) -> int | None:
+    for alarm in _mapped_alarms(comp):
+        trigger = _reminder_trigger(alarm)
+        assert trigger is not None
+        return int(-trigger.total_seconds()) // 60
+    return None
+
+
+def _read_last_modified(comp: icalendar.cal.Component) -> datetime | None:
+    # a bad LAST-MODIFIED costs conflict resolution a timestamp, not the item
+    prop = _first(comp, "LAST-MODIFIED")
+    value = getattr(prop, "dt", None)
+    if not isinstance(value, datetime):
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)  # RFC 5545 3.8.7.3: always UTC
+    return value.astimezone(UTC).replace(microsecond=0)
+
+
+def _recurrence_key(value: datetime | date) -> str:
+    """RECURRENCE-ID as the model's ISO string: UTC for date-times, so it is canonical."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return value.isoformat()
+
+
+# -- writing ---------------------------------------------------------------------------
+
+
+def render_event(event: Event, base: bytes | str | None = None) -> bytes:
+    """A complete VCALENDAR for `event`, on top of the item's current text if given."""
+    cal, comp = _canvas(event, base)
+    _write_event(comp, event)
+    cal.add_missing_timezones()
+    data: bytes = cal.to_ical()
+    return data
+
+
+def _canvas(
+    event: Event, base: bytes | str | None
+) -> tuple[icalendar.Calendar, icalendar.cal.Component]:
+    """The calendar and the VEVENT to write into: base's master, or fresh ones."""
+    cal: icalendar.Calendar | None = None
+    if base is not None:
+        try:
+            cal = _load_calendar(base, event.uid)
+        except Exception:  # the current text is broken: overwrite it rather than fail
+            cal = None
+    if cal is None:
+        cal = icalendar.Calendar()
+    _set(cal, "PRODID", PRODID)
+    _set(cal, "VERSION", "2.0")
+    events = _events(cal)
+    if events:
+        return cal, _pick_master(events)
+    comp = icalendar.Event()
+    cal.add_component(comp)
+    return cal, comp
+
+
+def _set(comp: icalendar.cal.Component, name: str, value: Any) -> None:
+    comp.pop(name, None)
+    comp.add(name, value)
+
+
+def _drop(comp: icalendar.cal.Component, *names: str) -> None:
+    for name in names:
+        comp.pop(name, None)
+
+
+def _ical_time(value: datetime | date) -> datetime | date:
+    """A value icalendar writes as TZID=<IANA>, Z (UTC) or a DATE."""
+    if not isinstance(value, datetime):
+        return value
+    tz = value.tzinfo
+    if isinstance(tz, ZoneInfo) and tz.key and tz.key not in _UTC_KEYS:
+        return value
+    # UTC, fixed offsets and custom VTIMEZONE rules have no IANA name to write:
+    # the instant is kept exactly, the wall-clock zone becomes UTC
+    return value.astimezone(UTC)
+
+
+def _write_event(comp: icalendar.cal.Component, event: Event) -> None:
+    old_text = _text(comp, "DESCRIPTION") if "DESCRIPTION" in comp else None
+    old_status = _upper(comp, "STATUS")
+
+    _set(comp, "UID", event.uid)
+    _set(comp, "SUMMARY", event.subject)
+    _set(comp, "DTSTART", _ical_time(event.start))
+    _set(comp, "DTEND", _ical_time(event.end))
+    _drop(comp, "DURATION")
+    if "X-MICROSOFT-CDO-ALLDAYEVENT" in comp:
+        _set(comp, "X-MICROSOFT-CDO-ALLDAYEVENT", "TRUE" if event.all_day else "FALSE")
+
+    if event.recurrence_id is not None:
+        _set(comp, "RECURRENCE-ID", _recurrence_value(event.recurrence_id))
+    else:
+        _drop(comp, "RECURRENCE-ID")
+
+    if event.location:
+        _set(comp, "LOCATION", event.location)
+    else:
+        _drop(comp, "LOCATION")
+
+    if event.text:
+        _set(comp, "DESCRIPTION", event.text)
+    else:
+        _drop(comp, "DESCRIPTION")
+    if old_text is not None and old_text != event.text:
+        _drop(comp, "X-ALT-DESC")  # Outlook's HTML body would contradict the new text
+
+    _set(comp, _CDO, _SHOW_AS_TO_CDO[event.show_as])
+    _set(comp, "TRANSP", "TRANSPARENT" if event.show_as is ShowAs.FREE else "OPAQUE")
+    if event.show_as is ShowAs.TENTATIVE:
+        _set(comp, "STATUS", "TENTATIVE")
+    elif old_status == "TENTATIVE":
+        _set(comp, "STATUS", "CONFIRMED")
+
+    _set(comp, "CLASS", _PRIVACY_TO_CLASS[event.privacy])
+    if event.privacy is Privacy.PERSONAL:
+        _set(comp, PRIVACY_X_PROP, "PERSONAL")
+    else:
+        _drop(comp, PRIVACY_X_PROP)
+
+    _write_reminder(comp, event)
+
+    if event.last_modified is not None:
+        stamp = event.last_modified.astimezone(UTC).replace(microsecond=0)
+        _set(comp, "LAST-MODIFIED", stamp)
+        _set(comp, "DTSTAMP", stamp)
+    else:
+        _drop(comp, "LAST-MODIFIED")
+        if "DTSTAMP" not in comp:  # required by RFC 5545
+            comp.add("DTSTAMP", datetime.now(UTC).replace(microsecond=0))
+    # SEQUENCE stays as it was and METHOD is never added: calsync edits copies,
+    # it does not schedule (no iTIP), so attendees are never told anything
+
+
+def _recurrence_value(key: str) -> datetime | date:
+    if "T" in key:
+        value = datetime.fromisoformat(key)
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return date.fromisoformat(key)
+
+
+def _write_reminder(comp: icalendar.cal.Component, event: Event) -> None:
+    mapped = list(_mapped_alarms(comp))
+    if event.reminder is None:
+        # every alarm that would read as a reminder goes, or the next would surface
+        drop = {id(a) for a in mapped}
+        comp.subcomponents = [s for s in comp.subcomponents if id(s) not in drop]
+        return
+    trigger = -timedelta(minutes=event.reminder)
+    if mapped:
+        alarm = mapped[0]  # edit in place: its other properties (UID, X-...) survive
+        _set(alarm, "TRIGGER", trigger)
+        if "DESCRIPTION" not in alarm:
+            alarm.add("DESCRIPTION", event.subject or "Reminder")
+        return
+    alarm = icalendar.Alarm()
+    alarm.add("ACTION", "DISPLAY")
+    alarm.add("DESCRIPTION", event.subject or "Reminder")
+    alarm.add("TRIGGER", trigger)
+    comp.add_component(alarm)
