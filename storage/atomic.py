@@ -12,7 +12,24 @@ DIR_MODE = 0o700
 
 
 def ensure_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    """Create `path` and any missing parents as 0700; existing folders keep their mode.
+
+    `Path.mkdir(parents=True, mode=...)` applies the mode to the last folder only,
+    so a fresh workspace's parents would be left world-readable by the umask.
+    """
+    missing: list[Path] = []
+    probe = path
+    while not probe.exists():
+        missing.append(probe)
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=DIR_MODE)
+        except FileExistsError:
+            continue  # another process made it first
+        os.chmod(folder, DIR_MODE)  # mkdir's mode is filtered through the umask
     return path
 
 

@@ -16,10 +16,30 @@ from pathlib import Path
 from typing import Any
 
 from storage.atomic import FILE_MODE, ensure_dir
+from storage.errors import StoreCorrupt
 
 
 def _segment_name(when: datetime) -> str:
     return f"{when:%Y-%m}.jsonl"
+
+
+def _complete_end(fd: int, chunk: int = 65536) -> int:
+    """Offset just past the file's last newline: where the complete lines end.
+
+    Scans backwards in chunks, since one entry (an item with a 100 KB text, before
+    and after) can be longer than any fixed tail.
+    """
+    pos = os.fstat(fd).st_size
+    if pos == 0 or os.pread(fd, 1, pos - 1) == b"\n":
+        return pos
+    while pos > 0:
+        start = max(0, pos - chunk)
+        data = os.pread(fd, pos - start, start)
+        cut = data.rfind(b"\n")
+        if cut >= 0:
+            return start + cut + 1
+        pos = start
+    return 0
 
 
 class ChangeLog:
@@ -50,15 +70,12 @@ class ChangeLog:
     def _append(path: Path, text: str) -> None:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, FILE_MODE)
         try:
-            size = os.fstat(fd).st_size
-            if size:
-                # cut a torn last line left by a crash mid-append
-                os.lseek(fd, max(0, size - 65536), os.SEEK_SET)
-                tail = os.read(fd, 65536)
-                if not tail.endswith(b"\n"):
-                    cut = tail.rfind(b"\n")
-                    os.ftruncate(fd, size - len(tail) + cut + 1 if cut >= 0 else 0)
-            os.write(fd, text.encode())
+            end = _complete_end(fd)
+            if end < os.fstat(fd).st_size:
+                os.ftruncate(fd, end)  # cut a torn last line left by a crash mid-append
+            data = memoryview(text.encode())
+            while data:
+                data = data[os.write(fd, data) :]
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -72,14 +89,19 @@ class ChangeLog:
 
     def _read_segment(self, path: Path) -> list[dict[str, Any]]:
         entries = []
-        with path.open("rb") as fh:
-            for raw in fh:
-                if not raw.endswith(b"\n"):
-                    break  # torn last line
-                try:
-                    entries.append(json.loads(raw))
-                except json.JSONDecodeError:
-                    continue
+        try:
+            with path.open("rb") as fh:
+                for raw in fh:
+                    if not raw.endswith(b"\n"):
+                        break  # torn last line: the next append cuts it off
+                    try:
+                        entry = json.loads(raw)
+                    except ValueError:
+                        continue  # one damaged line must not hide the rest of the month
+                    if isinstance(entry, dict):
+                        entries.append(entry)
+        except OSError as exc:
+            raise StoreCorrupt(path, exc.strerror or str(exc)) from exc
         return entries
 
     def newest_first(self) -> Iterator[dict[str, Any]]:

@@ -36,8 +36,11 @@ from storage.errors import ConfigInvalid
 REMINDERS_RE = re.compile(r"^(sync|off|minutes:\d{1,5})$")
 #: keys that would hold a secret in clear text; they must be references instead
 SECRET_KEY_RE = re.compile(
-    r"^(password|secret|client_secret|token|refresh_token|access_token|api_key)$"
+    r"^(password|passwd|secret|client_secret|token|refresh_token|access_token|api_key"
+    r"|apikey|private_key)$",
+    re.IGNORECASE,
 )
+OWN_TABLES = ("job", "safety", "log")
 
 JOB_KEYS: dict[str, type | tuple[type, ...]] = {
     "skip_private": bool,
@@ -88,15 +91,20 @@ class Config:
     providers: dict[str, Any] = field(default_factory=dict)
 
 
-def _find_secrets(table: dict[str, Any], trail: str, path: Path) -> None:
-    for key, value in table.items():
-        if isinstance(value, dict):
-            _find_secrets(value, f"{trail}.{key}", path)
-        elif SECRET_KEY_RE.match(key):
+def _find_secrets(value: Any, trail: str, path: Path) -> None:
+    if isinstance(value, list):
+        for item in value:
+            _find_secrets(item, trail, path)
+        return
+    if not isinstance(value, dict):
+        return
+    for key, inner in value.items():
+        if SECRET_KEY_RE.match(key) and not isinstance(inner, dict):
             raise ConfigInvalid(
                 f"{path}: [{trail}] {key} holds a secret in clear text; reference it with "
                 f"{key}_env (environment variable), {key}_file (a 0600 file) or {key}_keyring"
             )
+        _find_secrets(inner, f"{trail}.{key}" if trail else key, path)
 
 
 def load_config(path: Path) -> Config:
@@ -134,10 +142,19 @@ def load_config(path: Path) -> Config:
     if unknown:
         raise ConfigInvalid(f"{path}: [safety] has unknown key(s) {', '.join(sorted(unknown))}")
 
+    unknown = set(log_raw) - {"retention_days"}
+    if unknown:
+        raise ConfigInvalid(f"{path}: [log] has unknown key(s) {', '.join(sorted(unknown))}")
     retention = log_raw.get("retention_days", 180)
     if isinstance(retention, bool) or not isinstance(retention, int) or retention < 1:
         raise ConfigInvalid(f"{path}: [log] retention_days must be a whole number ≥ 1")
 
+    for key, value in data.items():
+        if not isinstance(value, dict):
+            raise ConfigInvalid(
+                f"{path}: {key} must be inside a table ([job], [safety], [log] or a "
+                "connection table such as [caldav])"
+            )
     _find_secrets(data, "", path)
     return Config(
         path=path,

@@ -20,7 +20,11 @@ class StoreCorrupt(StoreError):
 
 class StoreTooNew(StoreError):
     def __init__(self, path: Path, version: int) -> None:
-        super().__init__(f"state file {path} has schema version {version}, newer than this calsync")
+        super().__init__(
+            f"state file {path} has schema version {version}, written by a newer calsync; "
+            "upgrade calsync to use it"
+        )
+        self.version = version
         self.path = path
 
 

@@ -7,14 +7,17 @@ between is safe because pairing is by UID: the next run re-pairs what it finds.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tinydb import TinyDB
 
+from storage.atomic import ensure_dir
 from storage.changelog import ChangeLog
 from storage.tinystore import AtomicJSONStorage, open_db
 from storage.trash import Trash
@@ -122,6 +125,28 @@ class UserFiles:
     @property
     def trash(self) -> Trash:
         return Trash(self.dir / "trash.json")
+
+    def archive(self) -> Path | None:
+        """Move the user's folder to WORKSPACE/removed/NAME-STAMP; None if it had none.
+
+        Call it holding `locked()`, so no sync is writing into the folder meanwhile.
+        """
+        if not self.dir.exists():
+            return None
+        ensure_dir(self.workspace.removed_dir)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        dest = self.workspace.removed_dir / f"{self.name}-{stamp}"
+        n = 1
+        while dest.exists():  # removed twice in one second
+            n += 1
+            dest = self.workspace.removed_dir / f"{self.name}-{stamp}-{n}"
+        os.rename(self.dir, dest)
+        return dest
+
+    def unarchive(self, archived: Path) -> None:
+        """Undo `archive` (used when removing the user's record then fails)."""
+        ensure_dir(self.dir.parent)
+        os.rename(archived, self.dir)
 
     def remove_all(self) -> None:
         if self.dir.exists():

@@ -39,6 +39,27 @@ def read_json_file(path: Path) -> dict[str, Any] | None:
     return data
 
 
+def check_tables(path: Path, data: dict[str, Any]) -> int:
+    """Check the TinyDB shape ({table: {id: document}}) and return the schema version.
+
+    A file that parses as JSON but has the wrong shape is as corrupt as one that
+    does not parse: TinyDB would crash on it, or worse, write it back mangled.
+    """
+    for table, docs in data.items():
+        if not isinstance(docs, dict):
+            raise StoreCorrupt(path, f"table {table!r} is not a JSON object")
+        for doc_id, doc in docs.items():
+            if not isinstance(doc, dict):
+                raise StoreCorrupt(path, f"record {table}/{doc_id} is not a JSON object")
+    meta = data.get(META_TABLE, {}).get("1", {})
+    version = meta.get("schema", SCHEMA_VERSION)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise StoreCorrupt(path, f"bad schema version {version!r}")
+    if version > SCHEMA_VERSION:
+        raise StoreTooNew(path, version)
+    return version
+
+
 class AtomicJSONStorage(Storage):  # type: ignore[misc]
     def __init__(self, path: str, autoflush: bool = True) -> None:
         self.path = Path(path)
@@ -46,12 +67,7 @@ class AtomicJSONStorage(Storage):  # type: ignore[misc]
         self.dirty = False
         data = read_json_file(self.path)
         if data is not None:
-            meta = data.get(META_TABLE, {}).get("1", {})
-            version = meta.get("schema", SCHEMA_VERSION) if isinstance(meta, dict) else 0
-            if not isinstance(version, int):
-                raise StoreCorrupt(self.path, "bad schema version")
-            if version > SCHEMA_VERSION:
-                raise StoreTooNew(self.path, version)
+            check_tables(self.path, data)
         self._data: dict[str, Any] | None = data
 
     def read(self) -> dict[str, Any] | None:

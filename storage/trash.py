@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tinydb import Query
+from tinydb.table import Table
 
+from storage.locking import file_lock
 from storage.tinystore import open_db
+
+LOCK_TIMEOUT = 10.0
 
 
 def _now() -> str:
@@ -17,48 +23,73 @@ def _now() -> str:
 
 
 class Trash:
-    """Writes go straight to disk: an entry must be durable before the delete it guards."""
+    """Writes go straight to disk: an entry must be durable before the delete it guards.
+
+    Each write re-reads the file under its own lock (not the user's state lock), so
+    an operator restoring from the TUI cannot lose an entry a running sync just added.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
+
+    @contextmanager
+    def _writing(self) -> Iterator[Table]:
+        with file_lock(self.path, f"trash {self.path}", LOCK_TIMEOUT):
+            yield open_db(self.path).table("trash")
+
+    def _reading(self) -> Table | None:
+        if not self.path.exists():
+            return None
+        return open_db(self.path).table("trash")
 
     def put(
         self, *, side: str, item_id: str, item: dict[str, Any], reason: str, run: str = ""
     ) -> str:
         entry_id = uuid.uuid4().hex[:12]
-        open_db(self.path).table("trash").insert(
-            {
-                "id": entry_id,
-                "deleted_at": _now(),
-                "side": side,
-                "item_id": item_id,
-                "item": item,
-                "reason": reason,
-                "run": run,
-                "restored_at": None,
-            }
-        )
+        with self._writing() as table:
+            table.insert(
+                {
+                    "id": entry_id,
+                    "deleted_at": _now(),
+                    "side": side,
+                    "item_id": item_id,
+                    "item": item,
+                    "reason": reason,
+                    "run": run,
+                    "restored_at": None,
+                }
+            )
         return entry_id
 
     def entries(self, *, include_restored: bool = False) -> list[dict[str, Any]]:
-        if not self.path.exists():
+        table = self._reading()
+        if table is None:
             return []
-        rows = [dict(d) for d in open_db(self.path).table("trash").all()]
+        rows = [dict(d) for d in table.all()]
         if not include_restored:
             rows = [r for r in rows if not r.get("restored_at")]
-        return sorted(rows, key=lambda r: str(r["deleted_at"]), reverse=True)
+        return sorted(rows, key=lambda r: str(r.get("deleted_at", "")), reverse=True)
 
     def get(self, entry_id: str) -> dict[str, Any] | None:
-        if not self.path.exists():
+        table = self._reading()
+        if table is None:
             return None
-        found = open_db(self.path).table("trash").get(Query().id == entry_id)
-        return dict(found) if found else None
+        found = table.get(Query().id == entry_id)
+        return dict(found) if isinstance(found, dict) else None
 
-    def mark_restored(self, entry_id: str) -> None:
-        open_db(self.path).table("trash").update({"restored_at": _now()}, Query().id == entry_id)
+    def discard(self, entry_id: str) -> None:
+        """Forget an entry whose delete did not happen after all (e.g. etag conflict)."""
+        with self._writing() as table:
+            table.remove(Query().id == entry_id)
+
+    def mark_restored(self, entry_id: str) -> bool:
+        """Stamp the entry restored; False if there is no such entry."""
+        with self._writing() as table:
+            return bool(table.update({"restored_at": _now()}, Query().id == entry_id))
 
     def purge_before(self, cutoff: datetime) -> int:
         if not self.path.exists():
             return 0
-        stamp = cutoff.isoformat(timespec="seconds")
-        return len(open_db(self.path).table("trash").remove(Query().deleted_at < stamp))
+        stamp = cutoff.astimezone(UTC).isoformat(timespec="seconds")
+        with self._writing() as table:
+            return len(table.remove(Query().deleted_at < stamp))

@@ -8,7 +8,7 @@ from typing import Any
 
 from tinydb import Query, TinyDB
 
-from storage.errors import DuplicateUser, StoreError, UnknownUser
+from storage.errors import DuplicateUser, StoreCorrupt, StoreError, UnknownUser
 from storage.tinystore import open_db
 from storage.workspace import Workspace, check_user_name
 
@@ -39,6 +39,9 @@ class UserStore:
             return []
         db = self._db()
         users = [dict(doc) for doc in db.table("users").all()]
+        for doc in users:
+            if not isinstance(doc.get("name"), str):
+                raise StoreCorrupt(self.workspace.users_path, "a user record has no name")
         return sorted(users, key=lambda u: str(u["name"]).lower())
 
     def get(self, name: str) -> dict[str, Any]:

@@ -7,6 +7,10 @@ WORKSPACE/
   users/NAME/trash.json   deleted items kept whole (storage/trash.py)
   users/NAME/log/*.jsonl  change log, one append-only segment a month (storage/changelog.py)
   logs/calsync.log        the run log of headless jobs
+  removed/NAME-STAMP/     the folder of a removed user, kept so nothing is lost
+
+Every file is created 0600 and every folder 0700: state and logs hold calendar
+contents. Each file that is read-modify-written has a FILE.lock beside it.
 
 Each user has files of their own, so syncing one user never rewrites another's.
 """
@@ -19,11 +23,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import filelock
 from platformdirs import user_data_dir
 
 from storage.atomic import ensure_dir
-from storage.errors import StoreBusy, StoreError
+from storage.errors import StoreError
+from storage.locking import file_lock
 
 ENV_WORKSPACE = "CALSYNC_WORKSPACE"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -68,6 +72,10 @@ class Workspace:
     def logs_dir(self) -> Path:
         return self.root / "logs"
 
+    @property
+    def removed_dir(self) -> Path:
+        return self.root / "removed"
+
     def user_dir(self, name: str) -> Path:
         return self.root / "users" / check_user_name(name)
 
@@ -78,13 +86,5 @@ class Workspace:
     @contextmanager
     def lock(self, path: Path, what: str, timeout: float) -> Iterator[None]:
         """Cross-process lock beside `path`; StoreBusy after `timeout` seconds."""
-        ensure_dir(path.parent)
-        lock = filelock.FileLock(str(path) + ".lock", mode=0o600)
-        try:
-            lock.acquire(timeout=timeout)
-        except filelock.Timeout as exc:
-            raise StoreBusy(what) from exc
-        try:
+        with file_lock(path, what, timeout):
             yield
-        finally:
-            lock.release()
