@@ -1,0 +1,388 @@
+"""The pure planner: two listings + the stored pairings → a list of actions.
+
+No I/O here. Per pair, each side is SAME, CHANGED, GONE (a direct lookup confirmed
+the deletion), BROKEN (unparseable) or UNSEEN (not listed, not looked up); the
+decision table below is vdirsyncer's, extended with conflicts by modification
+time (R3), edit-beats-delete, privacy (R5) and the mass-deletion guard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+from sync.engine.actions import Action, Plan
+from sync.engine.pairs import SIDES, Pair, Side, Synced, other, pair_key
+from sync.engine.transform import (
+    desired,
+    equivalent,
+    is_private_for,
+    match_key,
+    new_copy,
+    propagate,
+)
+from sync.model import Event
+from sync.providers.base import Item, Window
+from sync.settings import Settings
+
+SIDE_NAME = {"crm": "CRM", "remote": "remote"}
+
+
+class Status(Enum):
+    SAME = "same"
+    CHANGED = "changed"
+    GONE = "gone"
+    BROKEN = "broken"
+    UNSEEN = "unseen"
+
+
+@dataclass
+class SideView:
+    """What the runner learned about one side in this run."""
+
+    #: listed in the window, or looked up and still there (events complete)
+    current: dict[str, Item] = field(default_factory=dict)
+    #: paired ids a direct lookup confirmed deleted
+    gone: set[str] = field(default_factory=set)
+    broken: dict[str, str] = field(default_factory=dict)
+    #: the windowed listing itself was empty
+    listed_nothing: bool = False
+    #: the side's modification times can be trusted (R3)
+    trusted_mtime: bool = True
+
+
+@dataclass(frozen=True)
+class Safety:
+    max_delete_share: float = 0.5
+    min_delete_count: int = 5
+
+
+def _status(synced: Synced, view: SideView) -> tuple[Status, Item | None]:
+    if synced.id in view.broken:
+        return Status.BROKEN, None
+    if synced.id in view.gone:
+        return Status.GONE, None
+    item = view.current.get(synced.id)
+    if item is None:
+        return Status.UNSEEN, None
+    # changed only when etag AND content hash changed (a touched file is no change)
+    if item.etag == synced.etag or item.event.content_hash() == synced.hash:
+        return Status.SAME, item
+    return Status.CHANGED, item
+
+
+class Planner:
+    def __init__(
+        self,
+        settings: Settings,
+        window: Window,
+        now: datetime,
+        *,
+        init: bool = False,
+        safety: Safety | None = None,
+    ) -> None:
+        self.settings = settings
+        self.window = window
+        self.now = now
+        self.init = init
+        self.safety = safety or Safety()
+
+    # -- entry point ----------------------------------------------------------------------
+
+    def plan(self, pairs: Iterable[Pair], crm: SideView, remote: SideView) -> Plan:
+        views: dict[Side, SideView] = {"crm": crm, "remote": remote}
+        plan = Plan()
+        paired_ids: dict[Side, set[str]] = {"crm": set(), "remote": set()}
+        for pair in pairs:
+            paired_ids["crm"].add(pair.crm.id)
+            paired_ids["remote"].add(pair.remote.id)
+            self._plan_pair(pair, views, plan)
+        for side in SIDES:
+            for item_id, error in sorted(views[side].broken.items()):
+                plan.warnings.append(
+                    f"skipped unreadable {SIDE_NAME[side]} item {item_id}: {error}"
+                )
+        self._plan_unpaired(views, paired_ids, plan)
+        self._guard(plan, views)
+        return plan
+
+    # -- existing pairs ---------------------------------------------------------------------
+
+    def _plan_pair(self, pair: Pair, views: dict[Side, SideView], plan: Plan) -> None:
+        c, crm_item = _status(pair.crm, views["crm"])
+        r, remote_item = _status(pair.remote, views["remote"])
+        if Status.UNSEEN in (c, r) or Status.BROKEN in (c, r):
+            return  # cannot decide safely: leave the pair as it is
+        plan.pairs_in_view += 1
+        items: dict[Side, Item | None] = {"crm": crm_item, "remote": remote_item}
+        status: dict[Side, Status] = {"crm": c, "remote": r}
+
+        if c is Status.GONE and r is Status.GONE:
+            plan.actions.append(Action("unpair", "crm", "deleted on both sides", drop_key=pair.key))
+            return
+        for side in SIDES:
+            if status[side] is Status.GONE:
+                self._plan_gone(pair, side, status[other(side)], items[other(side)], plan)
+                return
+        assert crm_item is not None and remote_item is not None
+        if self.settings.skip_private and self._plan_private(pair, items, status, plan):
+            return
+        if c is Status.SAME and r is Status.SAME:
+            if crm_item.etag != pair.crm.etag or remote_item.etag != pair.remote.etag:
+                plan.actions.append(
+                    self._pair_action(crm_item, remote_item, "etag refreshed", pair)
+                )
+            return
+        if c is Status.CHANGED and r is Status.CHANGED:
+            winner = self._winner(crm_item.event, remote_item.event, views)
+            loser = other(winner)
+            reason = f"conflict: {SIDE_NAME[winner]} newer"
+            self._propagate(pair, winner, items[winner], None, items[loser], reason, plan)
+            return
+        changed: Side = "crm" if c is Status.CHANGED else "remote"
+        self._propagate(
+            pair,
+            changed,
+            items[changed],
+            pair.side(changed).event,
+            items[other(changed)],
+            f"changed in {SIDE_NAME[changed]}",
+            plan,
+        )
+
+    def _plan_gone(
+        self,
+        pair: Pair,
+        gone_side: Side,
+        other_status: Status,
+        other_item: Item | None,
+        plan: Plan,
+    ) -> None:
+        keep_side = other(gone_side)
+        assert other_item is not None
+        if other_status is Status.CHANGED:
+            if self.settings.skip_private and is_private_for(keep_side, other_item.event):
+                plan.actions.append(
+                    Action(
+                        "unpair",
+                        "crm",
+                        "deleted on one side, private on the other",
+                        drop_key=pair.key,
+                    )
+                )
+                return
+            # edit versus delete: the edit wins and the item is re-created (R3)
+            plan.actions.append(
+                Action(
+                    "create",
+                    gone_side,
+                    f"conflict: edit in {SIDE_NAME[keep_side]} wins over delete in {SIDE_NAME[gone_side]}",
+                    after=new_copy(other_item.event, keep_side, self.settings, self.now),
+                    source=other_item,
+                    drop_key=pair.key,
+                    origin=keep_side,
+                )
+            )
+            return
+        plan.actions.append(
+            Action(
+                "delete",
+                keep_side,
+                f"deleted in {SIDE_NAME[gone_side]}",
+                item_id=other_item.id,
+                etag=other_item.etag,
+                before=other_item.event,
+                drop_key=pair.key,
+            )
+        )
+
+    def _plan_private(
+        self,
+        pair: Pair,
+        items: dict[Side, Item | None],
+        status: dict[Side, Status],
+        plan: Plan,
+    ) -> bool:
+        private = [s for s in SIDES if is_private_for(s, items[s].event)]  # type: ignore[union-attr]
+        if not private:
+            return False
+        if len(private) == 1:
+            keep = private[0]
+        elif pair.origin in SIDES:
+            keep = pair.origin  # type: ignore[assignment]
+        else:
+            keep = next((s for s in SIDES if status[s] is Status.CHANGED), "remote")
+        drop = other(keep)
+        item = items[drop]
+        assert item is not None
+        plan.actions.append(
+            Action(
+                "delete",
+                drop,
+                f"became private in {SIDE_NAME[keep]}: its copy is removed",
+                item_id=item.id,
+                etag=item.etag,
+                before=item.event,
+                drop_key=pair.key,
+            )
+        )
+        return True
+
+    def _propagate(
+        self,
+        pair: Pair | None,
+        source_side: Side,
+        source: Item | None,
+        old: Event | None,
+        target: Item | None,
+        reason: str,
+        plan: Plan,
+    ) -> None:
+        assert source is not None and target is not None
+        after = propagate(source.event, old, source_side, target.event, self.settings, self.now)
+        if after is None:
+            crm, remote = (source, target) if source_side == "crm" else (target, source)
+            plan.actions.append(self._pair_action(crm, remote, f"{reason} (nothing to copy)", pair))
+            return
+        plan.actions.append(
+            Action(
+                "update",
+                other(source_side),
+                reason,
+                item_id=target.id,
+                etag=target.etag,
+                before=target.event,
+                after=after,
+                source=source,
+                drop_key=pair.key if pair else None,
+                origin=pair.origin if pair else "both",
+            )
+        )
+
+    def _pair_action(self, crm: Item, remote: Item, reason: str, pair: Pair | None) -> Action:
+        return Action(
+            "pair",
+            "crm",
+            reason,
+            crm=crm,
+            remote=remote,
+            drop_key=pair.key if pair else None,
+            origin=pair.origin if pair else "both",
+        )
+
+    def _winner(self, crm: Event, remote: Event, views: dict[Side, SideView]) -> Side:
+        def when(side: Side, event: Event) -> datetime:
+            if views[side].trusted_mtime and event.last_modified is not None:
+                return event.last_modified
+            return self.now  # untrusted: the time the change was observed
+
+        return "remote" if when("remote", remote) > when("crm", crm) else "crm"
+
+    # -- items with no pair yet -----------------------------------------------------------
+
+    def _plan_unpaired(
+        self, views: dict[Side, SideView], paired_ids: dict[Side, set[str]], plan: Plan
+    ) -> None:
+        fresh: dict[Side, list[Item]] = {}
+        skipped_private = 0
+        for side in SIDES:
+            items = []
+            for item_id, item in sorted(views[side].current.items()):
+                if item_id in paired_ids[side] or not self.window.contains(item.event):
+                    continue
+                if self.settings.skip_private and is_private_for(side, item.event):
+                    skipped_private += 1
+                    continue
+                items.append(item)
+            fresh[side] = items
+        if skipped_private:
+            plan.warnings.append(f"{skipped_private} private item(s) not synced (skip_private)")
+
+        remote_by_key: dict[str, Item] = {}
+        for item in fresh["remote"]:
+            remote_by_key.setdefault(pair_key(item.event), item)
+        unmatched_crm: list[Item] = []
+        for crm_item in fresh["crm"]:
+            match = remote_by_key.pop(pair_key(crm_item.event), None)
+            if match is None:
+                unmatched_crm.append(crm_item)
+            else:
+                self._plan_match(crm_item, match, "matched by UID", views, plan)
+        unmatched_remote = list(remote_by_key.values())
+
+        if self.init:
+            by_shape: dict[tuple[str, str, str], Item] = {}
+            for remote_item in unmatched_remote:
+                view = desired(remote_item.event, "remote", None, self.settings)
+                by_shape.setdefault(match_key(view), remote_item)
+            still_crm = []
+            for crm_item in unmatched_crm:
+                match = by_shape.pop(match_key(crm_item.event), None)
+                if match is None:
+                    still_crm.append(crm_item)
+                else:
+                    self._plan_match(
+                        crm_item, match, "matched by start, end and subject", views, plan
+                    )
+            unmatched_crm = still_crm
+            matched = {id(i) for i in unmatched_remote} - {id(i) for i in by_shape.values()}
+            unmatched_remote = [i for i in unmatched_remote if id(i) not in matched]
+
+        for side, items in (("crm", unmatched_crm), ("remote", unmatched_remote)):
+            for item in items:
+                target: Side = other(side)  # type: ignore[arg-type]
+                plan.actions.append(
+                    Action(
+                        "create",
+                        target,
+                        f"new in {SIDE_NAME[side]}",
+                        after=new_copy(item.event, side, self.settings, self.now),  # type: ignore[arg-type]
+                        source=item,
+                        origin=side,
+                    )
+                )
+
+    def _plan_match(
+        self, crm: Item, remote: Item, how: str, views: dict[Side, SideView], plan: Plan
+    ) -> None:
+        if equivalent(crm.event, remote.event, self.settings):
+            plan.actions.append(self._pair_action(crm, remote, how, None))
+            return
+        winner = self._winner(crm.event, remote.event, views)
+        items: dict[Side, Item] = {"crm": crm, "remote": remote}
+        self._propagate(
+            None,
+            winner,
+            items[winner],
+            None,
+            items[other(winner)],
+            f"{how}; conflict: {SIDE_NAME[winner]} newer",
+            plan,
+        )
+
+    # -- safety -------------------------------------------------------------------------------
+
+    def _guard(self, plan: Plan, views: dict[Side, SideView]) -> None:
+        for side in SIDES:
+            deletes = plan.count("delete", side)
+            if not deletes:
+                continue
+            source = other(side)
+            if views[source].listed_nothing and plan.pairs_in_view:
+                plan.guard = (
+                    f"the {SIDE_NAME[source]} calendar lists no items while {plan.pairs_in_view} "
+                    f"synced pair(s) exist: this sync would delete {deletes} item(s) in the "
+                    f"{SIDE_NAME[side]} calendar"
+                )
+                return
+            if (
+                deletes >= self.safety.min_delete_count
+                and deletes > self.safety.max_delete_share * max(plan.pairs_in_view, 1)
+            ):
+                plan.guard = (
+                    f"this sync would delete {deletes} of {plan.pairs_in_view} item(s) in the "
+                    f"{SIDE_NAME[side]} calendar"
+                )
+                return

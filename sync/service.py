@@ -1,0 +1,247 @@
+"""The operations the CLI and the TUI call. No printing; results are plain data.
+
+Everything that changes a calendar runs under the user's lock, so an operator
+restoring from the TUI never races a cron run.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from storage.config import Config
+from storage.errors import StoreError
+from storage.state import UserFiles
+from storage.users import UserStore
+from storage.workspace import Workspace
+from sync.engine.applier import fresh_uid
+from sync.engine.pairs import SIDES, Side
+from sync.engine.runner import RunResult, SyncOptions, run_user
+from sync.model import Event, event_from_dict, event_to_dict
+from sync.providers.base import (
+    BrokenItem,
+    ItemRefused,
+    Provider,
+    ProviderError,
+)
+from sync.providers.registry import open_provider
+from sync.settings import effective_settings
+
+
+class OperationError(StoreError):
+    """An operator request that cannot be carried out (unknown entry, already restored…)."""
+
+
+def sync_user(
+    ws: Workspace, config: Config, name: str, options: SyncOptions | None = None
+) -> RunResult:
+    UserStore(ws).get(name)  # UnknownUser before anything else
+    return run_user(ws, config, name, options or SyncOptions())
+
+
+def init_user(
+    ws: Workspace, config: Config, name: str, options: SyncOptions | None = None
+) -> RunResult:
+    opts = options or SyncOptions()
+    opts.init = True
+    return sync_user(ws, config, name, opts)
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def user_status(ws: Workspace, config: Config, user: dict[str, Any]) -> dict[str, Any]:
+    state = UserFiles(ws, str(user["name"])).read_state()
+    last = state.last_run or {}
+    settings, _ = effective_settings(user, config)
+    return {
+        "name": user["name"],
+        "crm": user.get("crm"),
+        "remote": user.get("remote"),
+        "enabled": bool(user.get("enabled", True)),
+        "initialized": state.initialized,
+        "identity": state.identity,
+        "pairs": len(state.pairs),
+        "last_sync": last.get("finished"),
+        "last_result": last.get("result"),
+        "last_reason": last.get("reason") or "",
+        "counts": last.get("counts") or {},
+        "last_error": "; ".join(e.get("error", "") for e in last.get("errors") or []),
+        "skip_private": settings.skip_private,
+    }
+
+
+def status(ws: Workspace, config: Config) -> list[dict[str, Any]]:
+    return [user_status(ws, config, u) for u in UserStore(ws).all()]
+
+
+def log_entries(ws: Workspace, name: str, limit: int | None = None) -> list[dict[str, Any]]:
+    UserStore(ws).get(name)
+    return UserFiles(ws, name).log.entries(limit)
+
+
+def trash_entries(ws: Workspace, name: str) -> list[dict[str, Any]]:
+    UserStore(ws).get(name)
+    return UserFiles(ws, name).trash.entries()
+
+
+# -- restore and revert ----------------------------------------------------------------------
+
+
+def _open(ws: Workspace, config: Config, name: str, side: Side) -> Provider:
+    user = UserStore(ws).get(name)
+    return open_provider(str(user[side]), config.providers)
+
+
+def _create(provider: Provider, event: Event) -> tuple[str, Event]:
+    try:
+        item = provider.create(event, notify=False)
+    except ItemRefused as exc:
+        if not exc.uid_conflict:
+            raise
+        item = provider.create(event.replace(uid=fresh_uid()), notify=False)
+    return item.id, item.event
+
+
+def _log(
+    files: UserFiles,
+    *,
+    side: str,
+    action: str,
+    reason: str,
+    item_id: str,
+    before: Event | None,
+    after: Event | None,
+) -> str:
+    now = datetime.now(UTC)
+    entry_id = f"{now:%Y%m%dT%H%M%SZ}-op-{item_id[-8:]}-{action}"
+    files.log.add(
+        {
+            "id": entry_id,
+            "time": now.isoformat(timespec="seconds"),
+            "run": "operator",
+            "side": side,
+            "action": action,
+            "reason": reason,
+            "item_id": item_id,
+            "other_side_id": None,
+            "before": event_to_dict(before) if before else None,
+            "after": event_to_dict(after) if after else None,
+        }
+    )
+    files.log.flush()
+    return entry_id
+
+
+def restore(ws: Workspace, config: Config, name: str, entry_id: str) -> dict[str, Any]:
+    """Re-create a trashed item on the side it was deleted from (R8)."""
+    files = UserFiles(ws, name)
+    with files.locked():
+        entry = files.trash.get(entry_id)
+        if entry is None:
+            raise OperationError(f"no trash entry {entry_id!r} for user {name}")
+        if entry.get("restored_at"):
+            raise OperationError(f"trash entry {entry_id} was already restored")
+        side: Side = entry["side"]
+        event = event_from_dict(entry["item"]).replace(last_modified=_now())
+        with _open(ws, config, name, side) as provider:
+            item_id, created = _create(provider, event)
+        files.trash.mark_restored(entry_id)
+        log_id = _log(
+            files,
+            side=side,
+            action="restore",
+            reason=f"restored from trash {entry_id}",
+            item_id=item_id,
+            before=None,
+            after=created,
+        )
+    return {
+        "restored": entry_id,
+        "side": side,
+        "item_id": item_id,
+        "uid": created.uid,
+        "log_id": log_id,
+    }
+
+
+def revert(ws: Workspace, config: Config, name: str, log_id: str) -> dict[str, Any]:
+    """Put the item a logged change touched back to its "before" version."""
+    files = UserFiles(ws, name)
+    with files.locked():
+        entry = files.log.get(log_id)
+        if entry is None:
+            raise OperationError(f"no log entry {log_id!r} for user {name}")
+        side: Side = entry["side"]
+        if side not in SIDES:
+            raise OperationError(f"log entry {log_id} names no calendar side")
+        before = event_from_dict(entry["before"]) if entry.get("before") else None
+        item_id = str(entry.get("item_id") or "")
+        with _open(ws, config, name, side) as provider:
+            current = provider.fetch([item_id]).get(item_id) if item_id else None
+            if isinstance(current, BrokenItem):
+                raise OperationError(f"the item is unreadable now: {current.error}")
+            reason = f"revert of {log_id}"
+            if before is None:
+                if current is None:
+                    raise OperationError("nothing to revert: the created item is already gone")
+                trash_id = files.trash.put(
+                    side=side, item_id=current.id, item=event_to_dict(current.event), reason=reason
+                )
+                provider.delete(current.id, current.etag, notify=False)
+                new_id, after = current.id, None
+                result_before: Event | None = current.event
+            elif current is None:
+                trash_id = None
+                new_id, created = _create(provider, before.replace(last_modified=_now()))
+                after, result_before = created, None
+            else:
+                trash_id = None
+                target = before.replace(uid=current.event.uid, last_modified=_now())
+                updated = provider.update(current.id, current.etag, target, notify=False)
+                new_id, after, result_before = updated.id, updated.event, current.event
+        revert_id = _log(
+            files,
+            side=side,
+            action="revert",
+            reason=reason,
+            item_id=new_id,
+            before=result_before,
+            after=after,
+        )
+    return {
+        "reverted": log_id,
+        "side": side,
+        "item_id": new_id,
+        "log_id": revert_id,
+        "trash_id": trash_id,
+    }
+
+
+def check_user(ws: Workspace, config: Config, name: str) -> list[dict[str, Any]]:
+    """Access checks for both calendars (SPEC R13); never raises for a failed check."""
+    user = UserStore(ws).get(name)
+    rows: list[dict[str, Any]] = []
+    for side in SIDES:
+        url = user.get(side)
+        if not url:
+            rows.append(
+                {
+                    "side": side,
+                    "check": "calendar registered",
+                    "ok": False,
+                    "detail": "no mailbox registered",
+                }
+            )
+            continue
+        try:
+            with open_provider(str(url), config.providers) as provider:
+                results = provider.check()
+        except ProviderError as exc:
+            results = [("calendar reachable", False, str(exc))]
+        rows += [{"side": side, "check": c, "ok": ok, "detail": d} for c, ok, d in results]
+    return rows
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)

@@ -1,0 +1,282 @@
+"""`calsync init / sync / status / log / trash / restore / revert / check`."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from sync import service
+from sync.engine.runner import IDENTITY_CHANGED, RunResult, SyncOptions
+from tui.cli import app
+from tui.cli_common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_OPERATOR,
+    EXIT_USAGE,
+    fail,
+    out_console,
+    print_json,
+    state,
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
+
+
+def exit_code(results: list[RunResult]) -> int:
+    """0 all synced, 1 at least one failed, 3 at least one needs an operator."""
+    if any(r.result == "failed" for r in results):
+        return EXIT_FAILED
+    if any(r.result == "needs_operator" for r in results):
+        return EXIT_OPERATOR
+    return EXIT_OK
+
+
+def _counts_text(counts: dict[str, dict[str, int]]) -> str:
+    parts = []
+    for side in ("crm", "remote"):
+        c = counts.get(side) or {}
+        parts.append(f"{side} +{c.get('create', 0)} ~{c.get('update', 0)} -{c.get('delete', 0)}")
+    return ", ".join(parts)
+
+
+STYLE = {
+    "ok": "green",
+    "failed": "red",
+    "needs_operator": "yellow",
+    "busy": "cyan",
+    "skipped": "dim",
+    "planned": "blue",
+    "cancelled": "yellow",
+}
+
+
+def render_result(result: RunResult) -> None:
+    style = STYLE.get(result.result, "white")
+    line = f"[bold]{result.user}[/]: [{style}]{result.result}[/]"
+    if result.result == "ok":
+        line += f" — {_counts_text(result.counts)}"
+        if result.conflicts:
+            line += f", {result.conflicts} changed meanwhile (next run)"
+    if result.reason:
+        line += f" — {result.reason}"
+    out_console.print(line)
+    for err in result.errors[:20]:
+        out_console.print(
+            f"  [red]error[/] {err.get('item', '')} {err.get('error', '')}", markup=True
+        )
+    for warning in result.warnings[:20]:
+        out_console.print(f"  [yellow]warning[/] {warning}", markup=False)
+
+
+def render_plan(result: RunResult) -> None:
+    plan = result.plan
+    assert plan is not None
+    writes = plan.writes
+    table = Table(title=f"{result.user}: {len(writes)} planned change(s)", show_lines=False)
+    for col in ("action", "side", "subject", "reason"):
+        table.add_column(col)
+    for action in writes:
+        shown = action.after or action.before
+        table.add_row(action.op, action.side, shown.subject if shown else "", action.reason)
+    out_console.print(table)
+    if plan.guard:
+        out_console.print(f"[yellow]guard:[/] {plan.guard} (a real run needs --force)")
+    for warning in plan.warnings:
+        out_console.print(f"  [yellow]warning[/] {warning}", markup=False)
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The user to initialize.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Answer yes to the calendar-change question.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the plan, write nothing.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compare both calendars, pair existing items and create the missing ones (R9)."""
+    st = state(ctx)
+    opts = SyncOptions(accept_new_identity=yes, dry_run=dry_run)
+    result = service.init_user(st.workspace, st.config, name, opts)
+    if result.needs == "identity_changed" and not yes and not as_json and sys.stdin.isatty():
+        if typer.confirm(IDENTITY_CHANGED, default=False):
+            opts = SyncOptions(accept_new_identity=True, dry_run=dry_run)
+            result = service.init_user(st.workspace, st.config, name, opts)
+    _finish([result], as_json)
+
+
+@app.command("sync")
+def sync_cmd(
+    ctx: typer.Context,
+    names: Annotated[list[str] | None, typer.Argument(help="Users to sync.")] = None,
+    all_users: Annotated[
+        bool, typer.Option("--all", help="Every enabled user with a mailbox.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan, write nothing.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Go past the mass-deletion guard.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Sync users both ways."""
+    st = state(ctx)
+    if all_users and names:
+        fail("give user names or --all, not both")
+    if not all_users and not names:
+        fail("name at least one user, or pass --all")
+    if all_users:
+        from tui.cli_job import sync_all
+
+        sync_all(ctx, dry_run=dry_run, force=force, as_json=as_json)
+        return
+    results = [
+        service.sync_user(st.workspace, st.config, n, SyncOptions(dry_run=dry_run, force=force))
+        for n in names or []
+    ]
+    _finish(results, as_json)
+
+
+def _finish(results: list[RunResult], as_json: bool) -> None:
+    if as_json:
+        print_json(results[0].to_json() if len(results) == 1 else [r.to_json() for r in results])
+    else:
+        for result in results:
+            if result.plan is not None and result.result == "planned":
+                render_plan(result)
+            render_result(result)
+    raise typer.Exit(exit_code(results))
+
+
+@app.command("status")
+def status_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Per user: enabled, initialized, last sync, last result, counts, last error."""
+    st = state(ctx)
+    rows = service.status(st.workspace, st.config)
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        out_console.print("no users yet — add one with `calsync user add`")
+        return
+    table = Table()
+    for col in ("user", "enabled", "initialized", "last sync", "result", "last run", "error"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            str(r["name"]),
+            "yes" if r["enabled"] else "no",
+            "yes" if r["initialized"] else "no",
+            str(r["last_sync"] or "never"),
+            str(r["last_result"] or ""),
+            _counts_text(r["counts"]) if r["counts"] else "",
+            r["last_error"] or r["last_reason"],
+        )
+    out_console.print(table)
+
+
+def _item_line(item: dict[str, Any] | None) -> str:
+    if not item:
+        return "—"
+    return f"{item.get('subject', '')} @ {item.get('start', '')}"
+
+
+@app.command("log")
+def log_cmd(
+    ctx: typer.Context,
+    name: str,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, help="At most this many entries.")
+    ] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """The change log, newest first: side, action, reason, before and after."""
+    st = state(ctx)
+    entries = service.log_entries(st.workspace, name, limit)
+    if as_json:
+        keys = ("id", "time", "side", "action", "reason", "item_id", "before", "after")
+        print_json([{k: e.get(k) for k in keys} for e in entries])
+        return
+    table = Table()
+    for col in ("id", "time", "side", "action", "reason", "before", "after"):
+        table.add_column(col, overflow="fold")
+    for e in entries:
+        table.add_row(
+            e["id"],
+            e["time"],
+            e["side"],
+            e["action"],
+            e["reason"],
+            _item_line(e.get("before")),
+            _item_line(e.get("after")),
+        )
+    out_console.print(table)
+
+
+@app.command("trash")
+def trash_cmd(ctx: typer.Context, name: str, as_json: JsonOpt = False) -> None:
+    """Deleted items kept for restore."""
+    st = state(ctx)
+    entries = service.trash_entries(st.workspace, name)
+    if as_json:
+        print_json(
+            [{k: e.get(k) for k in ("id", "deleted_at", "side", "reason", "item")} for e in entries]
+        )
+        return
+    table = Table()
+    for col in ("id", "deleted at", "side", "item", "reason"):
+        table.add_column(col, overflow="fold")
+    for e in entries:
+        table.add_row(
+            e["id"], e["deleted_at"], e["side"], _item_line(e["item"]), e.get("reason", "")
+        )
+    out_console.print(table)
+
+
+@app.command("restore")
+def restore_cmd(ctx: typer.Context, name: str, entry_id: str, as_json: JsonOpt = False) -> None:
+    """Re-create a trashed item on the side it was deleted from; the next sync carries it over."""
+    st = state(ctx)
+    result = service.restore(st.workspace, st.config, name, entry_id)
+    if as_json:
+        print_json(result)
+    else:
+        out_console.print(
+            f"restored {entry_id} to the {result['side']} calendar (uid {result['uid']})"
+        )
+
+
+@app.command("revert")
+def revert_cmd(ctx: typer.Context, name: str, log_id: str, as_json: JsonOpt = False) -> None:
+    """Put the item a logged change touched back to its "before" version."""
+    st = state(ctx)
+    result = service.revert(st.workspace, st.config, name, log_id)
+    if as_json:
+        print_json(result)
+    else:
+        out_console.print(f"reverted {log_id} on the {result['side']} calendar")
+
+
+@app.command("check")
+def check_cmd(ctx: typer.Context, name: str, as_json: JsonOpt = False) -> None:
+    """Check that both calendars are reachable and writable with the configured access (R13)."""
+    st = state(ctx)
+    rows = service.check_user(st.workspace, st.config, name)
+    ok = all(r["ok"] for r in rows)
+    if as_json:
+        print_json({"user": name, "ok": ok, "checks": rows})
+    else:
+        for r in rows:
+            mark = "[green]ok[/]" if r["ok"] else "[red]FAILED[/]"
+            out_console.print(f"{mark} {r['side']}: {r['check']} — {r['detail']}")
+    raise typer.Exit(EXIT_OK if ok else EXIT_FAILED)
+
+
+__all__ = ["EXIT_USAGE", "exit_code"]
