@@ -1,0 +1,699 @@
+"""A CalDAV calendar collection as a calsync remote: `caldav:https://host/path/to/calendar/`.
+
+Connection settings come from the `[caldav]` table of calsync.toml, optionally
+refined per server by `[caldav.servers."https://host/"]` subtables (the longest
+prefix of the calendar URL wins):
+
+    [caldav]
+    username = "anna"
+    password_env = "CALSYNC_CALDAV_PASSWORD"   # or password_file / password_keyring
+    # token_env = "..."                        # a bearer token instead of a password
+    verify_tls = true                          # or a CA bundle path
+    timeout = 30                               # seconds, every request
+    auth = "basic"                             # basic | digest | auto (negotiate on 401)
+
+Listing uses WebDAV sync (RFC 6578): the sync token and an index
+{item id: [etag, start (UTC ISO) or None, parse error or None]} live in the
+provider cache, so a run with no changes costs one request. Servers without
+sync-collection (or failing it) get a time-range calendar-query of etags instead.
+Changed items are fetched with calendar-multiget, never one GET per item.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+from urllib.parse import quote, unquote, urlsplit
+from xml.sax.saxutils import escape
+
+from sync.ical import parse_event, render_event
+from sync.model import Event
+from sync.providers.base import (
+    AuthFailed,
+    BrokenItem,
+    CalendarNotFound,
+    Capabilities,
+    ConfigError,
+    EtagMismatch,
+    Item,
+    ItemNotFound,
+    ItemRefused,
+    Listing,
+    MalformedItem,
+    Provider,
+    ProviderError,
+    Window,
+    ensure_no_notify,
+)
+from sync.providers.dav_http import (
+    VALID_SYNC_TOKEN,
+    Forbidden,
+    RetryPolicy,
+    dav_request,
+    host_of,
+)
+from sync.secrets import Secret, has_secret, resolve_secret
+
+CACHE_VERSION = 1
+#: hrefs per calendar-multiget; keeps each reply a sane size
+MULTIGET_CHUNK = 250
+#: after sync-collection failed, try it again this much later (Google's 507 comes and goes)
+SYNC_RETRY_AFTER = timedelta(days=7)
+#: statuses with which a server says "I do not do sync-collection (now)"
+SYNC_UNSUPPORTED = {400, 403, 405, 409, 415, 500, 501, 507}
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,150}$")
+_CS = "http://calendarserver.org/ns/"
+
+_PROPFIND_COLLECTION = (
+    '<?xml version="1.0" encoding="utf-8"?>'
+    '<d:propfind xmlns:d="DAV:" xmlns:cs="http://calendarserver.org/ns/">'
+    "<d:prop><d:resourcetype/><d:sync-token/><cs:getctag/><d:resource-id/>"
+    "<d:current-user-privilege-set/><d:displayname/></d:prop></d:propfind>"
+)
+_PROPFIND_ETAG = (
+    '<?xml version="1.0" encoding="utf-8"?>'
+    '<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop></d:propfind>'
+)
+_SYNC_REPORT = (
+    '<?xml version="1.0" encoding="utf-8"?>'
+    '<d:sync-collection xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">'
+    "<d:sync-token>{token}</d:sync-token><d:sync-level>1</d:sync-level>"
+    "<d:prop><d:getetag/><c:calendar-data/></d:prop></d:sync-collection>"
+)
+_QUERY_REPORT = (
+    '<?xml version="1.0" encoding="utf-8"?>'
+    '<c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">'
+    "<d:prop><d:getetag/></d:prop>"
+    '<c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT">'
+    '<c:time-range start="{start}" end="{end}"/>'
+    "</c:comp-filter></c:comp-filter></c:filter></c:calendar-query>"
+)
+_MULTIGET_REPORT = (
+    '<?xml version="1.0" encoding="utf-8"?>'
+    '<c:calendar-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">'
+    "<d:prop><d:getetag/><c:calendar-data/></d:prop>{hrefs}</c:calendar-multiget>"
+)
+#: privileges (any of) that let the account create, change and delete items
+_WRITE_PRIVILEGES = {"{DAV:}write", "{DAV:}all", "{DAV:}write-content"}
+
+
+def _utc_stamp(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def server_table(settings: Mapping[str, Any], section: str, url: str) -> dict[str, Any]:
+    """The `[section]` table merged with its longest `servers."PREFIX"` match for `url`."""
+    table = settings.get(section) or {}
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"[{section}] in calsync.toml must be a table")
+    merged = {k: v for k, v in table.items() if k != "servers"}
+    servers = table.get("servers") or {}
+    if not isinstance(servers, Mapping):
+        raise ConfigError(f"[{section}.servers] must be a table of server URLs")
+    matches = [p for p in servers if isinstance(p, str) and url.startswith(p)]
+    if matches:
+        sub = servers[max(matches, key=len)]
+        if not isinstance(sub, Mapping):
+            raise ConfigError(f'[{section}.servers."{max(matches, key=len)}"] must be a table')
+        merged.update(sub)
+    return merged
+
+
+class CalDAVProvider(Provider):
+    scheme: ClassVar[str] = "caldav"
+    #: LAST-MODIFIED is written by whichever client edited the item last, and some
+    #: (and Radicale itself) never set it: conflicts fall back to first-observed time
+    capabilities: ClassVar[Capabilities] = Capabilities(trusted_mtime=False)
+    #: the calsync.toml table holding this provider's connection settings
+    section: ClassVar[str] = "caldav"
+    #: send If-None-Match: * on create (Google honours only If-Match)
+    if_none_match: ClassVar[bool] = True
+
+    def __init__(self, url: str, *, settings: Mapping[str, Any] | None = None) -> None:
+        super().__init__(url, settings=settings)
+        self.collection_url = self._collection_url(url)
+        self.table = server_table(self.settings, self.section, self.collection_url)
+        self.timeout = self._number("timeout", 30.0)
+        self.retry = RetryPolicy(
+            retries=int(self._number("retries", 3)),
+            backoff=self._number("retry_backoff", 1.0),
+            max_wait=self._number("max_retry_wait", 60.0),
+        )
+        verify = self.table.get("verify_tls", True)
+        if not isinstance(verify, (bool, str)):
+            raise ConfigError(f"[{self.section}] verify_tls must be true, false or a CA file path")
+        self.verify_tls: bool | str = verify
+        self._client: Any = None
+        #: id -> (etag, iCalendar text) of items read in this run: a base for updates
+        #: and a fetch that needs no request
+        self._raw: dict[str, tuple[str, str]] = {}
+        #: the collection's properties from the last PROPFIND in this run
+        self._props: dict[str, Any] | None = None
+
+    # -- configuration ------------------------------------------------------------------
+
+    @classmethod
+    def normalize_url(cls, url: str) -> str:
+        return f"{cls.scheme}:{cls._collection_url(url)}"
+
+    @classmethod
+    def _collection_url(cls, url: str) -> str:
+        _, _, rest = url.partition(":")
+        parts = urlsplit(rest)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(f"calendar {url!r}: expected caldav:https://host/path/to/calendar/")
+        if parts.query or parts.fragment:
+            raise ConfigError(f"calendar {url!r}: a CalDAV URL has no ?query or #fragment")
+        return rest if rest.endswith("/") else rest + "/"
+
+    def _number(self, key: str, default: float) -> float:
+        value = self.table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise ConfigError(f"[{self.section}] {key} must be a number ≥ 0 (got {value!r})")
+        return float(value)
+
+    def _auth(self) -> dict[str, Any]:
+        """DAVClient keyword arguments for the configured credentials."""
+        from caldav.requests import HTTPBearerAuth
+
+        where = self.section
+        if has_secret(self.table, "token"):
+            return {"auth": HTTPBearerAuth(resolve_secret(self.table, "token", where))}
+        username = self.table.get("username")
+        if username is None:
+            if has_secret(self.table, "password"):
+                raise ConfigError(f"[{where}] has a password reference but no username")
+            return {}  # anonymous, e.g. a server behind an authenticating proxy
+        password: Secret = resolve_secret(self.table, "password", where)
+        mode = self.table.get("auth", "basic")
+        if mode not in ("basic", "digest", "auto"):
+            raise ConfigError(f"[{where}] auth must be basic, digest or auto (got {mode!r})")
+        kwargs: dict[str, Any] = {"username": str(username), "password": str(password)}
+        if mode != "auto":
+            # naming the scheme saves the 401 round trip negotiation would cost each run
+            kwargs["auth_type"] = mode
+        return kwargs
+
+    # -- transport ------------------------------------------------------------------------
+
+    @property
+    def client(self) -> Any:
+        """The caldav DAVClient (its `.session` is the HTTP session), opened on first use."""
+        if self._client is None:
+            from caldav.davclient import DAVClient
+
+            self._client = DAVClient(
+                url=self.collection_url,
+                timeout=self.timeout,  # type: ignore[arg-type]
+                ssl_verify_cert=self.verify_tls,
+                enable_rfc6764=False,
+                rate_limit_handle=False,
+                headers={"User-Agent": "calsync"},
+                **self._auth(),
+            )
+        return self._client
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        body: str | bytes = "",
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        return dav_request(self.client, method, url, body, headers, retry=self.retry)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    # -- ids and hrefs ------------------------------------------------------------------
+
+    @property
+    def _collection_path(self) -> str:
+        return unquote(urlsplit(self.collection_url).path)
+
+    def _id_of(self, href: str) -> str | None:
+        """Item id for a (decoded) href: its name inside the collection, else the path."""
+        base = self._collection_path
+        if href.rstrip("/") == base.rstrip("/"):
+            return None
+        if href.startswith(base) and "/" not in href[len(base) :]:
+            return href[len(base) :]
+        return href
+
+    def _href(self, item_id: str) -> str:
+        if item_id.startswith("/"):
+            parts = urlsplit(self.collection_url)
+            return f"{parts.scheme}://{parts.netloc}{quote(item_id)}"
+        return self.collection_url + quote(item_id, safe="@+")
+
+    def _path(self, item_id: str) -> str:
+        return urlsplit(self._href(item_id)).path
+
+    @staticmethod
+    def _name_for(uid: str) -> str:
+        if _SAFE_NAME.match(uid) and not uid.lower().endswith(".ics"):
+            return f"{uid}.ics"
+        return hashlib.sha256(uid.encode()).hexdigest()[:40] + ".ics"
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _collection_props(self) -> dict[str, Any]:
+        response = self._request(
+            "PROPFIND", self.collection_url, _PROPFIND_COLLECTION, {"Depth": "0"}
+        )
+        if response.status == 404:
+            raise CalendarNotFound(f"calendar {self.collection_url} does not exist (HTTP 404)")
+        if response.status not in (200, 207):
+            raise ProviderError(
+                f"{host_of(self.collection_url)}: PROPFIND {self._collection_path} answered "
+                f"HTTP {response.status}"
+            )
+        try:
+            results = response.parse_propfind()
+        except Exception as exc:  # the library raises assorted errors on odd replies
+            raise ProviderError(
+                f"{host_of(self.collection_url)}: unreadable PROPFIND reply: {exc}"
+            ) from None
+        base = self._collection_path.rstrip("/")
+        props: dict[str, Any] | None = None
+        for result in results:
+            if result.href.rstrip("/") == base or len(results) == 1:
+                props = dict(result.properties)
+        if props is None:
+            raise CalendarNotFound(f"calendar {self.collection_url} does not exist")
+        kinds = props.get("{DAV:}resourcetype") or []
+        if "{urn:ietf:params:xml:ns:caldav}calendar" not in kinds:
+            raise CalendarNotFound(f"{self.collection_url} is not a calendar collection")
+        self._props = props
+        return props
+
+    def identity(self) -> str:
+        props = self._collection_props()
+        resource_id = props.get("{DAV:}resource-id")
+        ident = f"{self.scheme}:{self.collection_url}"
+        return f"{ident}#{resource_id}" if isinstance(resource_id, str) and resource_id else ident
+
+    def list_window(self, window: Window, cache: MutableMapping[str, Any]) -> Listing:
+        if cache.get("v") != CACHE_VERSION or cache.get("url") != self.collection_url:
+            cache.clear()
+            cache.update({"v": CACHE_VERSION, "url": self.collection_url, "index": {}})
+        retry_at = cache.get("sync_retry_at")
+        if retry_at is None or retry_at <= _now().isoformat():
+            try:
+                self._sync_listing(cache)
+                cache.pop("sync_retry_at", None)
+                cache["mode"] = "sync"
+                return self._window_of(cache["index"], window)
+            except _SyncUnsupported:
+                cache["sync_retry_at"] = (_now() + SYNC_RETRY_AFTER).isoformat()
+                cache.pop("token", None)
+                cache["index"] = {}
+        cache["mode"] = "query"
+        self._query_listing(cache, window)
+        return self._window_of(cache["index"], window)
+
+    def _window_of(self, index: Mapping[str, list[Any]], window: Window) -> Listing:
+        listing = Listing(etags={})
+        for item_id, (etag, when, problem) in index.items():
+            if problem:
+                listing.broken[item_id] = BrokenItem(item_id, etag, problem)
+            elif when is None or window.start <= datetime.fromisoformat(when) < window.end:
+                listing.etags[item_id] = etag
+        return listing
+
+    # sync-collection (RFC 6578)
+
+    def _sync_listing(self, cache: MutableMapping[str, Any]) -> None:
+        token = cache.get("token")
+        known = self._props or {}
+        if token and known.get("{DAV:}sync-token") == token:
+            return  # identity() just read the collection's token: nothing changed
+        index: dict[str, list[Any]] = dict(cache.get("index") or {}) if token else {}
+        missing: list[str] = []
+        while True:
+            try:
+                response = self._request(
+                    "REPORT",
+                    self.collection_url,
+                    _SYNC_REPORT.format(token=escape(token or "")),
+                    {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"},
+                )
+            except Forbidden as exc:
+                # RFC 6578 §3.2: 403 + valid-sync-token is "token expired"; a bare 403 on
+                # a collection PROPFIND could read is a server refusing sync-collection
+                if not token and VALID_SYNC_TOKEN not in exc.preconditions:
+                    raise _SyncUnsupported(str(exc)) from None
+                if not token:
+                    raise
+                result = None
+            else:
+                result = self._parse_sync(response, token)
+            if result is None:  # the token is no longer valid: list everything afresh
+                token, index, missing = None, {}, []
+                continue
+            for href in result.deleted:
+                gone = self._id_of(href)
+                if gone is not None:
+                    index.pop(gone, None)
+                    self._raw.pop(gone, None)
+            for entry in result.changed:
+                item_id = self._id_of(entry.href)
+                if item_id is None:
+                    continue
+                if entry.status == 404:
+                    index.pop(item_id, None)
+                elif entry.etag and entry.calendar_data:
+                    self._remember(index, item_id, entry.etag, entry.calendar_data)
+                else:  # some servers leave the data (or etag) out: fetch those in bulk
+                    missing.append(item_id)
+            token = result.sync_token
+            if not result.truncated or not token:
+                break
+        if missing:
+            for item_id, got in self._multiget(missing).items():
+                if got is None:
+                    index.pop(item_id, None)
+                else:
+                    self._remember(index, item_id, *got)
+        cache["token"] = token
+        cache["index"] = index
+
+    def _parse_sync(self, response: Any, token: str | None) -> Any:
+        if response.status == 404:
+            raise CalendarNotFound(f"calendar {self.collection_url} does not exist (HTTP 404)")
+        if response.status in (200, 207):
+            try:
+                return response.parse_sync_collection()
+            except Exception as exc:
+                raise _SyncUnsupported(str(exc)) from None
+        if token and response.status in SYNC_UNSUPPORTED:
+            return None  # e.g. 409/507 for a token the server forgot: retry without it
+        if response.status in SYNC_UNSUPPORTED:
+            raise _SyncUnsupported(f"HTTP {response.status}")
+        raise ProviderError(
+            f"{host_of(self.collection_url)}: sync-collection answered HTTP {response.status}"
+        )
+
+    def _remember(self, index: dict[str, list[Any]], item_id: str, etag: str, data: str) -> None:
+        if "BEGIN:VEVENT" not in data.upper():
+            # Google keeps VTIMEZONE-only leftovers; they are not events
+            index.pop(item_id, None)
+            return
+        self._raw[item_id] = (etag, data)
+        try:
+            event = parse_event(data, item_id)
+        except MalformedItem as exc:
+            index[item_id] = [etag, None, exc.reason]
+            return
+        index[item_id] = [etag, event.start_utc.isoformat(), None]
+
+    # calendar-query fallback
+
+    def _query_listing(self, cache: MutableMapping[str, Any], window: Window) -> None:
+        ctag = (self._props or {}).get(f"{{{_CS}}}getctag")
+        span = [window.start.astimezone(UTC).isoformat(), window.end.astimezone(UTC).isoformat()]
+        cached = cache.get("window")
+        if (
+            ctag
+            and cache.get("ctag") == ctag
+            and isinstance(cached, list)
+            and cached[0] <= span[0]
+            and span[1] <= cached[1]
+        ):
+            return  # nothing changed in the collection, and the window is covered
+        body = _QUERY_REPORT.format(start=_utc_stamp(window.start), end=_utc_stamp(window.end))
+        response = self._request(
+            "REPORT",
+            self.collection_url,
+            body,
+            {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"},
+        )
+        if response.status == 404:
+            raise CalendarNotFound(f"calendar {self.collection_url} does not exist (HTTP 404)")
+        if response.status not in (200, 207):
+            raise ProviderError(
+                f"{host_of(self.collection_url)}: calendar-query answered HTTP {response.status}"
+            )
+        index: dict[str, list[Any]] = {}
+        for result in self._parse_query(response):
+            item_id = self._id_of(result.href)
+            if item_id is not None and result.status != 404 and result.etag:
+                index[item_id] = [result.etag, None, None]
+        cache["index"] = index
+        cache["window"] = span
+        if ctag:
+            cache["ctag"] = ctag
+        else:
+            cache.pop("ctag", None)
+
+    def _parse_query(self, response: Any) -> list[Any]:
+        try:
+            return list(response.parse_calendar_query())
+        except Exception as exc:
+            raise ProviderError(
+                f"{host_of(self.collection_url)}: unreadable REPORT reply: {exc}"
+            ) from None
+
+    # bulk fetch
+
+    def _multiget(self, ids: Sequence[str]) -> dict[str, tuple[str, str] | None]:
+        """id -> (etag, data), or None where the server says the item is gone."""
+        found: dict[str, tuple[str, str] | None] = {}
+        for start in range(0, len(ids), MULTIGET_CHUNK):
+            chunk = list(ids[start : start + MULTIGET_CHUNK])
+            body = _MULTIGET_REPORT.format(
+                hrefs="".join(f"<d:href>{escape(self._path(i))}</d:href>" for i in chunk)
+            )
+            response = self._request(
+                "REPORT",
+                self.collection_url,
+                body,
+                {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"},
+            )
+            if response.status == 404:
+                raise CalendarNotFound(f"calendar {self.collection_url} does not exist (HTTP 404)")
+            if response.status not in (200, 207):
+                raise ProviderError(
+                    f"{host_of(self.collection_url)}: calendar-multiget answered HTTP "
+                    f"{response.status}"
+                )
+            for result in self._parse_query(response):
+                item_id = self._id_of(result.href)
+                if item_id is None:
+                    continue
+                if result.status == 404 or not result.calendar_data:
+                    found[item_id] = None
+                else:
+                    found[item_id] = (result.etag or "", result.calendar_data)
+        return found
+
+    def fetch(self, ids: Sequence[str]) -> dict[str, Item | BrokenItem]:
+        wanted = list(dict.fromkeys(ids))
+        have = {i: self._raw[i] for i in wanted if i in self._raw}
+        needed = [i for i in wanted if i not in have]
+        if needed:
+            for item_id, got in self._multiget(needed).items():
+                if got is not None:
+                    have[item_id] = got
+                    self._raw[item_id] = got
+        out: dict[str, Item | BrokenItem] = {}
+        for item_id in wanted:
+            if item_id not in have:
+                continue  # the server does not have it: gone
+            etag, data = have[item_id]
+            if "BEGIN:VEVENT" not in data.upper():
+                continue
+            try:
+                out[item_id] = Item(item_id, etag, parse_event(data, item_id))
+            except MalformedItem as exc:
+                out[item_id] = BrokenItem(item_id, etag, exc.reason)
+        return out
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def _write_headers(self) -> dict[str, str]:
+        # RFC 6638: ask a scheduling server not to send iTIP for this change
+        return {"Content-Type": 'text/calendar; charset="utf-8"', "Schedule-Reply": "F"}
+
+    def _etag_after_write(self, response: Any, item_id: str) -> str:
+        etag = response.headers.get("ETag") if response.headers is not None else None
+        if etag:
+            return str(etag)
+        # the server changed what we sent (allowed by RFC 4791), so it kept the etag back
+        got = self._request("PROPFIND", self._href(item_id), _PROPFIND_ETAG, {"Depth": "0"})
+        for result in self._parse_propfind(got):
+            value = result.properties.get("{DAV:}getetag")
+            if value:
+                return str(value)
+        raise ProviderError(f"{host_of(self.collection_url)}: no etag for {item_id} after writing")
+
+    def _parse_propfind(self, response: Any) -> list[Any]:
+        if response.status not in (200, 207):
+            return []
+        try:
+            return list(response.parse_propfind())
+        except Exception:
+            return []
+
+    def _put(self, item_id: str, body: bytes, headers: dict[str, str]) -> Any:
+        return self._request("PUT", self._href(item_id), body, {**self._write_headers(), **headers})
+
+    def create(self, event: Event, *, notify: bool = False) -> Item:
+        ensure_no_notify(notify)
+        item_id = self._name_for(event.uid)
+        headers = {"If-None-Match": "*"} if self.if_none_match else {}
+        response = self._put(item_id, without_scheduling(render_event(event)), headers)
+        if response.status == 412:
+            raise ItemRefused(item_id, "an item with this UID already exists on the server")
+        self._check_write(response, item_id, "create")
+        etag = self._etag_after_write(response, item_id)
+        self._raw.pop(item_id, None)
+        return Item(item_id, etag, event)
+
+    def update(self, item_id: str, etag: str, event: Event, *, notify: bool = False) -> Item:
+        ensure_no_notify(notify)
+        base = self._base_for(item_id, etag)
+        body = without_scheduling(render_event(event, base=base))
+        response = self._put(item_id, body, {"If-Match": etag})
+        if response.status == 412:
+            raise EtagMismatch(item_id, etag)
+        if response.status == 404:
+            raise ItemNotFound(item_id)
+        self._check_write(response, item_id, "update")
+        new_etag = self._etag_after_write(response, item_id)
+        self._raw.pop(item_id, None)
+        return Item(item_id, new_etag, event)
+
+    def _base_for(self, item_id: str, etag: str) -> str:
+        """The item's current text, so an update keeps what calsync does not map."""
+        cached = self._raw.get(item_id)
+        if cached is not None and cached[0] == etag:
+            return cached[1]
+        response = self._request("GET", self._href(item_id), "", {"Accept": "text/calendar"})
+        if response.status == 404:
+            raise ItemNotFound(item_id)
+        if response.status != 200:
+            raise ProviderError(
+                f"{host_of(self.collection_url)}: GET {item_id} answered HTTP {response.status}"
+            )
+        current = response.headers.get("ETag")
+        if current and current != etag:
+            raise EtagMismatch(item_id, etag)
+        raw = response._raw_body or (
+            response._raw.encode() if isinstance(response._raw, str) else response._raw
+        )
+        return bytes(raw).decode("utf-8", errors="replace")
+
+    def delete(self, item_id: str, etag: str, *, notify: bool = False) -> None:
+        ensure_no_notify(notify)
+        response = self._request(
+            "DELETE", self._href(item_id), "", {"If-Match": etag, "Schedule-Reply": "F"}
+        )
+        if response.status == 412:
+            raise EtagMismatch(item_id, etag)
+        if response.status in (404, 410):
+            raise ItemNotFound(item_id)
+        self._check_write(response, item_id, "delete")
+        self._raw.pop(item_id, None)
+
+    def _check_write(self, response: Any, item_id: str, what: str) -> None:
+        if 200 <= response.status < 300:
+            return
+        if response.status == 409:
+            raise self._conflict(item_id, response)
+        if response.status == 507:
+            raise ItemRefused(item_id, "the server's storage is full (HTTP 507)")
+        if response.status in (400, 415, 422):
+            raise ItemRefused(item_id, f"the server rejected the data (HTTP {response.status})")
+        raise ProviderError(
+            f"{host_of(self.collection_url)}: {what} of {item_id} answered HTTP {response.status}"
+        )
+
+    def _conflict(self, item_id: str, response: Any) -> ProviderError:
+        return ItemRefused(item_id, "conflict with an existing item (HTTP 409)")
+
+    def create_many(self, events: Iterable[Event]) -> list[Item | ProviderError]:
+        return super().create_many(events)
+
+    # -- operator checks ------------------------------------------------------------------
+
+    def check(self) -> list[tuple[str, bool, str]]:
+        host = host_of(self.collection_url)
+        checks: list[tuple[str, bool, str]] = []
+        try:
+            self._auth()
+        except ConfigError as exc:
+            return [("credentials configured", False, str(exc))]
+        try:
+            props = self._collection_props()
+        except Forbidden as exc:
+            return [
+                ("server reachable", True, host),
+                ("credentials accepted", True, "signed in"),
+                ("calendar exists", False, str(exc)),
+            ]
+        except AuthFailed as exc:
+            return [("server reachable", True, host), ("credentials accepted", False, str(exc))]
+        except CalendarNotFound as exc:
+            return [
+                ("server reachable", True, host),
+                ("credentials accepted", True, "signed in"),
+                ("calendar exists", False, str(exc)),
+            ]
+        except ProviderError as exc:
+            return [("server reachable", False, str(exc))]
+        checks.append(("server reachable", True, host))
+        checks.append(("credentials accepted", True, "signed in"))
+        name = props.get("{DAV:}displayname")
+        checks.append(
+            ("calendar exists", True, f"{self.collection_url}" + (f" ({name})" if name else ""))
+        )
+        privileges = props.get("{DAV:}current-user-privilege-set")
+        if not isinstance(privileges, list):
+            checks.append(("write permission", True, "the server does not report privileges"))
+        elif _WRITE_PRIVILEGES & set(privileges) or {
+            "{DAV:}bind",
+            "{DAV:}unbind",
+            "{DAV:}write-content",
+        } <= set(privileges):
+            checks.append(("write permission", True, "the account may change this calendar"))
+        else:
+            have = ", ".join(p.rpartition("}")[2] for p in privileges) or "none"
+            checks.append(
+                ("write permission", False, f"the account may not write to it (has: {have})")
+            )
+        return checks
+
+
+class _SyncUnsupported(ProviderError):
+    """sync-collection does not work on this collection; list by time range instead."""
+
+
+def without_scheduling(body: bytes) -> bytes:
+    """Mark ORGANIZER/ATTENDEE SCHEDULE-AGENT=CLIENT so a scheduling server sends no iTIP.
+
+    RFC 6638 §7.1: with SCHEDULE-AGENT=CLIENT the server leaves scheduling to the
+    client, and calsync never schedules. Items without attendees pass unchanged.
+    """
+    if b"ATTENDEE" not in body.upper() and b"ORGANIZER" not in body.upper():
+        return body
+    import icalendar
+
+    cal = icalendar.Calendar.from_ical(body)
+    for comp in cal.walk("VEVENT"):
+        for name in ("ORGANIZER", "ATTENDEE"):
+            values = comp.get(name)
+            for value in values if isinstance(values, list) else [values]:
+                if value is not None and hasattr(value, "params"):
+                    value.params["SCHEDULE-AGENT"] = "CLIENT"
+    return bytes(cal.to_ical())

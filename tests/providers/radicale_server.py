@@ -1,0 +1,114 @@
+"""A real CalDAV server for tests: Radicale on loopback, started once per test run.
+
+`radicale_server` (session) runs `python -m radicale` in a subprocess with its own
+temporary storage, no authentication and a free port. `radicale_calendar`
+(function) makes a fresh, empty calendar collection with MKCALENDAR for each test
+and returns its URL. Registered for every test module through tests/conftest.py.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+#: the anonymous Radicale principal tests write under (auth type none takes any name)
+RADICALE_USER = "calsync"
+
+
+@dataclass(frozen=True)
+class RadicaleServer:
+    url: str  # http://127.0.0.1:PORT/
+    storage: Path
+
+    def new_calendar(self, name: str | None = None) -> str:
+        """MKCALENDAR a fresh collection; returns its URL (ending in '/')."""
+        import caldav
+
+        name = name or f"cal-{uuid.uuid4().hex[:12]}"
+        url = f"{self.url}{RADICALE_USER}/{name}/"
+        with caldav.DAVClient(
+            url=self.url, username=RADICALE_USER, password="x", auth_type="basic"
+        ) as client:
+            response = client.mkcalendar(url, client._build_mkcalendar_body(displayname=name))
+            if response.status != 201:
+                raise RuntimeError(f"MKCALENDAR {url} answered {response.status}")
+        return url
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_listening(proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    # readiness wait, not an assertion: give the server up to 30 s to bind
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"radicale exited at start:\n{log.read_text(errors='replace')}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"radicale did not start listening:\n{log.read_text(errors='replace')}")
+
+
+@pytest.fixture(scope="session")
+def radicale_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RadicaleServer]:
+    root = tmp_path_factory.mktemp("radicale")
+    storage = root / "collections"
+    port = _free_port()
+    config = root / "config"
+    config.write_text(
+        "[server]\n"
+        f"hosts = 127.0.0.1:{port}\n"
+        "delay_on_error = 0\n"
+        "[auth]\n"
+        "type = none\n"
+        "delay = 0\n"
+        "[rights]\n"
+        "type = owner_only\n"
+        "[storage]\n"
+        f"filesystem_folder = {storage}\n"
+        "[web]\n"
+        "type = none\n"
+        "[logging]\n"
+        "level = warning\n",
+        encoding="utf-8",
+    )
+    log = root / "radicale.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RADICALE")}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "radicale", "--config", str(config)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    try:
+        _wait_until_listening(proc, port, log)
+        yield RadicaleServer(url=f"http://127.0.0.1:{port}/", storage=storage)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def radicale_calendar(radicale_server: RadicaleServer) -> str:
+    """URL of a fresh, empty calendar collection on the session's Radicale."""
+    return radicale_server.new_calendar()
