@@ -139,7 +139,7 @@ class CalDAVProvider(Provider):
 
     def __init__(self, url: str, *, settings: Mapping[str, Any] | None = None) -> None:
         super().__init__(url, settings=settings)
-        self.collection_url = self._collection_url(url)
+        self.collection_url = self._collection_url_for(url)
         self.table = server_table(self.settings, self.section, self.collection_url)
         self.timeout = self._number("timeout", 30.0)
         self.retry = RetryPolicy(
@@ -163,6 +163,9 @@ class CalDAVProvider(Provider):
     @classmethod
     def normalize_url(cls, url: str) -> str:
         return f"{cls.scheme}:{cls._collection_url(url)}"
+
+    def _collection_url_for(self, url: str) -> str:
+        return self._collection_url(url)
 
     @classmethod
     def _collection_url(cls, url: str) -> str:

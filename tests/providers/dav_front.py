@@ -73,12 +73,13 @@ def _handler(front: DavFront) -> type[BaseHTTPRequestHandler]:
                 front.seen.append(
                     Seen(self.command, self.path, {k: v for k, v in self.headers.items()}, body)
                 )
-                canned = front.canned.pop(0) if front.canned else None
             if self.path == "/token" and front.token_endpoint is not None:
                 form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
                 status, reply = front.token_endpoint(form)
                 data = json.dumps(reply).encode()
                 return self._reply(status, data, {"Content-Type": "application/json"})
+            with front.lock:
+                canned = front.canned.pop(0) if front.canned else None
             if canned is not None:
                 return self._reply(canned[0], b"", canned[1])
             if front.bearer_tokens:
