@@ -32,7 +32,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
-from icalendar.prop import vBroken
+from icalendar.prop import vBroken, vText
 
 from sync.model import Event, EventError, Privacy, ShowAs
 from sync.providers.base import MalformedItem
@@ -136,8 +136,8 @@ def _parse(data: bytes | str, item_id: str) -> Event:
     comp = _pick_master(events)
     zones = _ZoneLookup(cal, item_id)
 
-    uid = _text(comp, "UID").strip()
-    if not uid:
+    uid = _text(comp, "UID")
+    if not uid.strip():
         raise MalformedItem(item_id, "event has no UID")
 
     start = _read_time(comp, "DTSTART", zones, item_id)
@@ -251,8 +251,9 @@ def _read_end(
         return end
     duration = comp.get("DURATION")
     if duration is not None:
-        value = getattr(duration, "dt", None)
-        if isinstance(duration, list) or not isinstance(value, timedelta):
+        broken = isinstance(duration, (list, vBroken))
+        value = None if broken else getattr(duration, "dt", None)
+        if not isinstance(value, timedelta):
             raise MalformedItem(item_id, f"bad DURATION value {str(duration)!r}")
         return _add_duration(start, value)
     # RFC 5545 3.6.1: a date event without an end lasts one day, a date-time one no time
@@ -262,16 +263,15 @@ def _read_end(
 
 
 def _add_duration(start: datetime | date, duration: timedelta) -> datetime | date:
-    """RFC 5545 3.3.6: days are nominal (wall clock), hours and below are exact."""
-    days = timedelta(days=duration.days)
-    exact = duration - days
-    if not isinstance(start, datetime):
-        return start + days
-    moved = start + days
-    if not exact:
-        return moved
-    zone = moved.tzinfo
-    return (moved.astimezone(UTC) + exact).astimezone(zone)
+    """RFC 5545 3.3.6: "P1D" is nominal (same wall time next day), "PT2H" exact.
+
+    icalendar hands us a timedelta, where PT24H and P1D look the same; whole days
+    are read as nominal, anything with a time part as exact.
+    """
+    if not isinstance(start, datetime) or not duration.seconds:
+        return start + timedelta(days=duration.days)
+    zone = start.tzinfo
+    return (start.astimezone(UTC) + duration).astimezone(zone)
 
 
 def _read_show_as(comp: icalendar.cal.Component) -> ShowAs:
@@ -330,7 +330,7 @@ def _read_reminder(comp: icalendar.cal.Component) -> int | None:
 def _read_last_modified(comp: icalendar.cal.Component) -> datetime | None:
     # a bad LAST-MODIFIED costs conflict resolution a timestamp, not the item
     prop = _first(comp, "LAST-MODIFIED")
-    value = getattr(prop, "dt", None)
+    value = None if isinstance(prop, vBroken) else getattr(prop, "dt", None)
     if not isinstance(value, datetime):
         return None
     if value.tzinfo is None:
@@ -379,6 +379,26 @@ def _canvas(
     return cal, comp
 
 
+class _Text(vText):
+    """vText that escapes exactly per RFC 5545 3.3.11.
+
+    icalendar's own escaping first turns a literal backslash-N into a line break,
+    so a text containing "\\N" (a Windows path, a regex) would not survive.
+    """
+
+    def to_ical(self) -> bytes:
+        text = (
+            str(self)
+            .replace("\\", "\\\\")
+            .replace(";", "\\;")
+            .replace(",", "\\,")
+            .replace("\r\n", "\n")
+            .replace("\r", "\n")
+            .replace("\n", "\\n")
+        )
+        return text.encode("utf-8")
+
+
 def _set(comp: icalendar.cal.Component, name: str, value: Any) -> None:
     comp.pop(name, None)
     comp.add(name, value)
@@ -394,10 +414,13 @@ def _ical_time(value: datetime | date) -> datetime | date:
     if not isinstance(value, datetime):
         return value
     tz = value.tzinfo
-    if isinstance(tz, ZoneInfo) and tz.key and tz.key not in _UTC_KEYS:
-        return value
-    # UTC, fixed offsets and custom VTIMEZONE rules have no IANA name to write:
-    # the instant is kept exactly, the wall-clock zone becomes UTC
+    named = isinstance(tz, ZoneInfo) and bool(tz.key) and tz.key not in _UTC_KEYS
+    # RFC 5545 reads an ambiguous wall time as its first occurrence, so the second
+    # one (fold=1, the repeated hour in autumn) cannot be written as TZID + local time
+    if named and value.replace(fold=0).utcoffset() == value.utcoffset():
+        return value.replace(fold=0)
+    # UTC, fixed offsets, custom VTIMEZONE rules and that repeated hour have no
+    # exact TZID form: the instant is kept exactly, the wall-clock zone becomes UTC
     return value.astimezone(UTC)
 
 
@@ -405,8 +428,8 @@ def _write_event(comp: icalendar.cal.Component, event: Event) -> None:
     old_text = _text(comp, "DESCRIPTION") if "DESCRIPTION" in comp else None
     old_status = _upper(comp, "STATUS")
 
-    _set(comp, "UID", event.uid)
-    _set(comp, "SUMMARY", event.subject)
+    _set(comp, "UID", _Text(event.uid))
+    _set(comp, "SUMMARY", _Text(event.subject))
     _set(comp, "DTSTART", _ical_time(event.start))
     _set(comp, "DTEND", _ical_time(event.end))
     _drop(comp, "DURATION")
@@ -419,12 +442,12 @@ def _write_event(comp: icalendar.cal.Component, event: Event) -> None:
         _drop(comp, "RECURRENCE-ID")
 
     if event.location:
-        _set(comp, "LOCATION", event.location)
+        _set(comp, "LOCATION", _Text(event.location))
     else:
         _drop(comp, "LOCATION")
 
     if event.text:
-        _set(comp, "DESCRIPTION", event.text)
+        _set(comp, "DESCRIPTION", _Text(event.text))
     else:
         _drop(comp, "DESCRIPTION")
     if old_text is not None and old_text != event.text:

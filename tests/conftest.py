@@ -1,0 +1,17 @@
+"""Shared test setup. Keep this small: fixtures belong next to the tests using them."""
+
+from __future__ import annotations
+
+from hypothesis import settings
+
+# Hypothesis' per-example deadline is a timed assertion: on a loaded CI runner it
+# fails tests that are correct. Example counts stay bounded to keep the suite fast.
+settings.register_profile("calsync", deadline=None, max_examples=100)
+# `pytest --hypothesis-profile=thorough` for a deeper search before a release
+settings.register_profile("thorough", deadline=None, max_examples=3000)
+settings.load_profile("calsync")
+
+# --- CalDAV: a real Radicale server (tests/providers/radicale_server.py) -----------
+from tests.providers.radicale_server import radicale_calendar, radicale_server  # noqa: E402, F401
+
+# --- end CalDAV --------------------------------------------------------------------
