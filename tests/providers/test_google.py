@@ -278,3 +278,87 @@ def test_bad_key_file_never_echoes_its_content(tmp_path: Path) -> None:
         g.identity()
     assert "SECRET-MATERIAL" not in str(info.value)
     assert os.linesep not in str(info.value)
+
+
+# -- per-user consent (`calsync google auth NAME`) ---------------------------------------------
+
+
+def consent_endpoint(grants: list[dict[str, str]]) -> Any:
+    def endpoint(form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        grants.append(form)
+        if form["grant_type"] != "authorization_code" or form["code"] != "the-code":
+            return 400, {"error": "invalid_grant"}
+        return 200, {"access_token": "a", "refresh_token": "fresh-refresh", "expires_in": 3600}
+
+    return endpoint
+
+
+def fake_browser(url: str) -> bool:
+    """What Google + the user's browser do: redirect back to calsync with a code."""
+    from urllib.parse import parse_qs, urlsplit
+
+    import requests
+
+    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    assert query["code_challenge_method"] == "S256" and query["access_type"] == "offline"
+    reply = requests.get(
+        query["redirect_uri"], params={"code": "the-code", "state": query["state"]}, timeout=10
+    )
+    assert reply.status_code == 200
+    return True
+
+
+def test_consent_stores_the_refresh_token(tmp_path: Path) -> None:
+    from sync.providers.google_consent import run_consent
+
+    grants: list[dict[str, str]] = []
+    with dav_front("http://127.0.0.1:9/x/", token_endpoint=consent_endpoint(grants)) as front:
+        table = {
+            "client_id": "cid",
+            "client_secret_env": "CALSYNC_TEST_GOOGLE_SECRET",
+            "token_uri": front.url + "/token",
+        }
+        path = tmp_path / "tokens.json"
+        run_consent(table, CALENDAR, path, show_url=fake_browser, timeout=30)
+    assert read_tokens(path) == {CALENDAR: {"refresh_token": "fresh-refresh"}}
+    assert grants[0]["code_verifier"] and grants[0]["client_secret"] == "not-so-secret"
+
+
+def test_google_auth_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    import tui.cli_google  # noqa: F401 - registers `calsync google`
+    from storage.users import UserStore
+    from storage.workspace import Workspace
+    from tui.cli import app
+
+    grants: list[dict[str, str]] = []
+    monkeypatch.setattr("webbrowser.open", fake_browser)
+    with dav_front("http://127.0.0.1:9/x/", token_endpoint=consent_endpoint(grants)) as front:
+        ws = Workspace(tmp_path / "ws").ensure()
+        token_file = tmp_path / "ws" / "google-tokens.json"
+        ws.config_path.write_text(
+            "[google]\n"
+            'client_id = "cid"\n'
+            'client_secret_env = "CALSYNC_TEST_GOOGLE_SECRET"\n'
+            f'token_uri = "{front.url}/token"\n'
+            f'auth_uri = "{front.url}/auth"\n'
+            f'token_file = "{token_file}"\n',
+            encoding="utf-8",
+        )
+        store = UserStore(ws)
+        store.add(
+            {"name": "anna", "crm": f"folder:{tmp_path / 'crm'}", "remote": f"google:{CALENDAR}"}
+        )
+        store.add(
+            {"name": "bob", "crm": f"folder:{tmp_path / 'crm2'}", "remote": "caldav:https://x/c/"}
+        )
+        runner = CliRunner()
+        ok = runner.invoke(app, ["--workspace", str(ws.root), "google", "auth", "anna"])
+        assert ok.exit_code == 0, ok.output
+        assert read_tokens(token_file)[CALENDAR] == {"refresh_token": "fresh-refresh"}
+        assert "fresh-refresh" not in ok.output
+
+        wrong = runner.invoke(app, ["--workspace", str(ws.root), "google", "auth", "bob"])
+        assert wrong.exit_code == 2
+        assert "not google:CALENDAR_ID" in wrong.output
