@@ -125,6 +125,42 @@ def _adapter_class(verify: bool | str) -> type[requests.adapters.HTTPAdapter]:
     return _VerifyAdapter
 
 
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _unreachable_reason(exc: BaseException) -> str | None:
+    """Why the endpoint could not be reached, if that is what went wrong.
+
+    exchangelib re-raises connection errors as ErrorTimeoutExpired, and its version
+    probe wraps even that in a TransportError, so look through the whole chain.
+    """
+    hit = any(
+        isinstance(e, ews_errors.ErrorTimeoutExpired | requests.ConnectionError | requests.Timeout)
+        for e in _chain(exc)
+    )
+    if not hit:
+        return None
+    text = " ".join(str(e) for e in _chain(exc)).lower()
+    for needle, reason in (
+        ("refused", "connection refused"),
+        ("timed out", "timed out"),
+        ("timeout", "timed out"),
+        ("name or service not known", "unknown host name"),
+        ("nodename nor servname", "unknown host name"),
+        ("temporary failure in name resolution", "unknown host name"),
+        ("certificate", "TLS certificate problem"),
+    ):
+        if needle in text:
+            return reason
+    return "connection failed"
+
+
 def _one_line(exc: BaseException, limit: int = 200) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -218,7 +254,10 @@ class EWSProvider(Provider):
                 default_timezone=self._zone(),
                 locale="en_US",
             )
+            # exchangelib shares one Protocol per endpoint+credentials; make sure it runs
+            # with this table's timeout and back-off bound even if another made it first
             account.protocol.TIMEOUT = self.conn.timeout
+            account.protocol.config.retry_policy = config.retry_policy
         self._account = account
         return account
 
@@ -269,8 +308,9 @@ class EWSProvider(Provider):
                 f"Exchange at {where} is throttling calsync (ErrorServerBusy) beyond "
                 f"{self.conn.max_backoff:g} s of back-off; try again later"
             ) from exc
-        if isinstance(exc, e.ErrorTimeoutExpired | requests.Timeout):
-            raise ConnectionFailed(f"cannot reach Exchange at {where}: {_one_line(exc)}") from exc
+        unreachable = _unreachable_reason(exc)
+        if unreachable:
+            raise ConnectionFailed(f"cannot reach Exchange at {where}: {unreachable}") from exc
         if isinstance(exc, e.AutoDiscoverFailed):
             raise ConnectionFailed(f"autodiscover found no Exchange for {box}") from exc
         if isinstance(exc, e.TransportError | requests.RequestException):

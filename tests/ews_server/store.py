@@ -133,6 +133,10 @@ class Organisation:
                     return back_off
             return None
 
+    def clear_busy(self) -> None:
+        with self.lock:
+            self._busy.clear()
+
     def record(self, request: RecordedRequest) -> None:
         with self.lock:
             self.requests.append(request)
