@@ -1,0 +1,398 @@
+"""A Microsoft 365 mailbox's calendar through Microsoft Graph: `graph:anna@example.com`.
+
+Exchange Online is closing EWS to third-party applications, so for most
+organizations this is how calsync reaches Outlook. One app registration serves
+every mailbox (app-only, client credentials), configured once in calsync.toml:
+
+    [graph]
+    tenant_id = "11111111-2222-3333-4444-555555555555"
+    client_id = "66666666-7777-8888-9999-000000000000"
+    client_secret_env = "CALSYNC_GRAPH_SECRET"   # or client_secret_file / _keyring
+    # certificate_file = "/etc/calsync/graph.pem" # instead: PEM key + certificate, mode 0600
+    # thumbprint = "A1B2..."                       # only if the file holds no certificate
+    # authority = "https://login.microsoftonline.us"   # sovereign clouds
+    # graph_url = "https://graph.microsoft.us"
+    verify_tls = true                             # or a CA bundle path
+    timeout = 30                                  # seconds, every request
+
+Listing is `calendarView/delta` over the sync window widened to whole months (so
+the delta link survives the window's daily move). The delta link and an index
+{id: [etag, start (UTC ISO) or None, organized-meeting flag]} live in the provider
+cache: a run with no changes costs one request. Writes carry If-Match. calsync
+never adds attendees, and since Graph cannot write a meeting the mailbox organizes
+without notifying its attendees, such writes are refused (`MeetingWouldNotify`)
+and the remote version stays.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, MutableMapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from sync.model import Event
+from sync.providers.base import (
+    BrokenItem,
+    Capabilities,
+    ConfigError,
+    EtagMismatch,
+    Item,
+    ItemNotFound,
+    ItemRefused,
+    Listing,
+    NotifyRefused,
+    Provider,
+    ProviderError,
+    Window,
+    ensure_no_notify,
+)
+from sync.providers.graph_client import GraphClient, GraphHTTPError, read_settings
+from sync.providers.graph_mapping import (
+    UID_PROPERTY,
+    MappingError,
+    event_from_graph,
+    event_to_graph,
+    is_organized_meeting,
+    start_instant,
+)
+
+CACHE_VERSION = 1
+_PREFER_TZ = 'outlook.timezone="UTC"'
+_PREFER_TEXT = 'outlook.body-content-type="text"'
+_EXPAND_UID = f"singleValueExtendedProperties($filter=id eq '{UID_PROPERTY}')"
+
+
+class MeetingWouldNotify(NotifyRefused):
+    """The item is a meeting this mailbox organizes: writing it would notify attendees."""
+
+    def __init__(self, item_id: str, mailbox: str, attendees: int) -> None:
+        super().__init__(
+            f"item {item_id} is a meeting {mailbox} organizes with {attendees} attendee(s): "
+            "changing it would notify them, so the Outlook version is kept"
+        )
+        self.item_id = item_id
+
+
+def _month_floor(value: datetime) -> datetime:
+    value = value.astimezone(UTC)
+    return datetime(value.year, value.month, 1, tzinfo=UTC)
+
+
+def _month_ceil(value: datetime) -> datetime:
+    floor = _month_floor(value)
+    if floor == value.astimezone(UTC):
+        return floor
+    return datetime(floor.year + floor.month // 12, floor.month % 12 + 1, 1, tzinfo=UTC)
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class GraphProvider(Provider):
+    scheme: ClassVar[str] = "graph"
+    #: Graph holds every synced field; lastModifiedDateTime is set by the server on
+    #: every change, and calsync's UID lives in its own extended property
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    def __init__(self, url: str, *, settings: Mapping[str, Any] | None = None) -> None:
+        super().__init__(url, settings=settings)
+        self.mailbox = self._mailbox_of(url)
+        self.conf = read_settings(self.settings)
+        self._client: GraphClient | None = None
+        self._calendar: dict[str, Any] | None = None
+        #: id -> (etag, attendees if the mailbox organizes it as a meeting, else 0)
+        self._meetings: dict[str, tuple[str, int]] = {}
+
+    # -- addressing ---------------------------------------------------------------------
+
+    @staticmethod
+    def _mailbox_of(url: str) -> str:
+        scheme, _, rest = url.partition(":")
+        mailbox = rest.strip()
+        if scheme.lower() != "graph" or not mailbox:
+            raise ConfigError(f"calendar {url!r} is not of the form graph:MAILBOX")
+        if any(c in mailbox for c in "/?#\\ ") or mailbox.count("@") > 1:
+            raise ConfigError(
+                f"calendar {url!r}: the mailbox must be an SMTP address or a user id "
+                "(graph:anna@example.com)"
+            )
+        return mailbox.lower()
+
+    @classmethod
+    def normalize_url(cls, url: str) -> str:
+        return f"graph:{cls._mailbox_of(url)}"
+
+    @property
+    def client(self) -> GraphClient:
+        if self._client is None:
+            self._client = GraphClient(self.conf, self.mailbox)
+        return self._client
+
+    def _user_path(self, suffix: str = "") -> str:
+        return f"/users/{quote(self.mailbox, safe='@')}{suffix}"
+
+    def _event_path(self, item_id: str) -> str:
+        return self._user_path(f"/events/{quote(item_id, safe='=-_')}")
+
+    # -- reading ------------------------------------------------------------------------
+
+    def _calendar_resource(self) -> dict[str, Any]:
+        if self._calendar is None:
+            data = self.client.request("GET", self._user_path("/calendar")).json()
+            if not isinstance(data, dict) or not data.get("id"):
+                raise ProviderError(f"Graph returned no calendar for {self.mailbox}")
+            self._calendar = data
+        return self._calendar
+
+    def identity(self) -> str:
+        return f"graph:{self.mailbox}/calendar/{self._calendar_resource()['id']}"
+
+    def _remember(self, data: Mapping[str, Any]) -> None:
+        item_id, etag = str(data.get("id") or ""), str(data.get("@odata.etag") or "")
+        if item_id and etag and "attendees" in data:
+            attendees = len(data.get("attendees") or ()) if is_organized_meeting(data) else 0
+            self._meetings[item_id] = (etag, attendees)
+
+    def list_window(self, window: Window, cache: MutableMapping[str, Any]) -> Listing:
+        start, end = _month_floor(window.start), _month_ceil(window.end)
+        range_start, range_end = _iso(start), _iso(end)
+        key: dict[str, Any] = {
+            "v": CACHE_VERSION,
+            "mailbox": self.mailbox,
+            "graph": self.conf.graph_url,
+            "range": [range_start, range_end],
+        }
+        state = dict(cache) if cache.get("key") == key and cache.get("delta_link") else {}
+        items: dict[str, list[Any]] = {k: list(v) for k, v in (state.get("items") or {}).items()}
+        link: str | None = state.get("delta_link")
+        relisted = False
+        initial = (
+            self._user_path("/calendarView/delta"),
+            {"startDateTime": range_start, "endDateTime": range_end},
+        )
+        path, params = (link, None) if link else initial
+        prefer = f"{_PREFER_TZ}, {_PREFER_TEXT}, odata.maxpagesize={self.conf.page_size}"
+        while True:
+            try:
+                response = self.client.request(
+                    "GET", path, params=params, headers={"Prefer": prefer}
+                )
+            except GraphHTTPError as exc:
+                if exc.status != 410 or relisted:
+                    raise
+                # the sync state expired on the server: one full re-list, not an error
+                relisted = True
+                items, (path, params) = {}, initial
+                continue
+            page = response.json()
+            for entry in page.get("value") or ():
+                self._absorb(entry, items)
+            next_link = page.get("@odata.nextLink")
+            if next_link:
+                path, params = str(next_link), None
+                continue
+            delta = page.get("@odata.deltaLink")
+            if not delta:
+                raise ProviderError(
+                    f"Graph's delta listing for {self.mailbox} ended without a delta link"
+                )
+            break
+        cache.clear()
+        cache.update({"key": key, "delta_link": str(delta), "items": items})
+        listing = Listing(etags={})
+        for item_id, (etag, start_text, _meeting) in items.items():
+            if start_text is None:
+                listing.broken[item_id] = BrokenItem(item_id, etag, "unreadable start time")
+                continue
+            if window.start <= datetime.fromisoformat(start_text) < window.end:
+                listing.etags[item_id] = etag
+        return listing
+
+    def _absorb(self, entry: Mapping[str, Any], items: dict[str, list[Any]]) -> None:
+        item_id = str(entry.get("id") or "")
+        if not item_id:
+            return
+        if "@removed" in entry:
+            items.pop(item_id, None)
+            self._meetings.pop(item_id, None)
+            return
+        old = items.get(item_id) or [None, None, 0]
+        # delta may send only changed properties: keep what it leaves out
+        etag = str(
+            entry.get("@odata.etag") or entry.get("changeKey") or f"delta:{uuid.uuid4().hex}"
+        )
+        start_text = old[1]
+        if "start" in entry:
+            try:
+                start_text = start_instant(entry).isoformat()
+            except MappingError:
+                start_text = None
+        meeting = old[2]
+        if "attendees" in entry or "isOrganizer" in entry:
+            meeting = len(entry.get("attendees") or ()) if is_organized_meeting(entry) else 0
+        items[item_id] = [etag, start_text, meeting]
+        self._meetings[item_id] = (etag, meeting)
+
+    def _get_event(self, item_id: str) -> dict[str, Any] | None:
+        try:
+            response = self.client.request(
+                "GET",
+                self._event_path(item_id),
+                params={"$expand": _EXPAND_UID},
+                headers={"Prefer": f"{_PREFER_TZ}, {_PREFER_TEXT}"},
+            )
+        except GraphHTTPError as exc:
+            if exc.status == 404 or exc.code in ("ErrorInvalidIdMalformed", "ErrorItemNotFound"):
+                return None
+            raise
+        except ItemNotFound:
+            return None
+        data = response.json()
+        return data if isinstance(data, dict) else None
+
+    def fetch(self, ids: Sequence[str]) -> dict[str, Item | BrokenItem]:
+        result: dict[str, Item | BrokenItem] = {}
+        for item_id in ids:
+            data = self._get_event(item_id)
+            if data is None:
+                continue
+            self._remember(data)
+            result[item_id] = self._item(data, item_id)
+        return result
+
+    def _item(
+        self, data: Mapping[str, Any], item_id: str, uid: str | None = None
+    ) -> Item | BrokenItem:
+        etag = str(data.get("@odata.etag") or "")
+        try:
+            event = event_from_graph(data)
+        except MappingError as exc:
+            return BrokenItem(item_id, etag, str(exc))
+        if uid is not None and event.uid != uid:
+            event = event.replace(uid=uid)
+        return Item(item_id, etag, event)
+
+    # -- writing ------------------------------------------------------------------------
+
+    def _written(self, data: Any, item_id: str, uid: str) -> Item:
+        if not isinstance(data, dict) or not data.get("id"):
+            raise ProviderError(f"Graph answered a write for {self.mailbox} without the event")
+        self._remember(data)
+        item = self._item(data, str(data["id"]), uid)
+        if isinstance(item, BrokenItem):
+            raise ProviderError(f"Graph stored item {item_id} unreadably: {item.error}")
+        return item
+
+    def create(self, event: Event, *, notify: bool = False) -> Item:
+        ensure_no_notify(notify)
+        body = event_to_graph(event)
+        # Graph drops a repeated POST with the same transactionId, so a retry after a
+        # lost answer cannot create a duplicate
+        body["transactionId"] = str(uuid.uuid4())
+        try:
+            response = self.client.request(
+                "POST",
+                self._user_path("/events"),
+                json_body=body,
+                headers={"Prefer": f"{_PREFER_TZ}, {_PREFER_TEXT}"},
+            )
+        except GraphHTTPError as exc:
+            raise ItemRefused(event.uid, exc.graph_message or str(exc)) from None
+        return self._written(response.json(), event.uid, event.uid)
+
+    def _refuse_meeting(self, item_id: str, etag: str) -> None:
+        known = self._meetings.get(item_id)
+        if known is None or known[0] != etag:
+            data = self._get_event(item_id)
+            if data is None:
+                raise ItemNotFound(item_id)
+            self._remember(data)
+            known = self._meetings.get(item_id, (etag, 0))
+        if known[1]:
+            raise MeetingWouldNotify(item_id, self.mailbox, known[1])
+
+    def update(self, item_id: str, etag: str, event: Event, *, notify: bool = False) -> Item:
+        ensure_no_notify(notify)
+        self._refuse_meeting(item_id, etag)
+        try:
+            response = self.client.request(
+                "PATCH",
+                self._event_path(item_id),
+                json_body=event_to_graph(event),
+                headers={"If-Match": etag, "Prefer": f"{_PREFER_TZ}, {_PREFER_TEXT}"},
+            )
+        except GraphHTTPError as exc:
+            raise self._write_error(exc, item_id, etag) from None
+        return self._written(response.json(), item_id, event.uid)
+
+    def delete(self, item_id: str, etag: str, *, notify: bool = False) -> None:
+        ensure_no_notify(notify)
+        # deleting a meeting on the organizer's calendar sends cancellations
+        self._refuse_meeting(item_id, etag)
+        try:
+            self.client.request("DELETE", self._event_path(item_id), headers={"If-Match": etag})
+        except GraphHTTPError as exc:
+            raise self._write_error(exc, item_id, etag) from None
+        self._meetings.pop(item_id, None)
+
+    def _write_error(self, exc: GraphHTTPError, item_id: str, etag: str) -> ProviderError:
+        if exc.status == 412:
+            return EtagMismatch(item_id, etag)
+        if exc.status == 404 or exc.code in ("ErrorItemNotFound", "ErrorInvalidIdMalformed"):
+            return ItemNotFound(item_id)
+        if exc.status == 400:
+            return ItemRefused(item_id, exc.graph_message or str(exc))
+        return exc
+
+    # -- operator checks ------------------------------------------------------------------
+
+    def check(self) -> list[tuple[str, bool, str]]:
+        rows: list[tuple[str, bool, str]] = []
+        try:
+            self.client.tokens.token()
+        except ProviderError as exc:
+            return [("token acquired", False, str(exc))]
+        rows.append(
+            ("token acquired", True, f"app {self.conf.client_id} in tenant {self.conf.tenant_id}")
+        )
+        try:
+            calendar = self._calendar_resource()
+        except ProviderError as exc:
+            rows.append(("mailbox reachable", False, str(exc)))
+            return rows
+        rows.append(
+            (
+                "mailbox reachable",
+                True,
+                f"{self.mailbox}: calendar {calendar.get('name') or calendar['id']}",
+            )
+        )
+        roles = self.client.tokens.roles()
+        if roles is not None and "Calendars.ReadWrite" not in roles:
+            rows.append(
+                (
+                    "calendar writable",
+                    False,
+                    "the app lacks the Calendars.ReadWrite application permission "
+                    "(API permissions → add it → Grant admin consent)",
+                )
+            )
+        elif calendar.get("canEdit") is False:
+            rows.append(
+                (
+                    "calendar writable",
+                    False,
+                    f"the calendar of {self.mailbox} is read-only to the app",
+                )
+            )
+        else:
+            rows.append(("calendar writable", True, f"{self.mailbox}: Calendars.ReadWrite"))
+        return rows
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
