@@ -370,14 +370,16 @@ class GraphProvider(Provider):
                 f"{self.mailbox}: calendar {calendar.get('name') or calendar['id']}",
             )
         )
-        roles = self.client.tokens.roles()
-        if roles is not None and "Calendars.ReadWrite" not in roles:
+        roles = self.client.tokens.roles() or []
+        if "Calendars.ReadWrite" not in roles and any(
+            r.startswith("Calendars.Read") for r in roles
+        ):
             rows.append(
                 (
                     "calendar writable",
                     False,
-                    "the app lacks the Calendars.ReadWrite application permission "
-                    "(API permissions → add it → Grant admin consent)",
+                    "the app may only read calendars: add the Calendars.ReadWrite application "
+                    "permission and grant admin consent",
                 )
             )
         elif calendar.get("canEdit") is False:
@@ -389,7 +391,12 @@ class GraphProvider(Provider):
                 )
             )
         else:
-            rows.append(("calendar writable", True, f"{self.mailbox}: Calendars.ReadWrite"))
+            source = (
+                "Calendars.ReadWrite"
+                if "Calendars.ReadWrite" in roles
+                else "granted in Exchange (RBAC for Applications)"
+            )
+            rows.append(("calendar writable", True, f"{self.mailbox}: {source}"))
         return rows
 
     def close(self) -> None:

@@ -485,17 +485,20 @@ class GraphClient:
 
     def access_denied(self, message: str) -> str:
         roles = self.tokens.roles()
-        if roles is not None and not any(r.startswith("Calendars.") for r in roles):
-            return (
-                f"the app may not access {self.mailbox}: it has no Calendars.ReadWrite "
-                "application permission with admin consent (API permissions → Grant admin consent)"
-            )
         if roles is not None and WRITE_ROLE not in roles and "Calendars.Read" in roles:
             return (
                 f"the app may only read {self.mailbox}: grant the Calendars.ReadWrite "
                 "application permission (with admin consent)"
             )
-        return (
+        text = (
             f"the app may not access {self.mailbox}: add the mailbox to the application "
-            f"access policy (Graph: {message or 'access denied'})"
+            "access policy"
         )
+        if roles is not None and not any(r.startswith("Calendars.") for r in roles):
+            # no Entra grant in the token: either consent is missing or access is meant to
+            # come from an Exchange RBAC for Applications role assignment
+            text += (
+                " and grant Calendars.ReadWrite with admin consent (or assign the role "
+                "'Application Calendars.ReadWrite' with Exchange RBAC for Applications)"
+            )
+        return f"{text} (Graph: {message or 'access denied'})"
