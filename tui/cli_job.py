@@ -1,28 +1,203 @@
-"""`calsync sync --all`: the headless server job (SPEC R11)."""
+"""`calsync sync --all`: the headless server job (SPEC R11), for cron and monitoring.
+
+Output follows who is watching: on a terminal, a live progress display and the
+results; off a terminal or with --quiet (cron), nothing but failures on stderr,
+so cron mails only when something needs attention. --json prints one summary.
+"""
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
 import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
-from storage.users import UserStore
-from sync import service
-from sync.engine.runner import RunResult, SyncOptions
-from tui.cli_common import state
+from sync.engine.runner import RunResult
+from sync.job import Job, JobObserver, JobSummary, error_line
+from sync.runlog import Redactor, run_logger
+from tui.cli_common import err_console, out_console, print_json, state
+
+#: exit code of a job stopped by SIGINT/SIGTERM (the shell's 128 + SIGINT)
+EXIT_INTERRUPTED = 130
 
 
-def sync_all(ctx: typer.Context, *, dry_run: bool, force: bool, as_json: bool) -> None:
-    from tui.cli_sync import _finish
+class ProgressObserver(JobObserver):
+    """Users done/total, the users in flight and the items applied, on stderr."""
 
+    def __init__(self, progress: Progress, total: int) -> None:
+        self.progress = progress
+        self.lock = threading.Lock()
+        self.running: list[str] = []
+        self.items: dict[str, int] = {}
+        self.task: TaskID = progress.add_task("syncing", total=total, current="", items=0)
+
+    def _refresh(self, advance: int = 0) -> None:
+        shown = ", ".join(self.running[:3]) + (" …" if len(self.running) > 3 else "")
+        self.progress.update(
+            self.task, advance=advance, current=shown, items=sum(self.items.values())
+        )
+
+    def user_started(self, name: str) -> None:
+        with self.lock:
+            self.running.append(name)
+            self._refresh()
+
+    def items_applied(self, name: str, done: int, total: int) -> None:
+        with self.lock:
+            self.items[name] = done
+            self._refresh()
+
+    def user_finished(self, result: RunResult) -> None:
+        with self.lock:
+            if result.user in self.running:
+                self.running.remove(result.user)
+            self._refresh(advance=1)
+
+
+@contextmanager
+def stop_on_signals(cancel: threading.Event) -> Iterator[list[int]]:
+    """SIGINT/SIGTERM set `cancel`: running users finish their current item and stop.
+
+    Yields the list of signals received. A second signal falls back to the old
+    handler (a stuck run can still be interrupted).
+    """
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+    old = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+        cancel.set()
+        for sig, previous in old.items():
+            signal.signal(sig, previous)
+
+    for sig in old:
+        signal.signal(sig, handler)
+    try:
+        yield received
+    finally:
+        for sig, previous in old.items():
+            signal.signal(sig, previous)
+
+
+def report_problems(summary: JobSummary) -> None:
+    """One stderr line per user that failed or needs an operator (cron mails these)."""
+    for result in summary.results:
+        line = error_line(result)
+        if line is None:
+            continue
+        err_console.print(f"calsync: {result.user}: {result.result}: {line}", markup=False)
+        for err in result.errors[:20]:
+            if err.get("item"):
+                err_console.print(
+                    f"calsync: {result.user}:   {err.get('item')}: {err.get('error', '')}",
+                    markup=False,
+                )
+
+
+def render_summary(summary: JobSummary) -> None:
+    from tui.cli_sync import render_plan, render_result
+
+    for result in summary.results:
+        if result.plan is not None and result.result == "planned":
+            render_plan(result)
+        render_result(result)
+    totals = summary.totals
+    parts = [f"{totals[k]} {k.replace('_', ' ')}" for k in totals if k != "users" and totals[k]]
+    out_console.print(
+        f"[bold]{totals['users']} user(s)[/]: {', '.join(parts) or 'nothing to do'}"
+        f" in {summary.duration:.1f} s (run {summary.run_id})"
+    )
+
+
+def run_all(
+    ctx: typer.Context,
+    *,
+    dry_run: bool,
+    force: bool,
+    jobs: int | None,
+    quiet: bool,
+    show_progress: bool,
+    cancel: threading.Event,
+    names: list[str] | None = None,
+) -> JobSummary:
+    """Run one job with the workspace's run log and, if wanted, a progress display."""
     st = state(ctx)
-    results: list[RunResult] = []
-    for user in UserStore(st.workspace).all():
-        name = str(user["name"])
-        if not user.get("enabled", True):
-            results.append(RunResult(name, "skipped", "disabled"))
-            continue
-        if not user.get("remote"):
-            results.append(RunResult(name, "skipped", "no mailbox registered"))
-            continue
-        opts = SyncOptions(dry_run=dry_run, force=force)
-        results.append(service.sync_user(st.workspace, st.config, name, opts))
-    _finish(results, as_json)
+    redactor = Redactor.for_config(st.config)
+    with run_logger(st.workspace, redactor) as logger:
+        job = Job(
+            st.workspace,
+            st.config,
+            jobs=jobs,
+            dry_run=dry_run,
+            force=force,
+            cancel=cancel,
+            logger=logger,
+            redactor=redactor,
+        )
+        if not show_progress or quiet:
+            return job.run(names)
+        to_run, _ = job.plan(names)
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("users · {task.fields[items]} items ·"),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[current]}"),
+            console=err_console,
+            transient=True,
+        ) as progress:
+            job.observer = ProgressObserver(progress, len(to_run))
+            return job.run(names)
+
+
+def sync_all(
+    ctx: typer.Context,
+    *,
+    dry_run: bool,
+    force: bool,
+    as_json: bool,
+    jobs: int | None = None,
+    quiet: bool = False,
+) -> None:
+    from tui.cli_sync import exit_code
+
+    cancel = threading.Event()
+    on_terminal = err_console.is_terminal and out_console.is_terminal
+    with stop_on_signals(cancel) as received:
+        summary = run_all(
+            ctx,
+            dry_run=dry_run,
+            force=force,
+            jobs=jobs,
+            quiet=quiet,
+            show_progress=on_terminal and not as_json,
+            cancel=cancel,
+        )
+    if as_json:
+        print_json(summary.to_json())
+        report_problems(summary)
+    elif on_terminal and not quiet:
+        render_summary(summary)
+    else:
+        report_problems(summary)
+    if received:
+        err_console.print("calsync: stopped by a signal; unfinished users are cancelled")
+        raise typer.Exit(EXIT_INTERRUPTED)
+    raise typer.Exit(exit_code(summary.results))

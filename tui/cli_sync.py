@@ -125,6 +125,13 @@ def sync_cmd(
         bool, typer.Option("--force", help="Go past the mass-deletion guard.")
     ] = False,
     as_json: JsonOpt = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, help="With --all: users synced at once (default 8)."),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="With --all: no progress, only errors.")
+    ] = False,
 ) -> None:
     """Sync users both ways."""
     st = state(ctx)
@@ -132,10 +139,12 @@ def sync_cmd(
         fail("give user names or --all, not both")
     if not all_users and not names:
         fail("name at least one user, or pass --all")
+    if jobs is not None and not all_users:
+        fail("--jobs goes with --all")
     if all_users:
         from tui.cli_job import sync_all
 
-        sync_all(ctx, dry_run=dry_run, force=force, as_json=as_json)
+        sync_all(ctx, dry_run=dry_run, force=force, as_json=as_json, jobs=jobs, quiet=quiet)
         return
     results = [
         service.sync_user(st.workspace, st.config, n, SyncOptions(dry_run=dry_run, force=force))
