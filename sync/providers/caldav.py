@@ -171,6 +171,12 @@ class CalDAVProvider(Provider):
     def _collection_url(cls, url: str) -> str:
         _, _, rest = url.partition(":")
         parts = urlsplit(rest)
+        if parts.username is not None or parts.password is not None:
+            # never echo it: the URL holds a password
+            raise ConfigError(
+                "a caldav: URL must not hold credentials; put the username and a "
+                "password_env/_file/_keyring reference in [caldav]"
+            )
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError(f"calendar {url!r}: expected caldav:https://host/path/to/calendar/")
         if parts.query or parts.fragment:
@@ -561,6 +567,7 @@ class CalDAVProvider(Provider):
         self._check_write(response, item_id, "create")
         etag = self._etag_after_write(response, item_id)
         self._raw.pop(item_id, None)
+        self._props = None  # the collection's sync token moved on
         return Item(item_id, etag, event)
 
     def update(self, item_id: str, etag: str, event: Event, *, notify: bool = False) -> Item:
@@ -575,6 +582,7 @@ class CalDAVProvider(Provider):
         self._check_write(response, item_id, "update")
         new_etag = self._etag_after_write(response, item_id)
         self._raw.pop(item_id, None)
+        self._props = None  # the collection's sync token moved on
         return Item(item_id, new_etag, event)
 
     def _base_for(self, item_id: str, etag: str) -> str:
@@ -608,6 +616,7 @@ class CalDAVProvider(Provider):
             raise ItemNotFound(item_id)
         self._check_write(response, item_id, "delete")
         self._raw.pop(item_id, None)
+        self._props = None
 
     def _check_write(self, response: Any, item_id: str, what: str) -> None:
         if 200 <= response.status < 300:

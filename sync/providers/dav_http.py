@@ -44,7 +44,10 @@ class RetryPolicy:
 
 
 def host_of(url: str) -> str:
-    return urlsplit(url).netloc or url
+    """host[:port] for messages; never the userinfo part of a URL."""
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    return f"{host}:{parts.port}" if parts.port else host
 
 
 def _short(exc: BaseException) -> str:

@@ -37,8 +37,8 @@ class DavFront:
     refuse_sync: int | None = None
     #: when set, CalDAV requests must carry "Authorization: Bearer <one of these>"
     bearer_tokens: set[str] = field(default_factory=set)
-    #: canned (status, headers) answers given before forwarding, first to last
-    canned: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    #: canned (status, headers, body) answers given before forwarding, first to last
+    canned: list[tuple[int, dict[str, str], bytes]] = field(default_factory=list)
     #: POST /token handler: form fields -> (status, JSON reply)
     token_endpoint: Callable[[dict[str, str]], tuple[int, dict[str, Any]]] | None = None
     seen: list[Seen] = field(default_factory=list)
@@ -81,7 +81,7 @@ def _handler(front: DavFront) -> type[BaseHTTPRequestHandler]:
             with front.lock:
                 canned = front.canned.pop(0) if front.canned else None
             if canned is not None:
-                return self._reply(canned[0], b"", canned[1])
+                return self._reply(canned[0], canned[2], canned[1])
             if front.bearer_tokens:
                 auth = self.headers.get("Authorization", "")
                 if auth.removeprefix("Bearer ") not in front.bearer_tokens:

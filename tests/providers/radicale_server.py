@@ -29,14 +29,14 @@ class RadicaleServer:
     url: str  # http://127.0.0.1:PORT/
     storage: Path
 
-    def new_calendar(self, name: str | None = None) -> str:
+    def new_calendar(self, name: str | None = None, owner: str = RADICALE_USER) -> str:
         """MKCALENDAR a fresh collection; returns its URL (ending in '/')."""
         import caldav
 
         name = name or f"cal-{uuid.uuid4().hex[:12]}"
-        url = f"{self.url}{RADICALE_USER}/{name}/"
+        url = f"{self.url}{owner}/{name}/"
         with caldav.DAVClient(
-            url=self.url, username=RADICALE_USER, password="x", auth_type="basic"
+            url=self.url, username=owner, password="x", auth_type="basic"
         ) as client:
             response = client.mkcalendar(url, client._build_mkcalendar_body(displayname=name))
             if response.status != 201:

@@ -320,6 +320,8 @@ def test_no_change_sync_of_1000_items_costs_at_most_two_requests(
         second.fetch([])
         assert len(listing.etags) == 1000
         assert len(counter) <= 2, counter.calls
+        # the identity PROPFIND read the unchanged sync token: no REPORT was needed
+        assert [m for m, _ in counter.calls] == ["PROPFIND"]
     with open_caldav(url) as third:  # listing without an identity check first
         counter = RequestCounter(third)
         third.list_window(WINDOW, cache)
@@ -365,7 +367,8 @@ def test_fallback_when_sync_collection_is_refused(radicale_calendar: str) -> Non
 
 def test_rate_limit_is_retried_honouring_retry_after(radicale_calendar: str) -> None:
     with dav_front(
-        radicale_calendar, canned=[(429, {"Retry-After": "0"}), (503, {"Retry-After": "0"})]
+        radicale_calendar,
+        canned=[(429, {"Retry-After": "0"}, b""), (503, {"Retry-After": "0"}, b"")],
     ) as front:
         with open_caldav(front.calendar_url) as p:
             p.identity()
@@ -373,7 +376,7 @@ def test_rate_limit_is_retried_honouring_retry_after(radicale_calendar: str) -> 
 
 
 def test_rate_limit_gives_up_after_bounded_retries(radicale_calendar: str) -> None:
-    with dav_front(radicale_calendar, canned=[(503, {})] * 5) as front:
+    with dav_front(radicale_calendar, canned=[(503, {}, b"")] * 5) as front:
         p = open_caldav(front.calendar_url, retries=2, retry_backoff=0)
         with pytest.raises(ConnectionFailed, match="gave up after 2 retries"):
             p.identity()
@@ -381,7 +384,7 @@ def test_rate_limit_gives_up_after_bounded_retries(radicale_calendar: str) -> No
 
 
 def test_too_long_retry_after_fails_with_a_clear_line(radicale_calendar: str) -> None:
-    with dav_front(radicale_calendar, canned=[(429, {"Retry-After": "3600"})]) as front:
+    with dav_front(radicale_calendar, canned=[(429, {"Retry-After": "3600"}, b"")]) as front:
         p = open_caldav(front.calendar_url)
         with pytest.raises(ConnectionFailed, match="retry after 3600 s"):
             p.identity()
@@ -452,14 +455,40 @@ def test_check_missing_calendar(radicale_server: RadicaleServer) -> None:
     assert checks[-1][:2] == ("calendar exists", False)
 
 
-def test_check_read_only_calendar(radicale_server: RadicaleServer) -> None:
-    # owner_only rights: another user's collection is not ours to write (or read)
-    other = f"{radicale_server.url}someone-else/cal/"
-    checks = open_caldav(other).check()
-    assert ("calendar exists", False) in [(n, ok) for n, ok, _ in checks] or (
-        "write permission",
-        False,
-    ) in [(n, ok) for n, ok, _ in checks]
+def test_check_forbidden_calendar(radicale_calendar: str) -> None:
+    with dav_front(radicale_calendar, canned=[(403, {}, b"")]) as front:
+        checks = open_caldav(front.calendar_url).check()
+    assert [(name, ok) for name, ok, _ in checks] == [
+        ("server reachable", True),
+        ("credentials accepted", True),
+        ("calendar exists", False),
+    ]
+    assert "access denied" in checks[-1][2]
+
+
+READ_ONLY = (
+    b'<?xml version="1.0"?><d:multistatus xmlns:d="DAV:" '
+    b'xmlns:c="urn:ietf:params:xml:ns:caldav"><d:response><d:href>/dav/cal/</d:href>'
+    b"<d:propstat><d:prop><d:resourcetype><d:collection/><c:calendar/></d:resourcetype>"
+    b"<d:current-user-privilege-set><d:privilege><d:read/></d:privilege>"
+    b"<d:privilege><d:read-current-user-privilege-set/></d:privilege>"
+    b"</d:current-user-privilege-set></d:prop><d:status>HTTP/1.1 200 OK</d:status>"
+    b"</d:propstat></d:response></d:multistatus>"
+)
+
+
+def test_check_read_only_calendar(radicale_calendar: str) -> None:
+    reply = (207, {"Content-Type": "application/xml"}, READ_ONLY)
+    with dav_front(radicale_calendar, canned=[reply]) as front:
+        checks = open_caldav(front.calendar_url).check()
+    assert checks[-1][:2] == ("write permission", False)
+    assert "read" in checks[-1][2]
+
+
+def test_credentials_in_the_url_are_refused_without_echoing_them() -> None:
+    with pytest.raises(ConfigError) as info:
+        CalDAVProvider("caldav:https://anna:hunter2@dav.example/cal/", settings={})
+    assert "hunter2" not in str(info.value)
 
 
 def test_identity_names_the_collection(provider: CalDAVProvider) -> None:

@@ -154,7 +154,7 @@ def test_user_without_consent_is_told_to_run_google_auth(front: DavFront, tmp_pa
 def test_409_on_recreate_asks_for_a_fresh_uid(front: DavFront, token_file: Path) -> None:
     with GoogleProvider(f"google:{CALENDAR}", settings=user_settings(front, token_file)) as g:
         g.identity()
-        front.canned.append((409, {}))
+        front.canned.append((409, {}, b""))
         with pytest.raises(ItemRefused) as info:
             g.create(event(2))
     assert info.value.uid_conflict
