@@ -149,12 +149,18 @@ def add_user(
         if str(existing["name"]).lower() == name.lower():
             raise DuplicateUser(str(existing["name"]))
     files = UserFiles(workspace, name)
-    if files.dir.exists():
-        # left behind by hand or by an older calsync: its pairings belong to someone
-        # else's calendars, so set it aside rather than adopt or delete it
-        with files.locked(REMOVE_LOCK_TIMEOUT):
-            files.archive()
-    return store.add(record)
+    if not files.dir.exists():
+        return store.add(record)
+    # a folder left behind by hand or by an older calsync: its pairings belong to
+    # other calendars, so set it aside rather than adopt or delete it
+    with files.locked(REMOVE_LOCK_TIMEOUT):
+        archived = files.archive()
+        try:
+            return store.add(record)
+        except BaseException:
+            if archived is not None:
+                files.unarchive(archived)
+            raise
 
 
 def set_user(workspace: Workspace, name: str, changes: Mapping[str, str]) -> dict[str, Any]:
