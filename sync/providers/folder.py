@@ -1,0 +1,388 @@
+"""`folder:PATH` — a calendar kept as a folder of .ics files (a vdir).
+
+One ``<uid>.ics`` file per item, the layout khal and vdirsyncer read and write, so
+an operator can inspect or edit items with ordinary tools. It is calsync's embedded
+default (`calsync demo`) and the reference the provider contract suite is written
+against.
+
+Etags are ``f"{mtime_ns}-{size}"``. Every write goes through a new temp file that
+is fsynced and renamed over the item, so a changed item is a new file whose mtime
+is the time of that write; calsync also pushes the new file's mtime past the old
+one's, so two writes within one tick of a coarse file-system clock still give
+different etags. The one case it misses, an outside editor rewriting a file in
+place with identical size within the same clock tick, is the same blind spot
+vdirsyncer's filesystem storage accepts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import secrets
+import stat as stat_mod
+import tempfile
+from collections.abc import Mapping, MutableMapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from sync.ical import parse_event, render_event
+from sync.model import Event
+from sync.providers.base import (
+    BrokenItem,
+    Capabilities,
+    ConfigError,
+    EtagMismatch,
+    Item,
+    ItemNotFound,
+    ItemRefused,
+    Listing,
+    MalformedItem,
+    Provider,
+    ProviderError,
+    Window,
+    ensure_no_notify,
+)
+
+__all__ = ["FolderProvider"]
+
+ID_FILE = ".calsync-id"
+SUFFIX = ".ics"
+FILE_MODE = 0o600
+#: bump when the cached index's shape changes; an old index is then rebuilt
+_INDEX_KEY = "folder_index_v1"
+#: UIDs made of these characters are used as file names as they are
+_SAFE_UID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+=-]{0,199}")
+#: ns steps tried to make a rewritten file's mtime newer on coarse clocks (FAT: 2 s)
+_MTIME_STEPS = (1, 1_000, 1_000_000, 1_000_000_000, 2_000_000_000)
+
+
+def _path_from_url(url: str) -> Path:
+    scheme, sep, rest = url.partition(":")
+    if not sep or scheme.lower() != "folder":
+        raise ConfigError(f"{url!r} is not a folder calendar (folder:PATH)")
+    rest = rest.strip()
+    if rest.startswith("///"):  # folder:///abs/path, the file-URL habit
+        rest = rest[2:]
+    if not rest:
+        raise ConfigError(f"folder calendar {url!r} has no path (use folder:PATH)")
+    return Path(rest).expanduser().resolve()
+
+
+def file_name_for(uid: str) -> str:
+    """The item's file name: the UID itself when it is file-name safe, else its hash."""
+    if _SAFE_UID.fullmatch(uid) and not uid.lower().endswith(SUFFIX):
+        return uid + SUFFIX
+    return hashlib.sha256(uid.encode()).hexdigest()[:40] + SUFFIX
+
+
+def _etag(st: os.stat_result) -> str:
+    return f"{st.st_mtime_ns}-{st.st_size}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class FolderProvider(Provider):
+    scheme: ClassVar[str] = "folder"
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    def __init__(self, url: str, *, settings: Mapping[str, Any] | None = None) -> None:
+        super().__init__(url, settings=settings)
+        self.path = _path_from_url(url)
+
+    @classmethod
+    def normalize_url(cls, url: str) -> str:
+        """`folder:~/cal` -> `folder:/home/me/cal`: cron must not depend on the cwd."""
+        path = _path_from_url(url)
+        if path.exists() and not path.is_dir():
+            raise ConfigError(f"folder calendar {path} exists but is not a folder")
+        return f"folder:{path}"
+
+    # -- identity ---------------------------------------------------------------------
+
+    def identity(self) -> str:
+        """The folder's path plus an id kept inside it.
+
+        The id file makes a different folder mounted at the same path, or the same
+        path wiped and recreated, a different calendar (SPEC R10).
+        """
+        return f"folder:{self.path}#{self._calendar_id()}"
+
+    def _calendar_id(self) -> str:
+        id_path = self.path / ID_FILE
+        try:
+            existing = id_path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            existing = ""
+        except OSError as exc:
+            raise ConfigError(f"cannot read {id_path}: {exc.strerror or exc}") from exc
+        if existing:
+            return existing
+        self._ensure_folder()
+        new_id = secrets.token_hex(16)
+        try:
+            self._write_new(id_path, (new_id + "\n").encode())
+        except FileExistsError:
+            # another process created it first: theirs wins
+            return id_path.read_text(encoding="utf-8").strip()
+        return new_id
+
+    def _ensure_folder(self) -> None:
+        try:
+            self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot create calendar folder {self.path}: {exc.strerror or exc}"
+            ) from exc
+        if not self.path.is_dir():
+            raise ConfigError(f"calendar folder {self.path} is not a folder")
+
+    # -- reading ----------------------------------------------------------------------
+
+    def _item_path(self, item_id: str) -> Path | None:
+        """The file of `item_id`, or None for ids that cannot name an item here."""
+        if (
+            not item_id.endswith(SUFFIX)
+            or item_id.startswith(".")
+            or "/" in item_id
+            or "\\" in item_id
+            or "\0" in item_id
+        ):
+            return None
+        return self.path / item_id
+
+    def _read(self, item_id: str) -> tuple[bytes, str] | None:
+        """(content, etag) read from one open file, or None if there is no such item."""
+        path = self._item_path(item_id)
+        if path is None:
+            return None
+        try:
+            with open(path, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                if not stat_mod.S_ISREG(st.st_mode):
+                    return None
+                return fh.read(), _etag(st)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+
+    def _load(self, item_id: str) -> Item | BrokenItem | None:
+        try:
+            found = self._read(item_id)
+        except OSError as exc:
+            return BrokenItem(item_id, "", f"unreadable: {exc.strerror or exc}")
+        if found is None:
+            return None
+        data, etag = found
+        try:
+            return Item(item_id, etag, parse_event(data, item_id))
+        except MalformedItem as exc:
+            return BrokenItem(item_id, etag, exc.reason)
+
+    def list_window(self, window: Window, cache: MutableMapping[str, Any]) -> Listing:
+        """Scan the folder; files unchanged since the last run are not parsed again.
+
+        The index in `cache` maps file name -> [etag, start (UTC ISO) or None,
+        error or None], so a run over thousands of unchanged files costs one stat each.
+        """
+        old_index = cache.get(_INDEX_KEY)
+        if not isinstance(old_index, dict):
+            old_index = {}
+        index: dict[str, list[str | None]] = {}
+        listing = Listing(etags={})
+        try:
+            entries = list(os.scandir(self.path))
+        except FileNotFoundError:
+            entries = []  # never written yet: an empty calendar
+        except OSError as exc:
+            raise ConfigError(f"cannot read calendar folder {self.path}: {exc}") from exc
+
+        for entry in entries:
+            name = entry.name
+            if name.startswith(".") or not name.endswith(SUFFIX):
+                continue
+            try:
+                if not entry.is_file():
+                    continue
+                etag = _etag(entry.stat())
+            except OSError:
+                continue  # vanished between scandir and stat
+            row = old_index.get(name)
+            if not (isinstance(row, list) and len(row) == 3 and row[0] == etag):
+                row = self._index_row(name)
+                if row is None:
+                    continue
+            index[name] = row
+            # the row's etag, not the stat's: it belongs to the bytes that were parsed
+            row_etag, start_iso, error = (str(row[0]), row[1], row[2])
+            if error is not None:
+                listing.broken[name] = BrokenItem(name, row_etag, error)
+            elif (
+                start_iso is not None
+                and window.start <= datetime.fromisoformat(start_iso) < window.end
+            ):
+                listing.etags[name] = row_etag
+        cache[_INDEX_KEY] = index
+        return listing
+
+    def _index_row(self, name: str) -> list[str | None] | None:
+        loaded = self._load(name)
+        if loaded is None:
+            return None
+        if isinstance(loaded, BrokenItem):
+            return [loaded.etag, None, loaded.error]
+        return [loaded.etag, loaded.event.start_utc.isoformat(), None]
+
+    def fetch(self, ids: Sequence[str]) -> dict[str, Item | BrokenItem]:
+        out: dict[str, Item | BrokenItem] = {}
+        for item_id in ids:
+            loaded = self._load(item_id)
+            if loaded is not None:
+                out[item_id] = loaded
+        return out
+
+    # -- writing ----------------------------------------------------------------------
+
+    def create(self, event: Event, *, notify: bool = False) -> Item:
+        ensure_no_notify(notify)
+        self._ensure_folder()
+        self._calendar_id()  # the first write fixes the calendar's identity
+        item_id = file_name_for(event.uid)
+        data = render_event(event.replace(last_modified=_now()))
+        try:
+            self._write_new(self.path / item_id, data)
+        except FileExistsError:
+            raise ItemRefused(
+                item_id, f"an item with UID {event.uid!r} already exists", uid_conflict=True
+            ) from None
+        return self._written(item_id, data)
+
+    def update(self, item_id: str, etag: str, event: Event, *, notify: bool = False) -> Item:
+        ensure_no_notify(notify)
+        path = self._item_path(item_id)
+        current = self._read_or_oserror(item_id)
+        if path is None or current is None:
+            raise ItemNotFound(item_id)
+        base, current_etag = current
+        if current_etag != etag:
+            raise EtagMismatch(item_id, etag)
+        # on top of the current text, so properties calsync does not map survive
+        data = render_event(event.replace(last_modified=_now()), base)
+        self._replace(path, data)
+        return self._written(item_id, data)
+
+    def delete(self, item_id: str, etag: str, *, notify: bool = False) -> None:
+        ensure_no_notify(notify)
+        path = self._item_path(item_id)
+        current = self._read_or_oserror(item_id)
+        if path is None or current is None:
+            raise ItemNotFound(item_id)
+        if current[1] != etag:
+            raise EtagMismatch(item_id, etag)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            raise ItemNotFound(item_id) from None
+        except OSError as exc:
+            raise ProviderError(f"cannot delete {path}: {exc.strerror or exc}") from exc
+
+    def _read_or_oserror(self, item_id: str) -> tuple[bytes, str] | None:
+        try:
+            return self._read(item_id)
+        except OSError as exc:
+            raise ProviderError(f"cannot read item {item_id}: {exc.strerror or exc}") from exc
+
+    def _written(self, item_id: str, data: bytes) -> Item:
+        """The item as stored: what a later fetch returns (text normalized and all)."""
+        st = (self.path / item_id).stat()
+        return Item(item_id, _etag(st), parse_event(data, item_id))
+
+    # -- durable files ------------------------------------------------------------------
+
+    def _temp(self, target: Path, data: bytes) -> str:
+        """A fsynced temp file next to `target` (dot-named: listings skip it)."""
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=self.path)
+        try:
+            os.fchmod(fd, FILE_MODE)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        return tmp
+
+    def _write_new(self, target: Path, data: bytes) -> None:
+        """Create `target` atomically; FileExistsError if it exists (no clobbering)."""
+        try:
+            tmp = self._temp(target, data)
+            try:
+                try:
+                    os.link(tmp, target)  # atomic create-if-absent, unlike os.replace
+                except FileExistsError:
+                    raise
+                except OSError:
+                    # file systems without hard links: check, then rename (best effort)
+                    if target.exists():
+                        raise FileExistsError(str(target)) from None
+                    os.replace(tmp, target)
+            finally:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+        except FileExistsError:
+            raise
+        except OSError as exc:
+            raise ProviderError(f"cannot write {target}: {exc.strerror or exc}") from exc
+        self._fsync_dir()
+
+    def _replace(self, target: Path, data: bytes) -> None:
+        try:
+            try:
+                old_mtime = target.stat().st_mtime_ns
+            except FileNotFoundError:
+                old_mtime = 0
+            tmp = self._temp(target, data)
+            try:
+                self._make_newer(tmp, old_mtime)
+                os.replace(tmp, target)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        except OSError as exc:
+            raise ProviderError(f"cannot write {target}: {exc.strerror or exc}") from exc
+        self._fsync_dir()
+
+    @staticmethod
+    def _make_newer(tmp: str, old_mtime: int) -> None:
+        """Give the new file an mtime past the old one's, so the etag must change."""
+        for step in _MTIME_STEPS:
+            st = os.stat(tmp)
+            if st.st_mtime_ns > old_mtime:
+                return
+            os.utime(tmp, ns=(st.st_atime_ns, old_mtime + step))
+
+    def _fsync_dir(self) -> None:
+        # the rename itself must reach the disk, not only the file's bytes
+        with contextlib.suppress(OSError):
+            fd = os.open(self.path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    # -- operator checks ----------------------------------------------------------------
+
+    def check(self) -> list[tuple[str, bool, str]]:
+        results = super().check()
+        if results and results[0][1]:
+            writable = os.access(self.path, os.W_OK | os.X_OK)
+            results.append(
+                ("folder writable", writable, str(self.path) if writable else "no write access")
+            )
+        return results
