@@ -563,7 +563,9 @@ class CalDAVProvider(Provider):
         headers = {"If-None-Match": "*"} if self.if_none_match else {}
         response = self._put(item_id, without_scheduling(render_event(event)), headers)
         if response.status == 412:
-            raise ItemRefused(item_id, "an item with this UID already exists on the server")
+            raise ItemRefused(
+                item_id, f"an item with UID {event.uid!r} already exists", uid_conflict=True
+            )
         self._check_write(response, item_id, "create")
         etag = self._etag_after_write(response, item_id)
         self._raw.pop(item_id, None)

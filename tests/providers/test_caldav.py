@@ -20,9 +20,11 @@ from sync.providers.base import (
     ItemNotFound,
     ItemRefused,
     NotifyRefused,
+    Provider,
     Window,
 )
 from sync.providers.caldav import CalDAVProvider, server_table
+from tests.providers.contract import MALFORMED_RAW, ProviderContract
 from tests.providers.dav_front import dav_front
 from tests.providers.radicale_server import RadicaleServer
 
@@ -104,6 +106,55 @@ def bulk_upload(server: RadicaleServer, n: int) -> str:
         response = client.put(url, "\r\n".join(lines) + "\r\n", {"Content-Type": "text/calendar"})
         assert response.status in (201, 204), response.status
     return url
+
+
+# -- the provider contract, on Radicale directly (sync-collection) and behind a front
+# -- that refuses sync-collection (the time-range fallback) -----------------------------
+
+
+def _raw_injector(p: CalDAVProvider) -> Any:
+    def inject(raw: bytes) -> str:
+        name = f"raw-{uuid.uuid4().hex[:10]}.ics"
+        response = p.client.put(p._href(name), raw, {"Content-Type": "text/calendar"})
+        if response.status not in (201, 204):
+            pytest.skip(f"Radicale refuses to store this item (HTTP {response.status})")
+        return name
+
+    return inject
+
+
+class TestContractSyncCollection(ProviderContract):
+    @pytest.fixture
+    def inject_raw(self, provider: CalDAVProvider) -> Any:
+        return _raw_injector(provider)
+
+
+class TestContractTimeRangeFallback(ProviderContract):
+    # a CalDAV time-range query also returns items that start before the window but
+    # overlap it; the engine filters on start
+    window_exact = False
+
+    @pytest.fixture
+    def provider(self, radicale_calendar: str) -> Iterator[CalDAVProvider]:
+        with (
+            dav_front(radicale_calendar, refuse_sync=507) as front,
+            open_caldav(front.calendar_url) as p,
+        ):
+            yield p
+
+    @pytest.mark.parametrize("kind", sorted(MALFORMED_RAW))
+    def test_malformed_item_is_listed_as_broken(
+        self, provider: Provider, request: pytest.FixtureRequest, kind: str
+    ) -> None:
+        if kind == "unknown tzid":
+            pytest.skip(
+                "the server cannot place this item in time, so no time-range query lists it"
+            )
+        super().test_malformed_item_is_listed_as_broken(provider, request, kind)
+
+    @pytest.fixture
+    def inject_raw(self, provider: CalDAVProvider) -> Any:
+        return _raw_injector(provider)
 
 
 # -- configuration ----------------------------------------------------------------------
@@ -200,7 +251,7 @@ def test_create_never_overwrites_an_existing_uid(provider: CalDAVProvider) -> No
     provider.create(ev)
     with pytest.raises(ItemRefused) as info:
         provider.create(ev.replace(subject="again"))
-    assert not info.value.uid_conflict
+    assert info.value.uid_conflict
     (item,) = provider.fetch(list(provider.list_window(WINDOW, {}).etags)).values()
     assert item.event.subject == ev.subject  # type: ignore[union-attr]
 
