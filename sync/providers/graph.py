@@ -245,7 +245,8 @@ class GraphProvider(Provider):
                 headers={"Prefer": f"{_PREFER_TZ}, {_PREFER_TEXT}"},
             )
         except GraphHTTPError as exc:
-            if exc.status == 404 or exc.code in ("ErrorInvalidIdMalformed", "ErrorItemNotFound"):
+            # 400 is ErrorInvalidIdMalformed: an id that cannot exist is as gone as a deleted one
+            if exc.status in (400, 404):
                 return None
             raise
         except ItemNotFound:
@@ -256,7 +257,7 @@ class GraphProvider(Provider):
     def fetch(self, ids: Sequence[str]) -> dict[str, Item | BrokenItem]:
         result: dict[str, Item | BrokenItem] = {}
         for item_id in ids:
-            data = self._get_event(item_id)
+            data = self._get_event(item_id) if item_id else None
             if data is None:
                 continue
             self._remember(data)
@@ -286,8 +287,31 @@ class GraphProvider(Provider):
             raise ProviderError(f"Graph stored item {item_id} unreadably: {item.error}")
         return item
 
+    def _holder_of(self, uid: str) -> str | None:
+        """The id of the event already carrying calsync UID `uid`, if any."""
+        literal = uid.replace("'", "''")
+        response = self.client.request(
+            "GET",
+            self._user_path("/calendar/events"),
+            params={
+                "$filter": (
+                    f"singleValueExtendedProperties/Any(ep: ep/id eq '{UID_PROPERTY}' "
+                    f"and ep/value eq '{literal}')"
+                ),
+                "$select": "id",
+                "$top": "1",
+            },
+        )
+        found = response.json().get("value") or []
+        return str(found[0].get("id")) if found else None
+
     def create(self, event: Event, *, notify: bool = False) -> Item:
         ensure_no_notify(notify)
+        # Graph would happily store a second event with the same UID property; the UID
+        # is calsync's identity of an item, so refuse like a CalDAV server does
+        holder = self._holder_of(event.uid)
+        if holder is not None:
+            raise ItemRefused(event.uid, f"UID already used by item {holder}", uid_conflict=True)
         body = event_to_graph(event)
         # Graph drops a repeated POST with the same transactionId, so a retry after a
         # lost answer cannot create a duplicate

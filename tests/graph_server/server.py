@@ -550,6 +550,9 @@ class _Handler(BaseHTTPRequestHandler):
         if rest == "/calendarView/delta" and method == "GET":
             self._delta(mailbox, query, prefer, text_body)
             return
+        if rest in ("/events", "/calendar/events") and method == "GET":
+            self._send(200, {"value": mailbox.find(query.get("$filter", ""), text_body=text_body)})
+            return
         if rest in ("/events", "/calendar/events") and method == "POST":
             event = mailbox.create(self._json())
             self._send(

@@ -284,6 +284,34 @@ class Mailbox:
             ]
         return out
 
+    def find(self, odata_filter: str, *, text_body: bool) -> list[dict[str, Any]]:
+        """`$filter=singleValueExtendedProperties/Any(ep: ep/id eq '..' and ep/value eq '..')`
+        or `iCalUId eq '..'` — the two filters Graph offers for finding an event by UID."""
+        quoted = r"'((?:[^']|'')*)'"
+        ext = re.fullmatch(
+            rf"singleValueExtendedProperties/any\(ep:\s*ep/id eq {quoted} and ep/value eq {quoted}\)",
+            odata_filter.strip(),
+            re.IGNORECASE,
+        )
+        ical = re.fullmatch(rf"iCalUId eq {quoted}", odata_filter.strip(), re.IGNORECASE)
+        if not ext and not ical:
+            raise GraphError(
+                400, "ErrorInvalidUrlQueryFilter", f"unsupported filter {odata_filter!r}"
+            )
+        with self.lock:
+            out = []
+            for event_id, event in self.events.items():
+                if ext:
+                    prop, value = (g.replace("''", "'") for g in ext.groups())
+                    props = {k.lower(): v for k, v in self.extended.get(event_id, {}).items()}
+                    hit = props.get(prop.lower()) == value
+                else:
+                    assert ical is not None
+                    hit = event["iCalUId"] == ical.group(1).replace("''", "'")
+                if hit:
+                    out.append(self.render(event, text_body=text_body))
+            return out
+
     def overlaps(self, event: dict[str, Any], start: dt.datetime, end: dt.datetime) -> bool:
         ev_start = parse_time(event["start"]["dateTime"])
         ev_end = parse_time(event["end"]["dateTime"])

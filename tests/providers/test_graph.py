@@ -9,7 +9,7 @@ their attendees.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from tests.graph_server.fixtures import graph_app, graph_server, graph_settings,
 from tests.graph_server.server import GraphTestServer
 from tests.graph_server.store import Mailbox, outlook_body
 from tests.graph_server.tls import make_app_certificate
+from tests.providers.contract import ProviderContract
 
 __all__ = ["graph_app", "graph_server", "graph_settings"]
 
@@ -527,3 +528,16 @@ def test_identity_is_mailbox_and_calendar(
     assert ident == f"graph:{mailbox.address}/calendar/{mailbox.calendar_id}"
     other = graph_server.add_mailbox()
     assert open_graph(other.address).identity() != ident
+
+
+# -- the provider contract ---------------------------------------------------------------------
+
+
+class TestGraphContract(ProviderContract):
+    @pytest.fixture
+    def provider(
+        self, graph_server: GraphTestServer, graph_settings: Settings
+    ) -> Iterator[GraphProvider]:
+        mailbox = graph_server.add_mailbox()
+        with GraphProvider(f"graph:{mailbox.address}", settings=graph_settings()) as provider:
+            yield provider  # type: ignore[misc]
