@@ -470,3 +470,27 @@ def test_remove_asks_on_a_terminal(
         assert "Not removed." in run.out
         assert isinstance(users, list)
         assert [u["name"] for u in users] == ["anna"]
+
+
+def test_folder_calendars_are_stored_absolute_and_compared_normalized(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    run = cli(
+        ws, "user", "add", "anna", "--crm", "folder:cal/crm", "--remote", "folder:./cal/remote"
+    )
+    assert run.code == 0, run.err
+    shown = cli(ws, "user", "show", "anna", "--json").json()
+    assert isinstance(shown, dict)
+    assert shown["user"]["crm"] == f"folder:{tmp_path / 'cal' / 'crm'}"
+    assert shown["user"]["remote"] == f"folder:{tmp_path / 'cal' / 'remote'}"
+    # one folder written two ways is still one calendar
+    before = snapshot(ws)
+    bad = cli(
+        ws, "user", "add", "bert", "--crm", "folder:cal/x", "--remote", f"folder:{tmp_path}/cal/x"
+    )
+    assert_usage_error(bad, "crm and remote are the same calendar")
+    (tmp_path / "plain-file").write_text("")
+    not_a_folder = cli(ws, "user", "set", "anna", "remote=folder:plain-file")
+    assert_usage_error(not_a_folder, "remote", "is not a folder")
+    assert snapshot(ws) == before
