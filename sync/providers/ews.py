@@ -66,15 +66,22 @@ from sync.providers.base import (
 from sync.providers.ews_config import ExchangeSettings, parse_settings
 from sync.providers.ews_mapping import (
     FETCH_FIELDS,
+    UID_PROPERTY,
     UPDATE_FIELDS,
     MappingError,
+    clean_global_object_id,
     event_to_item,
     item_to_event,
+    register_uid_property,
 )
 from sync.secrets import resolve_secret
 
 #: exchangelib's class-level pool sizes and adapters are shared; guard our tweaks
 _PROTOCOL_LOCK = threading.Lock()
+
+
+#: GetItem answers that mean "no such item here"
+_ABSENT = (ews_errors.ErrorItemNotFound, ews_errors.ErrorInvalidIdMalformed)
 
 
 class CredentialsRefused(AuthFailed):
@@ -365,6 +372,7 @@ class EWSProvider(Provider):
         return [*FETCH_FIELDS, "text_body" if modern else "body"]
 
     def fetch(self, ids: Sequence[str]) -> dict[str, Item | BrokenItem]:
+        ids = [i for i in dict.fromkeys(ids) if i]  # an empty id names nothing
         if not ids:
             return {}
         folder = self._folder()
@@ -377,8 +385,8 @@ class EWSProvider(Provider):
                 )
             )
         for wanted, result in zip(ids, results, strict=True):
-            if isinstance(result, ews_errors.ErrorItemNotFound):
-                continue  # confirmed gone
+            if isinstance(result, _ABSENT):
+                continue  # confirmed gone (or never an id of this calendar)
             if isinstance(result, Exception):
                 out[wanted] = BrokenItem(id=wanted, etag="", error=_one_line(result))
                 continue
@@ -399,26 +407,61 @@ class EWSProvider(Provider):
             raise result
         return result
 
+    def _uids_present(self, uids: Sequence[str]) -> set[str]:
+        """Which of these UIDs an item in the calendar already has (one FindItem per 50)."""
+        register_uid_property()
+        found: set[str] = set()
+        folder = self._folder()
+        with self._errors():
+            for i in range(0, len(uids), 50):
+                chunk = list(uids[i : i + 50])
+                blobs = [clean_global_object_id(u) for u in chunk]
+                # FindItem on the derived id; GetItem of the UID only for the (rare) hits
+                query = folder.filter(**{f"{UID_PROPERTY}__in": blobs}).only("uid")
+                found.update(
+                    row.uid for row in query if not isinstance(row, Exception) and row.uid in chunk
+                )
+        return found
+
     def create_many(self, events: Iterable[Event]) -> list[Item | ProviderError]:
         events = list(events)
         if not events:
             return []
         account, folder = self._connect(), self._folder()
-        with self._errors():
-            items = [event_to_item(e, account, folder) for e in events]
-            results = account.bulk_create(
-                folder=folder,
-                items=items,
-                message_disposition=SAVE_ONLY,
-                send_meeting_invitations=SEND_TO_NONE,
-            )
-        out: list[Item | ProviderError] = []
-        for event, result in zip(events, results, strict=True):
-            if isinstance(result, Exception):
-                out.append(ItemRefused(event.uid, _one_line(result)))
+        # Exchange would store a second item under a UID it already holds: refuse that here
+        taken = self._uids_present(sorted({e.uid for e in events}))
+        fresh: list[Event] = []
+        out: list[Item | ProviderError | None] = []
+        for event in events:
+            if event.uid in taken:
+                out.append(
+                    ItemRefused(event.uid, "an item with this UID exists", uid_conflict=True)
+                )
             else:
-                out.append(Item(id=result.id, etag=result.changekey, event=event))
-        return out
+                taken.add(event.uid)
+                fresh.append(event)
+                out.append(None)
+        with self._errors():
+            items = [event_to_item(e, account, folder) for e in fresh]
+            results = iter(
+                account.bulk_create(
+                    folder=folder,
+                    items=items,
+                    message_disposition=SAVE_ONLY,
+                    send_meeting_invitations=SEND_TO_NONE,
+                )
+                if items
+                else []
+            )
+        for i, event in enumerate(events):
+            if out[i] is not None:
+                continue
+            result = next(results)
+            if isinstance(result, Exception):
+                out[i] = ItemRefused(event.uid, _one_line(result))
+            else:
+                out[i] = Item(id=result.id, etag=result.changekey, event=event)
+        return [r for r in out if r is not None]
 
     def update(self, item_id: str, etag: str, event: Event, *, notify: bool = False) -> Item:
         ensure_no_notify(notify)
@@ -440,7 +483,7 @@ class EWSProvider(Provider):
                 cause, ews_errors.ErrorIrresolvableConflict | ews_errors.ErrorInvalidChangeKey
             ):
                 raise EtagMismatch(item_id, etag) from cause
-            if isinstance(cause, ews_errors.ErrorItemNotFound):
+            if isinstance(cause, _ABSENT):
                 raise ItemNotFound(item_id) from cause
             raise
         new_id, new_key = result
@@ -452,7 +495,7 @@ class EWSProvider(Provider):
             (found,) = list(
                 account.fetch(ids=[ItemId(id=item_id)], folder=folder, only_fields=["changekey"])
             )
-        if isinstance(found, ews_errors.ErrorItemNotFound):
+        if isinstance(found, _ABSENT):
             return None
         if isinstance(found, Exception):
             self._raise(found)

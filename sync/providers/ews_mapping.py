@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import html
 import re
+from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from exchangelib import Body, CalendarItem, EWSDate, EWSDateTime, EWSTimeZone
+from exchangelib import Body, CalendarItem, EWSDate, EWSDateTime, EWSTimeZone, ExtendedProperty
 from exchangelib.errors import UnknownTimeZone
 
 from sync.model import Event, Privacy, ShowAs
@@ -68,6 +69,37 @@ UPDATE_FIELDS = [
 
 class MappingError(ValueError):
     pass
+
+
+# -- finding items by UID ----------------------------------------------------------------------
+#
+# EWS cannot search calendar:UID, and Exchange does not refuse a second item with the
+# UID of an existing one. It can search PidLidCleanGlobalObjectId, which Exchange
+# derives from the UID ([MS-OXCICAL] 2.1.3.1.1.20.26), so calsync looks for that.
+
+_GOID_HEADER = bytes.fromhex("040000008200E00074C5B7101A82E008")
+_OUTLOOK_UID = re.compile(r"(?i)^040000008200E00074C5B7101A82E008(?:[0-9A-F]{2})+$")
+UID_PROPERTY = "calsync_clean_global_object_id"
+
+
+class CleanGlobalObjectId(ExtendedProperty):  # type: ignore[misc]
+    distinguished_property_set_id = "Meeting"
+    property_id = 0x23
+    property_type = "Binary"
+
+
+def clean_global_object_id(uid: str) -> bytes:
+    if _OUTLOOK_UID.match(uid):  # an Outlook UID is the hex of the id itself
+        raw = bytearray(bytes.fromhex(uid))
+        raw[16:20] = bytes(4)  # "clean": no occurrence date
+        return bytes(raw)
+    data = b"vCal-Uid" + (1).to_bytes(4, "little") + uid.encode("utf-8") + b"\0"
+    return _GOID_HEADER + bytes(20) + len(data).to_bytes(4, "little") + data
+
+
+def register_uid_property() -> None:
+    with suppress(ValueError):  # already registered by an earlier provider in this process
+        CalendarItem.register(UID_PROPERTY, CleanGlobalObjectId)
 
 
 def html_to_text(value: str) -> str:

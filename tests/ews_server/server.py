@@ -173,8 +173,43 @@ def _requested_fields(op: ET.Element, shape_tag: str) -> set[str]:
     }
 
 
-def render_item(item: StoredItem, fields: set[str]) -> str:
+GOID_HEADER = bytes.fromhex("040000008200E00074C5B7101A82E008")
+
+
+def clean_goid(uid: str) -> bytes:
+    """PidLidCleanGlobalObjectId as Exchange derives it from a UID ([MS-OXCICAL] 2.1.3.1.1.20.26)."""
+    if re.fullmatch(r"(?i)040000008200E00074C5B7101A82E008(?:[0-9A-F]{2})+", uid):
+        raw = bytearray(bytes.fromhex(uid))
+        raw[16:20] = bytes(4)
+        return bytes(raw)
+    data = b"vCal-Uid\x01\x00\x00\x00" + uid.encode() + b"\x00"
+    return GOID_HEADER + bytes(20) + len(data).to_bytes(4, "little") + data
+
+
+def _is_goid_uri(uri: ET.Element | None) -> bool:
+    return (
+        uri is not None
+        and uri.get("DistinguishedPropertySetId") == "Meeting"
+        and uri.get("PropertyId") in ("35", "0x23")
+    )
+
+
+def _wants_goid(op: ET.Element) -> bool:
+    shape = op.find(f"{{{M}}}ItemShape")
+    return shape is not None and any(
+        _is_goid_uri(u) for u in shape.iter(f"{{{T}}}ExtendedFieldURI")
+    )
+
+
+def render_item(item: StoredItem, fields: set[str], goid: bool = False) -> str:
     parts = [f"<t:ItemId Id={attr(item.id)} ChangeKey={attr(item.changekey)}/>"]
+    if goid and item.fields.get("UID"):
+        value = base64.b64encode(clean_goid(item.fields["UID"])).decode()
+        parts.append(
+            '<t:ExtendedProperty><t:ExtendedFieldURI DistinguishedPropertySetId="Meeting" '
+            'PropertyId="35" PropertyType="Binary"/>'
+            f"<t:Value>{value}</t:Value></t:ExtendedProperty>"
+        )
     values = item.fields
     for name in sorted(fields):
         if name in ("ItemId", ""):
@@ -194,10 +229,57 @@ def render_item(item: StoredItem, fields: set[str]) -> str:
     return "<t:CalendarItem>" + "".join(parts) + "</t:CalendarItem>"
 
 
+def _goid_restriction(op: ET.Element) -> set[bytes]:
+    """The CleanGlobalObjectId values of an IsEqualTo / Or-of-IsEqualTo restriction."""
+    restriction = op.find(f"{{{M}}}Restriction")
+    if restriction is None:
+        raise Fault("ErrorInvalidRequest")
+    wanted = set()
+    for eq in restriction.iter(f"{{{T}}}IsEqualTo"):
+        const = eq.find(f".//{{{T}}}Constant")
+        if not _is_goid_uri(eq.find(f"{{{T}}}ExtendedFieldURI")) or const is None:
+            raise Fault("ErrorInvalidRequest")
+        wanted.add(base64.b64decode(const.get("Value", "")))
+    return wanted
+
+
+def op_find_by_goid(ctx: Context, op: ET.Element) -> bytes:
+    """FindItem with an IndexedPageItemView and a restriction on CleanGlobalObjectId."""
+    wanted = _goid_restriction(op)
+    view = op.find(f"{{{M}}}IndexedPageItemView")
+    limit = int(view.get("MaxEntriesReturned") or 1000) if view is not None else 1000
+    offset = int(view.get("Offset") or 0) if view is not None else 0
+    fields, goid = _requested_fields(op, "ItemShape"), _wants_goid(op)
+    messages = []
+    for elem in _children(op, "ParentFolderIds"):
+        try:
+            box = _folder_target(ctx, elem)
+        except (LookupError, PermissionError):
+            messages.append(error_message("FindItem", "ErrorFolderNotFound"))
+            continue
+        hits = [
+            i
+            for i in sorted(box.items.values(), key=lambda i: i.id)
+            if i.fields.get("UID") and clean_goid(i.fields["UID"]) in wanted
+        ]
+        page = hits[offset : offset + limit]
+        last = offset + len(page) >= len(hits)
+        body = "".join(render_item(i, fields, goid) for i in page)
+        messages.append(
+            ok_message(
+                "FindItem",
+                f'<m:RootFolder IndexedPagingOffset="{offset + len(page)}" '
+                f'TotalItemsInView="{len(hits)}" IncludesLastItemInRange='
+                f'"{"true" if last else "false"}"><t:Items>{body}</t:Items></m:RootFolder>',
+            )
+        )
+    return response("FindItem", messages)
+
+
 def op_find_item(ctx: Context, op: ET.Element) -> bytes:
     view = op.find(f"{{{M}}}CalendarView")
-    if view is None:  # calsync only lists calendars through a calendar view
-        return response("FindItem", [error_message("FindItem", "ErrorInvalidRequest")])
+    if view is None:  # besides calendar views, calsync only looks items up by UID
+        return op_find_by_goid(ctx, op)
     start = parse_datetime(view.get("StartDate", ""))
     end = parse_datetime(view.get("EndDate", ""))
     limit = int(view.get("MaxEntriesReturned") or 1000)
@@ -234,9 +316,15 @@ def op_find_item(ctx: Context, op: ET.Element) -> bytes:
     return response("FindItem", messages)
 
 
+class Malformed(Exception):
+    """An id this server never minted: Exchange answers ErrorInvalidIdMalformed."""
+
+
 def _item_target(ctx: Context, elem: ET.Element) -> tuple[Mailbox, StoredItem]:
     parsed = parse_id(elem.get("Id", ""))
-    if parsed is None or parsed[0] != "item":
+    if parsed is None:
+        raise Malformed
+    if parsed[0] != "item":
         raise LookupError
     box = ctx.mailbox_for(parsed[1])
     item = box.items.get(elem.get("Id", ""))
@@ -251,6 +339,9 @@ def op_get_item(ctx: Context, op: ET.Element) -> bytes:
     for elem in _children(op, "ItemIds"):
         try:
             _, item = _item_target(ctx, elem)
+        except Malformed:
+            messages.append(error_message("GetItem", "ErrorInvalidIdMalformed", "<m:Items/>"))
+            continue
         except LookupError:
             messages.append(error_message("GetItem", "ErrorItemNotFound", "<m:Items/>"))
             continue

@@ -26,6 +26,7 @@ from sync.providers.base import (
 from sync.providers.ews import EWSProvider
 from sync.providers.registry import provider_class
 from tests.ews_server.server import EWSTestServer
+from tests.providers.contract import ProviderContract
 
 PASSWORD_ENV = "CALSYNC_TEST_EWS_PASSWORD"
 SERVICE = "svc-calsync"
@@ -93,6 +94,12 @@ def event(n: int = 0, **changes: Any) -> Event:
 
 def same(a: Event, b: Event) -> bool:
     return a.replace(last_modified=None) == b.replace(last_modified=None)
+
+
+class TestEWSContract(ProviderContract):
+    # a calendar view also lists items overlapping the window's start; the engine
+    # filters on start itself
+    window_exact = False
 
 
 # -- registry and configuration --------------------------------------------------------------
@@ -516,3 +523,22 @@ def test_server_busy_beyond_the_bound_gives_up_with_a_clear_error(ews: EWSTestSe
                 p.list_window(WINDOW, {})
         finally:
             ews.org.clear_busy()
+
+
+def test_an_outlook_uid_already_in_the_mailbox_is_not_duplicated(
+    provider: EWSProvider, ews: EWSTestServer
+) -> None:
+    # Outlook's UIDs are the hex of a GlobalObjectId; Exchange searches those by id
+    outlook_uid = "040000008200E00074C5B7101A82E00800000000" + "A1B2C3D4" * 6
+    ews.org.seed(
+        provider.mailbox,
+        Subject="From Outlook",
+        Start=T0,
+        End=T0 + timedelta(hours=1),
+        UID=outlook_uid,
+    )
+    results = provider.create_many([event(uid=outlook_uid), event(1), event(2)])
+    refused = results[0]
+    assert getattr(refused, "uid_conflict", False), refused
+    assert sum(1 for r in results if not getattr(r, "uid_conflict", False)) == 2
+    assert len(provider.list_window(WINDOW, {}).etags) == 3
