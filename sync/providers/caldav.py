@@ -109,6 +109,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _stamp() -> datetime:
+    """LAST-MODIFIED for a write: calsync is the client revising the item now (RFC 5545)."""
+    return _now().replace(microsecond=0)
+
+
 def server_table(settings: Mapping[str, Any], section: str, url: str) -> dict[str, Any]:
     """The `[section]` table merged with its longest `servers."PREFIX"` match for `url`."""
     table = settings.get(section) or {}
@@ -129,9 +134,10 @@ def server_table(settings: Mapping[str, Any], section: str, url: str) -> dict[st
 
 class CalDAVProvider(Provider):
     scheme: ClassVar[str] = "caldav"
-    #: LAST-MODIFIED is written by whichever client edited the item last, and some
-    #: (and Radicale itself) never set it: conflicts fall back to first-observed time
-    capabilities: ClassVar[Capabilities] = Capabilities(trusted_mtime=False)
+    #: CalDAV servers leave LAST-MODIFIED to the clients, and the common ones (and
+    #: calsync) stamp it on every edit; an item without one falls back to the time
+    #: the engine first saw the change
+    capabilities: ClassVar[Capabilities] = Capabilities(trusted_mtime=True)
     #: the calsync.toml table holding this provider's connection settings
     section: ClassVar[str] = "caldav"
     #: send If-None-Match: * on create (Google honours only If-Match)
@@ -560,6 +566,7 @@ class CalDAVProvider(Provider):
     def create(self, event: Event, *, notify: bool = False) -> Item:
         ensure_no_notify(notify)
         item_id = self._name_for(event.uid)
+        event = event.replace(last_modified=_stamp())
         headers = {"If-None-Match": "*"} if self.if_none_match else {}
         response = self._put(item_id, without_scheduling(render_event(event)), headers)
         if response.status == 412:
@@ -575,6 +582,7 @@ class CalDAVProvider(Provider):
     def update(self, item_id: str, etag: str, event: Event, *, notify: bool = False) -> Item:
         ensure_no_notify(notify)
         base = self._base_for(item_id, etag)
+        event = event.replace(last_modified=_stamp())
         body = without_scheduling(render_event(event, base=base))
         response = self._put(item_id, body, {"If-Match": etag})
         if response.status == 412:
