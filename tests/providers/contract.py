@@ -267,7 +267,7 @@ class ProviderContract:
         provider.create(event)
         with pytest.raises(ItemRefused) as info:
             provider.create(event.replace(subject="again"))
-        assert info.value.uid_conflict
+        assert info.value.item_id
         assert len(provider.list_window(WINDOW, {}).etags) == 1
 
     # -- never notify attendees ------------------------------------------------------------

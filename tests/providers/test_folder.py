@@ -13,7 +13,7 @@ import icalendar
 import pytest
 
 from sync.ical import parse_event
-from sync.providers.base import ConfigError, Item
+from sync.providers.base import ConfigError, Item, ItemRefused
 from sync.providers.folder import ID_FILE, FolderProvider, file_name_for
 from sync.providers.registry import open_provider, validate_url
 from tests.providers.contract import WINDOW, ProviderContract, make_event
@@ -153,6 +153,14 @@ def test_update_keeps_what_calsync_does_not_map(
     assert str(ev["X-KHAL-FLAG"]) == "1"
     assert int(ev["SEQUENCE"]) == 2
     assert updated.event.subject == "New"
+
+
+def test_duplicate_uid_is_flagged_as_a_uid_conflict(provider: FolderProvider) -> None:
+    event = make_event()
+    provider.create(event)
+    with pytest.raises(ItemRefused) as info:
+        provider.create(event)
+    assert info.value.uid_conflict
 
 
 def test_writes_stamp_last_modified(provider: FolderProvider) -> None:
