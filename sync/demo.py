@@ -27,13 +27,14 @@ ZONE = ZoneInfo("Europe/Stockholm")
 USERS = ("anna", "bertil", "cecilia")
 
 CUSTOMERS = ("Nordvik AB", "Lindgren & Co", "Sjöstrand Bygg", "Åkerlund Foods", "Hallberg IT")
-CRM_TEMPLATES = (
+Template = tuple[str, str, ShowAs, int | None, str]
+CRM_TEMPLATES: tuple[Template, ...] = (
     ("Customer visit {c}", "{c}, Storgatan 12", ShowAs.BUSY, 30, "Bring the new price list."),
     ("Follow-up call {c}", "", ShowAs.BUSY, 10, "Ask about the Q3 order."),
     ("Quote review {c}", "Office, room Kungsholmen", ShowAs.TENTATIVE, 15, ""),
     ("Demo for {c}", "Teams", ShowAs.BUSY, 15, "Show the reporting module."),
 )
-REMOTE_TEMPLATES = (
+REMOTE_TEMPLATES: tuple[Template, ...] = (
     ("Team meeting", "Office, room Södermalm", ShowAs.BUSY, 15, "Weekly pipeline review."),
     ("Lunch with {c}", "Restaurang Tradition", ShowAs.BUSY, None, ""),
     ("Focus time", "", ShowAs.WORKING_ELSEWHERE, None, "No meetings, please."),

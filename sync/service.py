@@ -115,7 +115,8 @@ def _log(
 ) -> str:
     now = datetime.now(UTC)
     entry_id = f"{now:%Y%m%dT%H%M%SZ}-op-{item_id[-8:]}-{action}"
-    files.log.add(
+    log = files.log
+    log.add(
         {
             "id": entry_id,
             "time": now.isoformat(timespec="seconds"),
@@ -129,7 +130,7 @@ def _log(
             "after": event_to_dict(after) if after else None,
         }
     )
-    files.log.flush()
+    log.flush()
     return entry_id
 
 

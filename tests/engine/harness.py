@@ -96,8 +96,8 @@ class Env:
         with self.provider(side) as p:
             return p.create(event)
 
-    def edit(self, side: str, subject: str, **changes: Any) -> Item:
-        item = self.by_subject(side)[subject]
+    def edit(self, side: str, which: str, /, **changes: Any) -> Item:
+        item = self.by_subject(side)[which]
         with self.provider(side) as p:
             return p.update(item.id, item.etag, item.event.replace(**changes))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -95,20 +96,23 @@ def test_no_change_sync_plans_nothing_and_rewrites_nothing(env):
     assert after == stamps
 
 
-def test_conflict_later_modification_wins_and_log_says_why(env):
+@pytest.mark.parametrize("later", ["crm", "remote"])
+def test_conflict_later_modification_wins_and_log_says_why(env, later):
     env.put("crm", ev("c1", "Demo"))
     env.init()
-    old = datetime.now(UTC) - timedelta(hours=2)
-    env.edit("crm", "Demo", location="Room A", last_modified=old.replace(microsecond=0))
-    env.edit(
-        "remote", "Demo", location="Room B", last_modified=datetime.now(UTC).replace(microsecond=0)
-    )
+    earlier = "remote" if later == "crm" else "crm"
+    env.edit(earlier, "Demo", location=f"set in {earlier}")
+    time.sleep(1.1)  # LAST-MODIFIED has one-second precision
+    env.edit(later, "Demo", location=f"set in {later}")
     r = env.sync()
     assert r.result == "ok"
-    assert env.by_subject("crm")["Demo"].event.location == "Room B"
+    for side in ("crm", "remote"):
+        assert env.by_subject(side)["Demo"].event.location == f"set in {later}"
     entry = env.log()[0]
-    assert entry["reason"] == "conflict: remote newer"
-    assert entry["before"]["location"] == "Room A" and entry["after"]["location"] == "Room B"
+    assert entry["side"] == earlier
+    assert entry["reason"] == f"conflict: {'CRM' if later == 'crm' else 'remote'} newer"
+    assert entry["before"]["location"] == f"set in {earlier}"
+    assert entry["after"]["location"] == f"set in {later}"
     env.assert_converged()
 
 
@@ -265,6 +269,7 @@ def test_side_listing_nothing_triggers_guard(env):
 
 def test_restore_and_revert(env):
     env.put("crm", ev("c1", "Visit"))
+    env.put("crm", ev("c2", "Call", days=2))
     env.init()
     env.remove("remote", "Visit")
     env.sync()
