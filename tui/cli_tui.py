@@ -2,23 +2,40 @@
 
 from __future__ import annotations
 
+import sys
+from typing import Annotated
+
 import typer
 
 from tui.cli import app
-from tui.cli_common import AppState, out_console, state
+from tui.cli_common import EXIT_USAGE, AppState, fail, state
 
 
-def open_tui(app_state: AppState) -> None:
-    # the Textual app lands with issue 7; until then show the status table
-    from tui.cli_sync import status_cmd
+def open_tui(app_state: AppState, *, autosync: bool = True) -> None:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        fail(
+            "the TUI needs a terminal; for scripts use `calsync status`, `calsync sync` …",
+            EXIT_USAGE,
+        )
+    # config errors surface here as one line, before the screen takes over the terminal
+    _ = app_state.config
+    from tui.app import CalsyncApp
+    from tui.services import Services
 
-    out_console.print("(the operator TUI is not built yet; showing status)")
-    ctx = typer.Context(typer.main.get_command(app))
-    ctx.obj = app_state
-    status_cmd(ctx, as_json=False)
+    CalsyncApp(Services(app_state.workspace), autosync=autosync).run()
 
 
 @app.command("tui")
-def tui_cmd(ctx: typer.Context) -> None:
-    """Open the operator TUI."""
-    open_tui(state(ctx))
+def tui_cmd(
+    ctx: typer.Context,
+    no_autosync: Annotated[
+        bool,
+        typer.Option(
+            "--no-autosync",
+            help="Do not sync enabled users every [job] interval seconds while open "
+            "(use it where the server job already syncs them).",
+        ),
+    ] = False,
+) -> None:
+    """Open the operator TUI (also what plain `calsync` does)."""
+    open_tui(state(ctx), autosync=not no_autosync)

@@ -1,0 +1,52 @@
+"""The operator TUI: `calsync`, `calsync tui`, `calsync demo`."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.worker import Worker, WorkerState
+
+from tui.screens.users import UsersScreen
+from tui.services import Services
+
+
+class CalsyncApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "calsync"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "quit", "Quit", priority=False)]
+    # the command palette would offer theme switching and little else here
+    ENABLE_COMMAND_PALETTE = False
+
+    def __init__(
+        self, services: Services, *, autosync: bool = True, subtitle: str | None = None
+    ) -> None:
+        super().__init__()
+        self.services = services
+        self.autosync = autosync
+        self.sub_title = subtitle if subtitle is not None else str(services.workspace.root)
+
+    def on_mount(self) -> None:
+        self.push_screen(UsersScreen(self.services, autosync=self.autosync))
+
+    @property
+    def users_screen(self) -> UsersScreen:
+        for screen in self.screen_stack:
+            if isinstance(screen, UsersScreen):
+                return screen
+        raise LookupError("the users screen is not open")
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        # expected failures are reported by the workers themselves; this is the net
+        # under everything else, so a bug shows as a notification, not a dead app
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.notify(
+                f"{type(error).__name__}: {error}",
+                title="Unexpected error",
+                severity="error",
+                timeout=15,
+            )

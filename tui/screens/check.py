@@ -1,0 +1,52 @@
+"""The result of "check connection" for both calendars of one user (R13)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Label
+
+from tui.services import CheckRow
+from tui.widgets.format import SIDE_LABEL
+
+
+class CheckScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter,q", "close", "Close")]
+
+    def __init__(self, name: str, rows: list[CheckRow]) -> None:
+        super().__init__()
+        self.user = name
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        ok = all(r.ok for r in self.rows)
+        with Vertical(id="check-dialog"):
+            yield Label(
+                f"Connection check for {self.user}: {'all ok' if ok else 'problems found'}",
+                id="check-title",
+                classes="ok" if ok else "bad",
+            )
+            yield DataTable(id="check-table", cursor_type="row")
+            yield Button("Close", id="close", variant="primary")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Calendar", "Check", "Result", "Detail")
+        for row in self.rows:
+            table.add_row(
+                SIDE_LABEL.get(row.side, row.side),
+                row.check,
+                Text("ok", style="green") if row.ok else Text("FAILED", style="bold red"),
+                row.detail,
+            )
+        self.query_one("#close", Button).focus()
+
+    @on(Button.Pressed, "#close")
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,85 @@
+"""The dry-run preview: every change a run would make, before anything is written."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Label, Static
+
+from tui.services import RunResult
+from tui.widgets.format import SIDE_LABEL, item_value
+
+OP_STYLE = {"create": "green", "update": "yellow", "delete": "bold red"}
+
+
+class PlanScreen(ModalScreen[bool]):
+    """Dismisses True for "apply", False for "cancel"."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "apply", "Apply"),
+        Binding("escape,c", "cancel", "Cancel"),
+    ]
+
+    def __init__(self, result: RunResult, *, init: bool) -> None:
+        super().__init__()
+        self.result = result
+        self.init = init
+
+    def compose(self) -> ComposeResult:
+        plan = self.result.plan
+        writes = plan.writes if plan is not None else []
+        verb = "Initialization" if self.init else "Sync"
+        with Vertical(id="plan-dialog"):
+            yield Label(
+                f"{verb} preview for {self.result.user}: {len(writes)} change(s)", id="plan-title"
+            )
+            if plan is not None and plan.guard:
+                yield Static(
+                    f"Safety guard: {plan.guard}. Applying will ask before deleting.",
+                    id="plan-guard",
+                    markup=False,
+                )
+            for warning in self.result.warnings:
+                yield Static(f"warning: {warning}", classes="plan-warning", markup=False)
+            if writes:
+                yield DataTable(id="plan-table", cursor_type="row", zebra_stripes=True)
+            else:
+                yield Static("Nothing to change: both calendars agree.", id="plan-empty")
+            with Horizontal(id="plan-buttons"):
+                yield Button("Apply (a)", id="apply", variant="primary", disabled=not writes)
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        plan = self.result.plan
+        if plan is None or not plan.writes:
+            self.query_one("#cancel", Button).focus()
+            return
+        table = self.query_one(DataTable)
+        table.add_columns("Action", "Calendar", "Subject", "Start", "Reason")
+        for action in plan.writes:
+            shown = action.after or action.before
+            start = item_value("start", shown.start.isoformat()) if shown else ""
+            table.add_row(
+                Text(action.op, style=OP_STYLE.get(action.op, "")),
+                SIDE_LABEL.get(action.side, action.side),
+                shown.subject if shown else "",
+                start,
+                action.reason,
+            )
+        table.focus()
+
+    @on(Button.Pressed, "#apply")
+    def action_apply(self) -> None:
+        plan = self.result.plan
+        if plan is not None and plan.writes:
+            self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)

@@ -1,0 +1,313 @@
+"""The TUI's one door into sync/: plain data in, plain data out, no Textual.
+
+Every method may block (files, servers), so the app calls them only from thread
+workers. Keeping them here means the screens never import sync/ or storage/ and a
+test can drive the same calls without a terminal.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from storage.config import Config, load_config
+from storage.errors import StoreError
+from storage.state import UserFiles
+from storage.users import UserStore
+from storage.workspace import Workspace
+from sync import service, users
+from sync.engine.runner import IDENTITY_CHANGED, RunResult, SyncOptions
+from sync.providers.base import ProviderError
+from sync.settings import effective_settings
+
+#: seconds between auto-syncs when calsync.toml sets no `[job] interval`
+DEFAULT_INTERVAL = 600
+#: the newest log entries the browser loads; older ones stay reachable via the CLI
+LOG_LIMIT = 5000
+
+Clock = Callable[[], datetime]
+Progress = Callable[[int, int, str], None]
+
+# re-exported so screens need not import sync/
+IDENTITY_QUESTION = IDENTITY_CHANGED
+__all__ = ["IDENTITY_QUESTION", "RunResult", "Services"]
+SETTING_FIELDS = users.SETTABLE
+
+#: what an operation may raise that is the operator's to read, not a crash
+OperatorError = (StoreError, ProviderError)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class UserRow:
+    """What the users table needs from users.json alone: cheap for 1,000 users."""
+
+    name: str
+    crm: str
+    remote: str
+    enabled: bool
+
+    @property
+    def remote_kind(self) -> str:
+        return calendar_kind(self.remote)
+
+
+@dataclass(frozen=True)
+class UserSummary:
+    """What the table shows from a user's state file (read lazily, in a worker)."""
+
+    initialized: bool | None = None
+    last_sync: datetime | None = None
+    last_result: str = ""
+    last_reason: str = ""
+    counts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class SettingValue:
+    key: str
+    value: Any
+    source: str
+    #: what the user record itself holds (None: not set there)
+    own: Any
+
+
+@dataclass(frozen=True)
+class UserDetail:
+    row: UserRow
+    settings: list[SettingValue]
+    identity: str | None
+    initialized_at: str | None
+    pairs: int
+    last_run: Mapping[str, Any] | None
+    #: every error of the last run, in full
+    errors: list[str]
+    state_error: str = ""
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    side: str
+    check: str
+    ok: bool
+    detail: str
+
+
+def calendar_kind(url: str) -> str:
+    scheme, sep, _ = url.partition(":")
+    return scheme if sep else ""
+
+
+def shown_address(url: str, root: Path | None = None) -> str:
+    """The part after the scheme, fit for a screen: no credentials, short local paths."""
+    if not url:
+        return ""
+    scheme, sep, rest = url.partition(":")
+    if not sep:
+        return url
+    if rest.startswith(("http://", "https://")):
+        parts = urlsplit(rest)
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+        return urlunsplit((parts.scheme, host, parts.path, "", ""))
+    if scheme == "folder" and root is not None:
+        try:
+            return str(Path(rest).relative_to(root))
+        except ValueError:
+            return rest
+    return rest
+
+
+class Services:
+    def __init__(self, workspace: Workspace, *, clock: Clock = utc_now) -> None:
+        self.workspace = workspace
+        self.clock = clock
+        self._config: Config | None = None
+        self._config_stamp: float | None = None
+        self._lock = threading.Lock()
+
+    # -- config --------------------------------------------------------------------------
+
+    @property
+    def config(self) -> Config:
+        """calsync.toml, re-read when it changed on disk (an operator may edit it meanwhile)."""
+        path = self.workspace.config_path
+        try:
+            stamp: float | None = path.stat().st_mtime
+        except OSError:
+            stamp = None
+        with self._lock:
+            if self._config is None or stamp != self._config_stamp:
+                self._config = load_config(path)
+                self._config_stamp = stamp
+            return self._config
+
+    def interval(self) -> int:
+        value = self.config.job.get("interval")
+        return int(value) if isinstance(value, int) else DEFAULT_INTERVAL
+
+    # -- users ---------------------------------------------------------------------------
+
+    def users(self) -> list[UserRow]:
+        return [
+            UserRow(
+                name=str(u["name"]),
+                crm=str(u.get("crm") or ""),
+                remote=str(u.get("remote") or ""),
+                enabled=bool(u.get("enabled", True)),
+            )
+            for u in UserStore(self.workspace).all()
+        ]
+
+    def summary(self, name: str) -> UserSummary:
+        try:
+            state = UserFiles(self.workspace, name).read_state()
+        except StoreError as exc:
+            return UserSummary(error=str(exc))
+        last = state.last_run or {}
+        finished = last.get("finished") or last.get("started")
+        return UserSummary(
+            initialized=state.initialized,
+            last_sync=_parse_time(finished),
+            last_result=str(last.get("result") or ""),
+            last_reason=str(last.get("reason") or ""),
+            counts=last.get("counts") or {},
+        )
+
+    def summaries(self, names: Iterable[str]) -> Iterator[tuple[str, UserSummary]]:
+        for name in names:
+            yield name, self.summary(name)
+
+    def detail(self, name: str) -> UserDetail:
+        record = UserStore(self.workspace).get(name)
+        row = UserRow(
+            name=name,
+            crm=str(record.get("crm") or ""),
+            remote=str(record.get("remote") or ""),
+            enabled=bool(record.get("enabled", True)),
+        )
+        settings, sources = effective_settings(record, self.config)
+        values = [
+            SettingValue(key, getattr(settings, key), sources[key], record.get(key))
+            for key in sources
+        ]
+        try:
+            state = UserFiles(self.workspace, name).read_state()
+        except StoreError as exc:
+            return UserDetail(row, values, None, None, 0, None, [], state_error=str(exc))
+        last = state.last_run
+        errors = []
+        for err in (last or {}).get("errors") or []:
+            item = str(err.get("item") or "")
+            text = str(err.get("error") or "")
+            errors.append(f"{item}: {text}" if item else text)
+        return UserDetail(
+            row=row,
+            settings=values,
+            identity=state.identity,
+            initialized_at=state.meta.get("initialized_at"),
+            pairs=len(state.pairs),
+            last_run=last,
+            errors=[e for e in errors if e],
+        )
+
+    def runnable(self) -> list[str]:
+        """Who a "sync all" or an auto-sync covers: enabled users with a remote (R11)."""
+        return [u.name for u in self.users() if u.enabled and u.remote]
+
+    def check_field(self, key: str, raw: str) -> Any:
+        """Parse one form field as `calsync user set` would; UsageError says why not."""
+        return users.parse_value(key, raw)
+
+    def check_name(self, name: str) -> str:
+        from storage.workspace import check_user_name
+
+        return check_user_name(name)
+
+    def add_user(self, name: str, crm: str, remote: str, settings: Mapping[str, str]) -> None:
+        users.add_user(self.workspace, name, crm, remote, **dict(settings))
+
+    def update_user(self, name: str, changes: Mapping[str, str]) -> None:
+        if changes:
+            users.set_user(self.workspace, name, changes)
+
+    def set_enabled(self, name: str, enabled: bool) -> None:
+        users.set_user(self.workspace, name, {"enabled": "yes" if enabled else "no"})
+
+    def remove_user(self, name: str) -> Path | None:
+        return users.remove_user(self.workspace, name)
+
+    def user_record(self, name: str) -> dict[str, Any]:
+        return UserStore(self.workspace).get(name)
+
+    # -- runs ----------------------------------------------------------------------------
+
+    def run(
+        self,
+        name: str,
+        *,
+        init: bool = False,
+        dry_run: bool = False,
+        force: bool = False,
+        accept_new_identity: bool = False,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> RunResult:
+        options = SyncOptions(
+            init=init,
+            dry_run=dry_run,
+            force=force,
+            accept_new_identity=accept_new_identity,
+            progress=progress,
+            cancel=cancel,
+        )
+        try:
+            if init:
+                return service.init_user(self.workspace, self.config, name, options)
+            return service.sync_user(self.workspace, self.config, name, options)
+        except OperatorError as exc:
+            # a broken config or user record fails this user, never the whole run
+            return RunResult(name, "failed", str(exc), errors=[{"error": str(exc)}])
+
+    def is_initialized(self, name: str) -> bool:
+        return bool(self.summary(name).initialized)
+
+    def check(self, name: str) -> list[CheckRow]:
+        return [
+            CheckRow(str(r["side"]), str(r["check"]), bool(r["ok"]), str(r["detail"]))
+            for r in service.check_user(self.workspace, self.config, name)
+        ]
+
+    # -- log and trash ----------------------------------------------------------------------
+
+    def log(self, name: str, limit: int = LOG_LIMIT) -> list[dict[str, Any]]:
+        return service.log_entries(self.workspace, name, limit)
+
+    def revert(self, name: str, log_id: str) -> dict[str, Any]:
+        return service.revert(self.workspace, self.config, name, log_id)
+
+    def trash(self, name: str) -> list[dict[str, Any]]:
+        return service.trash_entries(self.workspace, name)
+
+    def restore(self, name: str, entry_id: str) -> dict[str, Any]:
+        return service.restore(self.workspace, self.config, name, entry_id)
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)

@@ -1,0 +1,141 @@
+"""How values look on screen: relative times, coloured results, counts, items."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+
+RESULT_STYLE = {
+    "ok": "green",
+    "failed": "bold red",
+    "needs_operator": "bold yellow",
+    "busy": "cyan",
+    "skipped": "dim",
+    "cancelled": "yellow",
+    "planned": "blue",
+    "running": "bold cyan",
+}
+RESULT_LABEL = {
+    "ok": "ok",
+    "failed": "error",
+    "needs_operator": "needs operator",
+    "busy": "busy",
+    "skipped": "skipped",
+    "cancelled": "cancelled",
+    "planned": "planned",
+    "running": "running…",
+}
+SIDE_LABEL = {"crm": "CRM", "remote": "remote"}
+
+#: the item fields in the order an operator reads them
+ITEM_FIELDS = (
+    "subject",
+    "start",
+    "end",
+    "all_day",
+    "location",
+    "show_as",
+    "privacy",
+    "reminder",
+    "text",
+    "uid",
+    "recurrence_id",
+    "last_modified",
+)
+
+
+def relative_time(when: datetime | None, now: datetime) -> str:
+    if when is None:
+        return "never"
+    seconds = int((now - when).total_seconds())
+    if seconds < 0:
+        return "just now" if seconds > -60 else "in the future"
+    if seconds < 60:
+        return "just now"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min ago"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} h ago"
+    return f"{hours // 24} d ago"
+
+
+def countdown(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    minutes, secs = divmod(seconds, 60)
+    return f"{minutes}:{secs:02d}"
+
+
+def result_text(result: str, reason: str = "") -> Text:
+    if not result:
+        return Text("—", style="dim")
+    label = RESULT_LABEL.get(result, result)
+    return Text(label, style=RESULT_STYLE.get(result, ""))
+
+
+def counts_text(counts: Mapping[str, Mapping[str, int]]) -> str:
+    """`CRM +1 ~2 -0  remote +0 ~1 -0` in short: creates, updates, deletes per side."""
+    if not counts:
+        return ""
+    parts = []
+    for side in ("crm", "remote"):
+        c = counts.get(side) or {}
+        parts.append(f"+{c.get('create', 0)} ~{c.get('update', 0)} -{c.get('delete', 0)}")
+    return " │ ".join(parts)
+
+
+def counts_sentence(counts: Mapping[str, Mapping[str, int]]) -> str:
+    """`CRM: 2 created, 1 updated; remote: 1 deleted`, or `no changes`."""
+    parts = []
+    for side in ("crm", "remote"):
+        c = counts.get(side) or {}
+        done = [
+            f"{c[op]} {word}"
+            for op, word in (("create", "created"), ("update", "updated"), ("delete", "deleted"))
+            if c.get(op)
+        ]
+        if done:
+            parts.append(f"{SIDE_LABEL[side]}: {', '.join(done)}")
+    return "; ".join(parts) or "no changes"
+
+
+def local_time(value: Any) -> str:
+    """An ISO timestamp as the operator's local wall-clock time, to the minute."""
+    if not value:
+        return ""
+    try:
+        when = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if when.tzinfo is not None:
+        when = when.astimezone()
+    return f"{when:%Y-%m-%d %H:%M}"
+
+
+def item_value(key: str, value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if key == "reminder":
+        return f"{value} min before"
+    if key in ("start", "end") and isinstance(value, str) and "T" in value:
+        try:
+            return f"{datetime.fromisoformat(value):%Y-%m-%d %H:%M %z}".strip()
+        except ValueError:
+            return value
+    return str(value)
+
+
+def item_subject(item: Mapping[str, Any] | None) -> str:
+    return str(item.get("subject", "")) if item else ""
+
+
+def changed_fields(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> set[str]:
+    if not before or not after:
+        return set()
+    return {k for k in ITEM_FIELDS if before.get(k) != after.get(k)}

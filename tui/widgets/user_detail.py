@@ -1,0 +1,128 @@
+"""The selected user: calendars, identity, effective settings with their source, last run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from tui.services import UserDetail, calendar_kind, shown_address
+from tui.widgets.format import counts_text, local_time, relative_time, result_text
+
+SOURCE_STYLE = {"job": "bold magenta", "user": "cyan", "default": "dim"}
+
+
+def _setting_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def render_detail(detail: UserDetail, now: datetime, root: Path | None) -> RenderableType:
+    row = detail.row
+    head = Text.assemble(
+        (row.name, "bold"),
+        "  ",
+        ("enabled", "green") if row.enabled else ("disabled", "yellow"),
+        "  ·  ",
+        ("initialized " + local_time(detail.initialized_at), "green")
+        if detail.initialized_at
+        else ("not initialized", "yellow"),
+    )
+    cal = Table.grid(padding=(0, 1))
+    cal.add_column(style="bold", no_wrap=True)
+    cal.add_column(overflow="fold")
+    cal.add_row(
+        "CRM", f"{calendar_kind(row.crm)}  {shown_address(row.crm, root)}" if row.crm else "—"
+    )
+    cal.add_row(
+        "Remote",
+        f"{calendar_kind(row.remote)}  {shown_address(row.remote, root)}"
+        if row.remote
+        else Text("no mailbox registered", style="yellow"),
+    )
+    cal.add_row("Identity", detail.identity or Text("not recorded yet", style="dim"))
+    cal.add_row("Pairs", str(detail.pairs))
+
+    settings = Table(title="Effective settings", title_justify="left", expand=True, box=None)
+    settings.add_column("setting", style="bold")
+    settings.add_column("value")
+    settings.add_column("source")
+    for s in detail.settings:
+        settings.add_row(
+            s.key.replace("_", " "),
+            _setting_value(s.value),
+            Text(s.source, style=SOURCE_STYLE.get(s.source, "")),
+        )
+
+    parts: list[RenderableType] = [head, Text(""), cal, Text("")]
+    last = detail.last_run
+    if detail.state_error:
+        parts.append(Text(f"State unreadable: {detail.state_error}", style="bold red"))
+    elif last:
+        when = last.get("finished") or last.get("started")
+        try:
+            stamp: datetime | None = datetime.fromisoformat(str(when)) if when else None
+        except ValueError:
+            stamp = None
+        line = Text.assemble(
+            ("Last run  ", "bold"),
+            f"{last.get('kind', 'sync')} {local_time(when)} ({relative_time(stamp, now)})  ",
+            result_text(str(last.get("result") or "")),
+        )
+        parts.append(line)
+        counts = counts_text(last.get("counts") or {})
+        if counts:
+            parts.append(Text(f"Changes   CRM {counts.replace(' │ ', '   remote ')}"))
+        if last.get("reason"):
+            parts.append(Text(f"Reason    {last['reason']}"))
+        for warning in last.get("warnings") or []:
+            parts.append(Text(f"warning: {warning}", style="yellow"))
+    else:
+        parts.append(Text("Never synced", style="dim"))
+    if detail.errors:
+        parts.append(Text(""))
+        parts.append(Text("Last error", style="bold red"))
+        for err in detail.errors:
+            parts.append(Text(err, style="red"))
+    layout = Table.grid(expand=True, padding=(0, 2))
+    layout.add_column(ratio=3)
+    layout.add_column(ratio=2)
+    layout.add_row(Group(*parts), settings)
+    return layout
+
+
+class UserDetailPane(VerticalScroll):
+    def __init__(
+        self, *, clock: Callable[[], datetime], root: Path | None, id: str | None = None
+    ) -> None:
+        super().__init__(id=id)
+        self._clock = clock
+        self._root = root
+        self.border_title = "User"
+        self.shown_name: str | None = None
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Static(Text("Select a user", style="dim"), id="detail-body")
+
+    def show(self, detail: UserDetail) -> None:
+        self.shown_name = detail.row.name
+        self.border_title = detail.row.name
+        self.query_one("#detail-body", Static).update(
+            render_detail(detail, self._clock(), self._root)
+        )
+
+    def show_error(self, name: str, message: str) -> None:
+        self.shown_name = name
+        self.query_one("#detail-body", Static).update(Text(message, style="bold red"))
+
+    def show_message(self, message: str) -> None:
+        self.shown_name = None
+        self.border_title = "User"
+        self.query_one("#detail-body", Static).update(Text(message, style="dim"))
