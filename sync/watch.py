@@ -72,8 +72,19 @@ class FolderWatcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def roots(self) -> list[Path]:
+        """What to watch: each folder, or its parent while the folder does not exist yet
+        (a provider creates it on first write), minus roots inside other roots."""
+        candidates = set()
+        for folder in self.folders:
+            if folder.is_dir():
+                candidates.add(folder)
+            elif folder.parent.is_dir():
+                candidates.add(folder.parent)
+        return sorted(c for c in candidates if not any(p in candidates for p in c.parents))
+
     def start(self) -> None:
-        if not self.folders:
+        if not self.roots():
             return
         self._thread = threading.Thread(target=self._loop, name="calsync-watch", daemon=True)
         self._thread.start()
@@ -97,7 +108,7 @@ class FolderWatcher:
 
         try:
             for changes in watchfiles.watch(
-                *self.folders,
+                *self.roots(),
                 watch_filter=_is_item_file,
                 debounce=self.debounce_ms,
                 stop_event=self._stop,
@@ -147,6 +158,8 @@ class Watch:
         self._wake = threading.Event()
         self._watcher: FolderWatcher | None = None
         self._folders: dict[Path, set[str]] = {}
+        self._roots: list[Path] = []
+        self._config_error: str | None = None
 
     @property
     def interval(self) -> float:
@@ -206,8 +219,12 @@ class Watch:
         try:
             self.config = self.load()
         except StoreError as exc:
-            self._error(f"calsync.toml not reloaded, keeping the previous settings: {exc}")
+            message = f"calsync.toml not reloaded, keeping the previous settings: {exc}"
+            if message != self._config_error:  # once, not every poll
+                self._error(message)
+            self._config_error = message
             return
+        self._config_error = None
         self.redactor.reset(referenced_secrets(self.config))
 
     def _watch_folders(self) -> None:
@@ -221,9 +238,12 @@ class Watch:
             folder = folder_of(user.get("crm"))
             if folder is None or skip_reason(user, self.config) is not None:
                 continue
-            if folder.is_dir():
-                folders.setdefault(folder, set()).add(str(user["name"]))
-        if folders == self._folders and self._watcher is not None:
+            folders.setdefault(folder, set()).add(str(user["name"]))
+        if (
+            self._watcher is not None
+            and folders == self._folders
+            and self._watcher.roots() == self._roots
+        ):
             return
         if self._watcher is not None:
             self._watcher.stop()
@@ -231,6 +251,7 @@ class Watch:
         self._watcher = FolderWatcher(
             folders, self._changed, debounce_ms=self.debounce_ms, on_error=self._error
         )
+        self._roots = self._watcher.roots()
         self._watcher.start()
 
     def _changed(self, users: set[str]) -> None:

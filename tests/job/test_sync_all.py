@@ -187,9 +187,7 @@ KINDS = {
         (["unreadable_remote", "identity_changed", "ok", "busy"], 1),
     ],
 )
-def test_exit_code_for_every_mix_of_outcomes(
-    tmp_path: Path, kinds: list[str], code: int
-) -> None:
+def test_exit_code_for_every_mix_of_outcomes(tmp_path: Path, kinds: list[str], code: int) -> None:
     site = Site(tmp_path)
     names = {f"{kind}{i}": kind for i, kind in enumerate(kinds)}
     for name, kind in names.items():
@@ -199,9 +197,7 @@ def test_exit_code_for_every_mix_of_outcomes(
         run = site.cli("sync", "--all", "--json")
     assert run.code == code, run
     users = by_user(run.json())
-    assert {n: u["result"] for n, u in users.items()} == {
-        n: KINDS[k][1] for n, k in names.items()
-    }
+    assert {n: u["result"] for n, u in users.items()} == {n: KINDS[k][1] for n, k in names.items()}
     for name, kind in names.items():
         user = users[name]
         if kind == "no_mailbox":
