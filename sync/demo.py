@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from storage.atomic import atomic_write
 from storage.config import Config, load_config
 from storage.errors import StoreError
 from storage.state import UserFiles
@@ -145,7 +146,7 @@ def create_demo(ws: Workspace) -> tuple[Config, list[RunResult]]:
             "(run `calsync demo` without --workspace, or name an empty folder)"
         )
     ws.ensure()
-    marker.write_text("calsync demo workspace\n", encoding="utf-8")
+    atomic_write(marker, b"calsync demo workspace\n")
     config = load_config(ws.config_path)
     today = datetime.now(UTC).astimezone(ZONE).date()
     names = {u["name"] for u in existing}

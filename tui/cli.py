@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from tui.cli_common import EXIT_USAGE, AppState, handle_errors
+from tui.cli_common import EXIT_USAGE, AppState, err_console, handle_errors
 
 app = typer.Typer(
     name="calsync",
@@ -50,8 +50,21 @@ def _register() -> None:
 def main() -> None:
     _register()
     with handle_errors():
-        app()
-    sys.exit(0)
+        try:
+            code = app(standalone_mode=False)
+        except typer.Abort:
+            err_console.print("calsync: aborted", markup=False)
+            sys.exit(EXIT_USAGE)
+        except typer.Exit as exc:
+            sys.exit(exc.exit_code)
+        except typer.TyperException as exc:
+            # usage errors (typer's vendored Click): one line, not a boxed help page
+            message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+            err_console.print(f"calsync: {message}{hint}", markup=False)
+            sys.exit(EXIT_USAGE)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,6 +6,7 @@ import sys
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from sync import service
@@ -53,15 +54,20 @@ STYLE = {
 }
 
 
+def _add_row(table: Table, *cells: str) -> None:
+    # cells hold subjects and reasons from calendars: never interpret them as markup
+    table.add_row(*(escape(str(c)) for c in cells))
+
+
 def render_result(result: RunResult) -> None:
     style = STYLE.get(result.result, "white")
-    line = f"[bold]{result.user}[/]: [{style}]{result.result}[/]"
+    line = f"[bold]{escape(result.user)}[/]: [{style}]{result.result}[/]"
     if result.result == "ok":
         line += f" — {_counts_text(result.counts)}"
         if result.conflicts:
             line += f", {result.conflicts} changed meanwhile (next run)"
     if result.reason:
-        line += f" — {result.reason}"
+        line += f" — {escape(result.reason)}"
     out_console.print(line)
     for err in result.errors[:20]:
         out_console.print(
@@ -80,12 +86,12 @@ def render_plan(result: RunResult) -> None:
         table.add_column(col)
     for action in writes:
         shown = action.after or action.before
-        table.add_row(action.op, action.side, shown.subject if shown else "", action.reason)
+        _add_row(table, action.op, action.side, shown.subject if shown else "", action.reason)
     out_console.print(table)
     if plan.guard:
-        out_console.print(f"[yellow]guard:[/] {plan.guard} (a real run needs --force)")
+        out_console.print(f"[yellow]guard:[/] {escape(plan.guard)} (a real run needs --force)")
     for warning in plan.warnings:
-        out_console.print(f"  [yellow]warning[/] {warning}", markup=False)
+        out_console.print(f"  [yellow]warning[/] {escape(warning)}")
 
 
 @app.command()
@@ -179,7 +185,8 @@ def status_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     for col in ("user", "enabled", "initialized", "last sync", "result", "last run", "error"):
         table.add_column(col)
     for r in rows:
-        table.add_row(
+        _add_row(
+            table,
             str(r["name"]),
             "yes" if r["enabled"] else "no",
             "yes" if r["initialized"] else "no",
@@ -191,10 +198,16 @@ def status_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     out_console.print(table)
 
 
+def _when(text: str) -> str:
+    """ISO time (maybe with an [IANA zone] suffix) as a short wall-clock time."""
+    text = text.split("[", 1)[0]
+    return text[:16].replace("T", " ")
+
+
 def _item_line(item: dict[str, Any] | None) -> str:
     if not item:
         return "—"
-    return f"{item.get('subject', '')} @ {item.get('start', '')}"
+    return f"{item.get('subject', '')} @ {_when(str(item.get('start', '')))}"
 
 
 @app.command("log")
@@ -217,9 +230,10 @@ def log_cmd(
     for col in ("id", "time", "side", "action", "reason", "before", "after"):
         table.add_column(col, overflow="fold")
     for e in entries:
-        table.add_row(
+        _add_row(
+            table,
             e["id"],
-            e["time"],
+            _when(e["time"]),
             e["side"],
             e["action"],
             e["reason"],
@@ -243,8 +257,13 @@ def trash_cmd(ctx: typer.Context, name: str, as_json: JsonOpt = False) -> None:
     for col in ("id", "deleted at", "side", "item", "reason"):
         table.add_column(col, overflow="fold")
     for e in entries:
-        table.add_row(
-            e["id"], e["deleted_at"], e["side"], _item_line(e["item"]), e.get("reason", "")
+        _add_row(
+            table,
+            e["id"],
+            _when(e["deleted_at"]),
+            e["side"],
+            _item_line(e["item"]),
+            e.get("reason", ""),
         )
     out_console.print(table)
 
@@ -284,7 +303,9 @@ def check_cmd(ctx: typer.Context, name: str, as_json: JsonOpt = False) -> None:
     else:
         for r in rows:
             mark = "[green]ok[/]" if r["ok"] else "[red]FAILED[/]"
-            out_console.print(f"{mark} {r['side']}: {r['check']} — {r['detail']}")
+            out_console.print(
+                f"{mark} {r['side']}: {escape(r['check'])} — {escape(str(r['detail']))}"
+            )
     raise typer.Exit(EXIT_OK if ok else EXIT_FAILED)
 
 

@@ -1,0 +1,5 @@
+"""`python -m tui` runs the same entry point as the `calsync` script."""
+
+from tui.cli import main
+
+main()
