@@ -16,6 +16,7 @@ changekey the engine last saw.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
@@ -78,6 +79,13 @@ from sync.secrets import resolve_secret
 
 #: exchangelib's class-level pool sizes and adapters are shared; guard our tweaks
 _PROTOCOL_LOCK = threading.Lock()
+
+# exchangelib's DEBUG records carry request headers (Basic/NTLM credentials, OAuth
+# tokens) and whole mailbox XML; calsync's logs must never hold secrets
+for _name in ("exchangelib", "requests_ntlm", "requests_oauthlib", "oauthlib"):
+    _logger = logging.getLogger(_name)
+    if _logger.level < logging.INFO:  # NOTSET would follow a root logger set to DEBUG
+        _logger.setLevel(logging.INFO)
 
 
 #: GetItem answers that mean "no such item here"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import socket
 import uuid
@@ -542,3 +543,13 @@ def test_an_outlook_uid_already_in_the_mailbox_is_not_duplicated(
     assert getattr(refused, "uid_conflict", False), refused
     assert sum(1 for r in results if not getattr(r, "uid_conflict", False)) == 2
     assert len(provider.list_window(WINDOW, {}).etags) == 3
+
+
+def test_exchangelib_debug_records_never_reach_the_logs(
+    provider: EWSProvider, caplog: pytest.LogCaptureFixture
+) -> None:
+    # exchangelib logs request headers (the Basic credentials) at DEBUG
+    with caplog.at_level(logging.DEBUG):
+        provider.create(event())
+    assert not [r for r in caplog.records if r.name.startswith("exchangelib")]
+    assert PASSWORD not in caplog.text
