@@ -49,7 +49,6 @@ from sync.providers.base import (
     ensure_no_notify,
 )
 from sync.providers.dav_http import (
-    VALID_SYNC_TOKEN,
     Forbidden,
     RetryPolicy,
     dav_request,
@@ -364,12 +363,11 @@ class CalDAVProvider(Provider):
                     {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"},
                 )
             except Forbidden as exc:
-                # RFC 6578 §3.2: 403 + valid-sync-token is "token expired"; a bare 403 on
-                # a collection PROPFIND could read is a server refusing sync-collection
-                if not token and VALID_SYNC_TOKEN not in exc.preconditions:
-                    raise _SyncUnsupported(str(exc)) from None
+                # RFC 6578 §3.2: 403 + DAV:valid-sync-token is "token expired": start over.
+                # A 403 without a token is a server refusing sync-collection; if it is
+                # really about access, the time-range listing will say so.
                 if not token:
-                    raise
+                    raise _SyncUnsupported(str(exc)) from None
                 result = None
             else:
                 result = self._parse_sync(response, token)
@@ -391,8 +389,11 @@ class CalDAVProvider(Provider):
                     self._remember(index, item_id, entry.etag, entry.calendar_data)
                 else:  # some servers leave the data (or etag) out: fetch those in bulk
                     missing.append(item_id)
+            if result.truncated and result.sync_token in (None, token):
+                # a server that truncates without moving its token would loop forever
+                raise _SyncUnsupported("truncated sync reply without a new token")
             token = result.sync_token
-            if not result.truncated or not token:
+            if not result.truncated:
                 break
         if missing:
             for item_id, got in self._multiget(missing).items():

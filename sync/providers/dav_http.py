@@ -21,10 +21,6 @@ from caldav.lib.http_sync import requests as http
 
 from sync.providers.base import AuthFailed, ConnectionFailed, ProviderError
 
-#: RFC 6578 §3.2: a 403 carrying this precondition means "sync token expired", not "forbidden"
-VALID_SYNC_TOKEN = "{DAV:}valid-sync-token"
-
-
 class Forbidden(AuthFailed):
     """A 403. Carries the DAV:error preconditions, which may mean something else than access."""
 
