@@ -21,6 +21,7 @@ from caldav.lib.http_sync import requests as http
 
 from sync.providers.base import AuthFailed, ConnectionFailed, ProviderError
 
+
 class Forbidden(AuthFailed):
     """A 403. Carries the DAV:error preconditions, which may mean something else than access."""
 
