@@ -151,7 +151,7 @@ def run_all(
         )
         if not show_progress or quiet:
             return job.run(names)
-        to_run, _ = job.plan(names)
+        to_run, skipped = job.plan(names)
         with Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -163,7 +163,8 @@ def run_all(
             console=err_console,
             transient=True,
         ) as progress:
-            job.observer = ProgressObserver(progress, len(to_run))
+            # skipped users count as done at once: the bar covers every user listed
+            job.observer = ProgressObserver(progress, len(to_run) + len(skipped))
             return job.run(names)
 
 

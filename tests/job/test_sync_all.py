@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import pty
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.job.helpers import Site, by_user, ev, seed
+from tests.job.helpers import Site, by_user, entry_point, ev, seed
 
 N_USERS = 20
 
@@ -367,3 +370,32 @@ def test_dry_run_all_plans_and_writes_nothing(tmp_path: Path) -> None:
     assert anna["result"] == "planned"
     assert [a["op"] for a in anna["plan"]] == ["create"]
     assert site.items("anna", "remote") == []
+
+
+def test_on_a_terminal_a_progress_display_then_the_results(tmp_path: Path) -> None:
+    site = Site(tmp_path)
+    _ok(site, "anna")
+    _no_mailbox(site, "bo")
+    site.put("anna", "crm", ev("a1", "anna one"))
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: calsync on a terminal
+        os.environ.update({"COLUMNS": "160", "TERM": "xterm"})
+        argv = [*entry_point(), "--workspace", str(site.ws.root), "sync", "--all"]
+        os.execvp(argv[0], argv)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode(errors="replace"))
+    assert os.waitstatus_to_exitcode(status) == 0, screen
+    assert "syncing" in screen and "users ·" in screen and "items ·" in screen
+    assert "anna: ok — crm +0 ~0 -0, remote +1 ~0 -0" in screen
+    assert "bo: skipped — no mailbox registered" in screen
+    assert "2 user(s): 1 ok, 1 skipped" in screen
