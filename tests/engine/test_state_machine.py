@@ -7,6 +7,7 @@ is in the trash, and a second sync plans nothing.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from datetime import UTC, datetime, timedelta
@@ -125,10 +126,8 @@ class SyncMachine(RuleBasedStateMachine):
             if done == after:
                 raise Crash
 
-        try:
+        with contextlib.suppress(Crash):
             self.env.sync(force=True, progress=progress)
-        except Crash:
-            pass
         self.synced = False
 
     @rule()
