@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import signal
 import threading
 from datetime import datetime
-from types import FrameType
 from typing import Annotated
 
 import typer
@@ -16,15 +14,7 @@ from sync.runlog import Redactor, run_logger
 from sync.watch import Watch
 from tui.cli import app
 from tui.cli_common import EXIT_OK, err_console, out_console, state
-from tui.cli_job import report_problems
-
-
-def _install_stop(stop: threading.Event) -> None:
-    def handler(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, handler)
+from tui.cli_job import report_problems, stop_on_signals
 
 
 @app.command("watch")
@@ -83,13 +73,14 @@ def watch_cmd(
             on_summary=on_summary,
             on_error=on_error,
         )
-        _install_stop(stop)
         if verbose:
             out_console.print(
                 f"watching {st.workspace.root}: every {watch.interval:.0f} s and on CRM folder "
                 "changes; Ctrl-C stops"
             )
         logger.info("watch: start interval=%.0fs", watch.interval)
-        watch.run()
+        # the first signal stops cleanly; a second one interrupts at once (exit 130)
+        with stop_on_signals(stop):
+            watch.run()
         logger.info("watch: stopped")
     raise typer.Exit(EXIT_OK)
