@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote, unquote, urlsplit
@@ -644,9 +644,6 @@ class CalDAVProvider(Provider):
 
     def _conflict(self, item_id: str, response: Any) -> ProviderError:
         return ItemRefused(item_id, "conflict with an existing item (HTTP 409)")
-
-    def create_many(self, events: Iterable[Event]) -> list[Item | ProviderError]:
-        return super().create_many(events)
 
     # -- operator checks ------------------------------------------------------------------
 

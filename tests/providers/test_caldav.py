@@ -290,6 +290,31 @@ def test_update_keeps_properties_calsync_does_not_map(provider: CalDAVProvider) 
     fresh.close()
 
 
+def test_update_without_a_listing_reads_the_base_once(provider: CalDAVProvider) -> None:
+    ev = event(16)
+    item = provider.create(ev)
+    raw = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//EN\r\nBEGIN:VEVENT\r\n"
+        f"UID:{ev.uid}\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260303T090000Z\r\n"
+        "DTEND:20260303T100000Z\r\nSUMMARY:Original\r\nCATEGORIES:Customer\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    put = provider.client.put(
+        provider._href(item.id), raw, {"Content-Type": "text/calendar", "If-Match": item.etag}
+    )
+    etag = put.headers["ETag"]
+    with open_caldav(provider.collection_url) as fresh:
+        counter = RequestCounter(fresh)
+        updated = fresh.update(item.id, etag, ev.replace(subject="Renamed"))
+        assert [m for m, _ in counter.calls] == ["GET", "PUT"]
+        with pytest.raises(EtagMismatch):  # the GET already shows the etag moved on
+            fresh.update(item.id, etag, ev.replace(subject="Again"))
+        assert [m for m, _ in counter.calls] == ["GET", "PUT", "GET"]
+    data = provider.client.request(provider._href(item.id)).raw
+    assert "SUMMARY:Renamed" in data and "CATEGORIES:Customer" in data
+    assert provider.list_window(WINDOW, {}).etags[item.id] == updated.etag
+
+
 def test_writes_refuse_to_notify(provider: CalDAVProvider) -> None:
     with pytest.raises(NotifyRefused):
         provider.create(event(7), notify=True)
