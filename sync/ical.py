@@ -26,6 +26,7 @@ Two choices worth knowing:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
@@ -352,7 +353,16 @@ def render_event(event: Event, base: bytes | str | None = None) -> bytes:
     """A complete VCALENDAR for `event`, on top of the item's current text if given."""
     cal, comp = _canvas(event, base)
     _write_event(comp, event)
-    cal.add_missing_timezones()
+    # icalendar's default VTIMEZONE spells out every transition 1970-2038 (~3 KB
+    # per zone, most of the parse time of a listing); a single item needs the
+    # rules around its own dates. Recurring series will need to widen this.
+    # Dates at the ends of the calendar get none: the TZID names the zone on its own.
+    years = [event.start.year, event.end.year]
+    with contextlib.suppress(ValueError, OverflowError):
+        cal.add_missing_timezones(
+            first_date=date(max(min(years) - 1, 1), 1, 1),
+            last_date=date(min(max(years) + 3, 9999), 1, 1),
+        )
     data: bytes = cal.to_ical()
     return data
 
