@@ -41,6 +41,8 @@ class DavFront:
     canned: list[tuple[int, dict[str, str], bytes]] = field(default_factory=list)
     #: POST /token handler: form fields -> (status, JSON reply)
     token_endpoint: Callable[[dict[str, str]], tuple[int, dict[str, Any]]] | None = None
+    #: more calendars: path prefix -> (Radicale calendar URL, the one bearer token allowed)
+    routes: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -50,7 +52,6 @@ class DavFront:
 
 
 def _handler(front: DavFront) -> type[BaseHTTPRequestHandler]:
-    up = urlsplit(front.upstream)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -86,19 +87,26 @@ def _handler(front: DavFront) -> type[BaseHTTPRequestHandler]:
                 auth = self.headers.get("Authorization", "")
                 if auth.removeprefix("Bearer ") not in front.bearer_tokens:
                     return self._reply(401, b"", {"WWW-Authenticate": 'Bearer realm="test"'})
-            if not self.path.startswith(front.prefix):
+            routes = {front.prefix: (front.upstream, None), **front.routes}
+            prefix = max((p for p in routes if self.path.startswith(p)), key=len, default=None)
+            if prefix is None:
                 return self._reply(404)
+            upstream, only_token = routes[prefix]
+            if only_token is not None and self.headers.get("Authorization") != (
+                f"Bearer {only_token}"
+            ):
+                return self._reply(403, b"", {"Content-Type": "text/plain"})
             if (
                 front.refuse_sync is not None
                 and self.command == "REPORT"
                 and b"sync-collection" in body
             ):
                 return self._reply(front.refuse_sync, b"", {"Content-Type": "text/plain"})
-            self._forward(body)
+            self._forward(body, prefix, urlsplit(upstream))
 
-        def _forward(self, body: bytes) -> None:
-            path = up.path + self.path[len(front.prefix) :]
-            for spelling in {front.prefix, quote(front.prefix)}:
+        def _forward(self, body: bytes, prefix: str, up: Any) -> None:
+            path = up.path + self.path[len(prefix) :]
+            for spelling in {prefix, quote(prefix)}:
                 body = body.replace(spelling.encode(), up.path.encode())
             headers = {
                 k: v
@@ -114,7 +122,7 @@ def _handler(front: DavFront) -> type[BaseHTTPRequestHandler]:
                 data = resp.read()
             finally:
                 conn.close()
-            data = data.replace(up.path.encode(), front.prefix.encode())
+            data = data.replace(up.path.encode(), prefix.encode())
             keep = {
                 k: v
                 for k, v in resp.getheaders()
