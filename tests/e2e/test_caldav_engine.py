@@ -56,3 +56,24 @@ test_stale_etag_during_apply_is_replanned_not_overwritten = (
 test_broken_item_is_skipped_and_the_rest_sync = (
     scenarios.test_broken_item_is_skipped_and_the_rest_sync
 )
+
+
+def test_no_change_sync_costs_one_request_to_the_server(
+    tmp_path: Path, radicale_calendar: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.engine.harness import ev
+    from tests.providers.dav_front import dav_front
+
+    monkeypatch.setenv(PASSWORD_ENV, "x")
+    with dav_front(radicale_calendar) as front:
+        e = Env(tmp_path, remote_url=f"caldav:{front.calendar_url}", config_text=CONFIG)
+        e.add_user()
+        for n in range(20):
+            e.put("crm", ev(f"c{n}", f"Item {n}", days=n))
+        assert e.init().result == "ok"
+        assert e.sync().result == "ok"
+        before = len(front.seen)
+        r = e.sync()
+        assert r.result == "ok" and all(v == 0 for c in r.counts.values() for v in c.values())
+        # the identity PROPFIND reads the unchanged sync token; no listing REPORT follows
+        assert [s.method for s in front.seen[before:]] == ["PROPFIND"]
