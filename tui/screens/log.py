@@ -168,6 +168,9 @@ class LogScreen(Screen[None]):
         self.query_one("#log-after", ItemView).show(after, changed)
 
     def action_back(self) -> None:
+        if isinstance(self.focused, Input):
+            self.query_one(DataTable).focus()  # escape leaves the filter box first
+            return
         self.dismiss(None)
 
     def action_focus_text(self) -> None:

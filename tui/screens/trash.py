@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label
 from tui.messages import Entries, EntriesLoaded, EntryActionDone, OperationFailed
 from tui.screens.confirm import ConfirmDialog
 from tui.services import OperatorError, Services
-from tui.widgets.format import SIDE_LABEL, item_subject, item_value, local_time
+from tui.widgets.format import SIDE_LABEL, item_subject, local_time
 from tui.widgets.item_view import ItemView
 
 
@@ -50,7 +50,6 @@ class TrashScreen(Screen[None]):
         table.add_column("Deleted", key="deleted")
         table.add_column("From", key="side")
         table.add_column("Subject", key="subject")
-        table.add_column("Starts", key="start")
         table.add_column("Why", key="reason")
         table.focus()
         self.load()
@@ -98,7 +97,6 @@ class TrashScreen(Screen[None]):
                 local_time(entry.get("deleted_at")),
                 SIDE_LABEL.get(str(entry.get("side")), str(entry.get("side", ""))),
                 item_subject(item),
-                item_value("start", item.get("start")),
                 str(entry.get("reason", "")),
                 key=str(entry.get("id")),
             )
@@ -140,6 +138,9 @@ class TrashScreen(Screen[None]):
             view.border_subtitle = ""
 
     def action_back(self) -> None:
+        if isinstance(self.focused, Input):
+            self.query_one(DataTable).focus()  # escape leaves the filter box first
+            return
         self.dismiss(None)
 
     def action_focus_text(self) -> None:

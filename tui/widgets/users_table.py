@@ -25,7 +25,14 @@ COLUMNS = (
 )
 SORTABLE = ("name", "kind", "enabled", "initialized", "last_sync", "result")
 LOADING = Text("…", style="dim")
+#: the address column's width; the detail pane shows the whole address
+ADDRESS_WIDTH = 30
 RESULT_ORDER = {"failed": 0, "needs_operator": 1, "busy": 2, "cancelled": 3, "skipped": 4, "ok": 5}
+
+
+def _clip(text: str, width: int) -> str:
+    """Keep the end of a long address: that is where calendars differ."""
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 
 def _yes_no(value: bool | None) -> Text:
@@ -145,7 +152,7 @@ class UsersTable(DataTable[Any]):
         return (
             Text(row.name, style="bold"),
             row.remote_kind or Text("none", style="dim"),
-            shown_address(row.remote, self.root),
+            _clip(shown_address(row.remote, self.root), ADDRESS_WIDTH),
             _yes_no(row.enabled),
             *self._state_cells(row.name),
         )
@@ -173,7 +180,7 @@ class UsersTable(DataTable[Any]):
         for column, value in zip(
             ("initialized", "last_sync", "result", "counts"), self._state_cells(name), strict=True
         ):
-            self.update_cell(name, column, value)
+            self.update_cell(name, column, value, update_width=True)
 
     def refresh_times(self) -> None:
         now = self._clock()
