@@ -27,12 +27,14 @@ Two choices worth knowing:
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
+from icalendar.error import GloballyUniqueTZIDGuessed
 from icalendar.prop import vBroken, vText
 
 from sync.model import Event, EventError, Privacy, ShowAs
@@ -61,6 +63,11 @@ _PRIVACY_TO_CLASS = {
     Privacy.PRIVATE: "PRIVATE",
     Privacy.CONFIDENTIAL: "CONFIDENTIAL",
 }
+
+# icalendar warns on stderr when it guesses a vendor-prefixed TZID while parsing;
+# calsync resolves TZIDs itself (sync.timezones) and an operator's terminal or a
+# cron mail is no place for that warning.
+warnings.filterwarnings("ignore", category=GloballyUniqueTZIDGuessed)
 
 _UTC_KEYS = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Zulu", "Zulu", "Universal"})
 

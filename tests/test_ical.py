@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -461,3 +464,19 @@ def test_arbitrary_text_inside_an_event_never_escapes(junk: str) -> None:
         parse_event(vevent(junk), "fuzz")
     except MalformedItem as exc:
         assert exc.item_id == "fuzz"
+
+
+def test_vendor_prefixed_tzid_prints_no_warning() -> None:
+    """icalendar's TZID-guess warning must not reach an operator's terminal."""
+    code = (
+        "from sync.ical import parse_event\n"
+        f"parse_event({vevent(dtstart='DTSTART;TZID=/mozilla.org/2005/Europe/Oslo:20260302T090000')!r}, 'i')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-W", "default", "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert done.stderr == ""
