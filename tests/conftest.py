@@ -6,9 +6,11 @@ from hypothesis import settings
 
 # Hypothesis' per-example deadline is a timed assertion: on a loaded CI runner it
 # fails tests that are correct. Example counts stay bounded to keep the suite fast.
-settings.register_profile("calsync", deadline=None, max_examples=100)
+# No example database: tests leave nothing in the working tree, and a failure
+# prints the example that reproduces it.
+settings.register_profile("calsync", deadline=None, max_examples=100, database=None)
 # `pytest --hypothesis-profile=thorough` for a deeper search before a release
-settings.register_profile("thorough", deadline=None, max_examples=3000)
+settings.register_profile("thorough", deadline=None, max_examples=3000, database=None)
 settings.load_profile("calsync")
 
 # --- CalDAV: a real Radicale server (tests/providers/radicale_server.py) -----------
