@@ -25,6 +25,8 @@ COLUMNS = (
 )
 SORTABLE = ("name", "kind", "enabled", "initialized", "last_sync", "result")
 LOADING = Text("…", style="dim")
+#: more changed users than this and the table is rebuilt instead of updated cell by cell
+CELL_UPDATES_MAX = 20
 #: the address column's width; the detail pane shows the whole address
 ADDRESS_WIDTH = 30
 RESULT_ORDER = {"failed": 0, "needs_operator": 1, "busy": 2, "cancelled": 3, "skipped": 4, "ok": 5}
@@ -67,6 +69,10 @@ class UsersTable(DataTable[Any]):
 
     def set_summaries(self, summaries: Mapping[str, UserSummary]) -> None:
         self.summaries.update(summaries)
+        if len(summaries) > CELL_UPDATES_MAX:
+            # one rebuild costs less than hundreds of cell updates, each re-measuring columns
+            self.rebuild()
+            return
         visible = set(self.shown)
         for name in summaries:
             if name in visible:
@@ -183,8 +189,5 @@ class UsersTable(DataTable[Any]):
             self.update_cell(name, column, value, update_width=True)
 
     def refresh_times(self) -> None:
-        now = self._clock()
-        for name in self.shown:
-            summary = self.summaries.get(name)
-            if summary is not None:
-                self.update_cell(name, "last_sync", relative_time(summary.last_sync, now))
+        """Re-render "5 min ago" texts; one rebuild is cheaper than a cell update per user."""
+        self.rebuild()
