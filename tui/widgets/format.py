@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from rich.text import Text
@@ -124,18 +124,40 @@ def item_value(key: str, value: Any) -> str:
     if key == "reminder":
         return f"{value} min before"
     if key in ("start", "end") and isinstance(value, str) and "T" in value:
-        try:
-            return f"{datetime.fromisoformat(value):%Y-%m-%d %H:%M %z}".strip()
-        except ValueError:
-            return value
+        return _wall_time(value)
     return str(value)
+
+
+def _wall_time(value: str) -> str:
+    """`2026-11-18T08:00:00+01:00[Europe/Stockholm]` -> `2026-11-18 08:00 Europe/Stockholm`.
+
+    Items keep their own zone; showing it (not the operator's) is what the calendar shows.
+    """
+    stamp, _, zone = value.partition("[")
+    try:
+        when = datetime.fromisoformat(stamp)
+    except ValueError:
+        return value
+    if zone:
+        where = zone.rstrip("]")
+    elif when.tzinfo is None:
+        where = "floating"
+    elif when.utcoffset() == timedelta(0):
+        where = "UTC"
+    else:
+        where = f"{when:%z}"
+    return f"{when:%Y-%m-%d %H:%M} {where}"
 
 
 def item_subject(item: Mapping[str, Any] | None) -> str:
     return str(item.get("subject", "")) if item else ""
 
 
+#: bookkeeping that changes with every write; highlighting it would hide the real change
+NOT_HIGHLIGHTED = frozenset({"last_modified"})
+
+
 def changed_fields(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> set[str]:
     if not before or not after:
         return set()
-    return {k for k in ITEM_FIELDS if before.get(k) != after.get(k)}
+    return {k for k in ITEM_FIELDS if k not in NOT_HIGHLIGHTED and before.get(k) != after.get(k)}
