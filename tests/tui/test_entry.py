@@ -24,8 +24,7 @@ def test_tui_without_a_terminal_is_one_line_and_exit_2(tmp_path: Path) -> None:
         proc = _calsync(tmp_path / "ws", *args)
         assert proc.returncode == 2, (args, proc.stderr)
         assert proc.stderr.strip().splitlines() == [
-            "calsync: the TUI needs a terminal; for scripts use `calsync status`, "
-            "`calsync sync` …"
+            "calsync: the TUI needs a terminal; for scripts use `calsync status`, `calsync sync` …"
         ]
         assert "Traceback" not in proc.stderr
 
