@@ -9,7 +9,7 @@ from storage.state import UserFiles
 from storage.workspace import Workspace
 from tests.tui import calendars as cal
 from tests.tui.conftest import make_app, settle, text_of
-from tui.messages import RunRequest
+from tui.messages import RunProgressed, RunRequest
 from tui.screens.confirm import ConfirmDialog
 from tui.screens.plan import PlanScreen
 from tui.screens.users import UsersScreen
@@ -41,7 +41,13 @@ async def test_table_lists_users_with_state(demo: Workspace) -> None:
 async def test_select_user_sync_updates_table(demo: Workspace) -> None:
     cal.put(demo, "bertil", "remote", "Offsite planning")
     app = make_app(demo)
-    async with app.run_test(size=(120, 40)) as pilot:
+    progress: list[RunProgressed] = []
+
+    def hook(message: object) -> None:
+        if isinstance(message, RunProgressed):
+            progress.append(message)
+
+    async with app.run_test(size=(120, 40), message_hook=hook) as pilot:
         await settle(pilot)
         await pilot.press("down")  # bertil
         screen = _screen(app)
@@ -51,6 +57,9 @@ async def test_select_user_sync_updates_table(demo: Workspace) -> None:
         await settle(pilot)
         assert "Offsite planning" in cal.items(demo, "bertil", "crm")
         assert cal.runs(demo, "bertil") == before + 1
+        # the applier reported each write; the last report is the finished total
+        assert progress and progress[-1].done == progress[-1].total == 1
+        assert progress[-1].label.startswith("bertil: ")
         summary = screen.table.summaries["bertil"]
         assert summary.last_result == "ok"
         assert summary.counts["crm"]["create"] == 1

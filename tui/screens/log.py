@@ -202,8 +202,12 @@ class LogScreen(Screen[None]):
                 detail=f"{local_time(entry.get('time'))} · {entry.get('reason', '')}",
                 yes="Revert",
             ),
-            lambda yes: self.revert(str(entry["id"])) if yes else None,
+            lambda yes: self._revert_answer(str(entry["id"]), bool(yes)),
         )
+
+    def _revert_answer(self, log_id: str, yes: bool) -> None:
+        if yes:
+            self.revert(log_id)
 
     @work(thread=True, exclusive=True, group="log-write", exit_on_error=False)
     def revert(self, log_id: str) -> None:

@@ -163,8 +163,12 @@ class TrashScreen(Screen[None]):
                 title="Restore from trash",
                 yes="Restore",
             ),
-            lambda yes: self.restore(str(entry["id"]), subject) if yes else None,
+            lambda yes: self._restore_answer(str(entry["id"]), subject, bool(yes)),
         )
+
+    def _restore_answer(self, entry_id: str, subject: str, yes: bool) -> None:
+        if yes:
+            self.restore(entry_id, subject)
 
     @work(thread=True, exclusive=True, group="trash-write", exit_on_error=False)
     def restore(self, entry_id: str, subject: str) -> None:

@@ -18,6 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input
+from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from tui.messages import (
@@ -56,9 +57,10 @@ def deletion_question(result: RunResult) -> str:
     plan = result.plan
     parts = []
     for side, label in (("crm", "the CRM calendar"), ("remote", "the remote calendar")):
-        count = plan.count("delete", side) if plan is not None else 0
+        actions = plan.actions if plan is not None else []
+        count = sum(1 for a in actions if a.op == "delete" and a.side == side)
         if count:
-            parts.append(f"{count} items in {label}")
+            parts.append(f"{count} item{'s' if count != 1 else ''} in {label}")
     what = " and ".join(parts) or "items"
     return f"This sync would delete {what}. Continue?"
 
@@ -407,7 +409,7 @@ class UsersScreen(Screen[None]):
             return  # a quiet auto-sync needs no attention
         line = _summary_line(request, results)
         bad = [r for r in results if r.result in ("failed", "needs_operator")]
-        severity = (
+        severity: SeverityLevel = (
             "error"
             if any(r.result == "failed" for r in bad)
             else ("warning" if bad else "information")
@@ -581,8 +583,12 @@ class UsersScreen(Screen[None]):
                 yes="Remove",
                 danger=True,
             ),
-            lambda yes: self.remove_user(name) if yes else None,
+            lambda yes: self._remove_answer(name, bool(yes)),
         )
+
+    def _remove_answer(self, name: str, yes: bool) -> None:
+        if yes:
+            self.remove_user(name)
 
     @work(thread=True, exclusive=True, group="write", exit_on_error=False)
     def remove_user(self, name: str) -> None:
