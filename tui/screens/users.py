@@ -16,9 +16,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input
-from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from tui.messages import (
