@@ -26,7 +26,10 @@ class RunRequest:
 
     @property
     def label(self) -> str:
-        who = self.names[0] if len(self.names) == 1 else f"{len(self.names)} users"
+        if not self.names:
+            who = "every enabled user"
+        else:
+            who = self.names[0] if len(self.names) == 1 else f"{len(self.names)} users"
         verb = {
             "sync": "Initializing" if self.init else "Syncing",
             "init": "Initializing",
