@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from typing import ClassVar
 
 from textual import on
@@ -37,6 +39,13 @@ class CalsyncApp(App[None]):
             if isinstance(screen, UsersScreen):
                 return screen
         raise LookupError("the users screen is not open")
+
+    async def action_quit(self) -> None:
+        # a running sync stops between two items instead of holding the exit
+        # (a thread cannot be killed, but the engine checks this event per action)
+        with contextlib.suppress(LookupError):
+            self.users_screen.cancel_running()
+        await super().action_quit()
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:

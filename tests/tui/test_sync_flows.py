@@ -308,3 +308,14 @@ async def test_check_connection_shows_results(demo: Workspace) -> None:
         assert {r.side for r in screen.rows} == {"crm", "remote"}
         await pilot.press("escape")
         assert isinstance(app.screen, UsersScreen)
+
+
+async def test_quit_cancels_a_running_sync(demo: Workspace) -> None:
+    app = make_app(demo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = _screen(app)
+        cancel = threading.Event()
+        screen._cancel = cancel  # as start_run leaves it while a run goes on
+        await pilot.press("q")
+        assert cancel.is_set()

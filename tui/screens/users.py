@@ -445,6 +445,10 @@ class UsersScreen(Screen[None]):
             return self._current is not None
         return True
 
+    def cancel_running(self) -> None:
+        if self._cancel is not None:
+            self._cancel.set()
+
     def action_cancel_run(self) -> None:
         if self._cancel is None:
             self.notify("Nothing is running.")
