@@ -371,7 +371,8 @@ class UsersScreen(Screen[None]):
                 ConfirmDialog(
                     deletion_question(result),
                     title=f"{name}: safety guard",
-                    detail=result.reason.removesuffix("; pass --force to continue"),
+                    detail="Deleted items are kept in the trash and can be restored. "
+                    "No leaves the user unsynced.",
                     yes="Delete",
                     danger=True,
                 ),
