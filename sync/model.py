@@ -31,6 +31,12 @@ class Privacy(StrEnum):
     CONFIDENTIAL = "confidential"
 
 
+#: an `Event.extras` key a provider sets on items that cannot be written without
+#: notifying attendees (e.g. a Graph meeting the mailbox organizes); the engine
+#: never writes such an item and keeps its version instead
+NOTIFIES_ATTENDEES = "notifies_attendees"
+
+
 class EventError(ValueError):
     """An event whose fields contradict each other (e.g. end before start)."""
 
@@ -107,6 +113,10 @@ class Event:
         end_local = self.end.astimezone(self.start.tzinfo)
         last_day = (end_local - timedelta(microseconds=1)).date()
         return last_day > self.start.date()
+
+    @property
+    def notifies_attendees(self) -> bool:
+        return any(key == NOTIFIES_ATTENDEES for key, _ in self.extras)
 
     @property
     def is_private(self) -> bool:

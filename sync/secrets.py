@@ -43,7 +43,9 @@ def resolve_secret(table: Mapping[str, Any], key: str, where: str) -> Secret:
         try:
             mode = path.stat().st_mode
         except OSError as exc:
-            raise ConfigError(f"[{where}] {key}_file {path} cannot be read: {exc.strerror}") from exc
+            raise ConfigError(
+                f"[{where}] {key}_file {path} cannot be read: {exc.strerror}"
+            ) from exc
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise ConfigError(
                 f"[{where}] {key}_file {path} is readable by others; run: chmod 600 {path}"

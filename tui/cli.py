@@ -44,7 +44,7 @@ def root(
 
 def _register() -> None:
     # each command family lives in its own module and adds itself to `app`
-    from tui import cli_demo, cli_sync, cli_tui, cli_users, cli_watch  # noqa: F401
+    from tui import cli_demo, cli_google, cli_sync, cli_tui, cli_users, cli_watch  # noqa: F401
 
 
 def main() -> None:

@@ -28,6 +28,7 @@ from sync.providers.base import Item, Window
 from sync.settings import Settings
 
 SIDE_NAME = {"crm": "CRM", "remote": "remote"}
+PROTECTED_REASON = "a meeting with attendees: writing it would notify them, so its version is kept"
 
 
 class Status(Enum):
@@ -162,6 +163,8 @@ class Planner:
     ) -> None:
         keep_side = other(gone_side)
         assert other_item is not None
+        if other_item.event.notifies_attendees:
+            other_status = Status.CHANGED  # cannot delete it silently: it comes back instead
         if other_status is Status.CHANGED:
             if self.settings.skip_private and is_private_for(keep_side, other_item.event):
                 plan.actions.append(
@@ -178,7 +181,9 @@ class Planner:
                 Action(
                     "create",
                     gone_side,
-                    f"conflict: edit in {SIDE_NAME[keep_side]} wins over delete in {SIDE_NAME[gone_side]}",
+                    PROTECTED_REASON
+                    if other_item.event.notifies_attendees
+                    else f"conflict: edit in {SIDE_NAME[keep_side]} wins over delete in {SIDE_NAME[gone_side]}",
                     after=new_copy(other_item.event, keep_side, self.settings, self.now),
                     source=other_item,
                     drop_key=pair.key,
@@ -217,6 +222,16 @@ class Planner:
         drop = other(keep)
         item = items[drop]
         assert item is not None
+        if item.event.notifies_attendees:
+            plan.actions.append(
+                Action(
+                    "unpair",
+                    "crm",
+                    f"private in {SIDE_NAME[keep]}; {PROTECTED_REASON}",
+                    drop_key=pair.key,
+                )
+            )
+            return True
         plan.actions.append(
             Action(
                 "delete",
@@ -241,6 +256,10 @@ class Planner:
         plan: Plan,
     ) -> None:
         assert source is not None and target is not None
+        if target.event.notifies_attendees and not source.event.notifies_attendees:
+            # the protected item's version wins: copy it over the other side instead
+            self._propagate(pair, other(source_side), target, None, source, PROTECTED_REASON, plan)
+            return
         after = propagate(source.event, old, source_side, target.event, self.settings, self.now)
         if after is None:
             crm, remote = (source, target) if source_side == "crm" else (target, source)

@@ -25,7 +25,7 @@ from sync.engine.actions import Plan
 from sync.engine.applier import Applier, Progress
 from sync.engine.pairs import SIDES, Pair, Side, Synced
 from sync.engine.planner import Planner, Safety, SideView
-from sync.providers.base import BrokenItem, Item, Provider, ProviderError, Window
+from sync.providers.base import BrokenItem, Item, Listing, Provider, ProviderError, Window
 from sync.providers.registry import open_provider
 from sync.settings import Settings, effective_settings
 
@@ -137,17 +137,20 @@ class UserRun:
         try:
             providers["crm"] = open_provider(str(user["crm"]), self.config.providers)
             providers["remote"] = open_provider(str(user["remote"]), self.config.providers)
+            # list first: a provider can prove its identity from the listing it just
+            # did (a still-valid sync token or delta link), saving a request per run
+            listings = list_sides(providers, state, make_window(settings, self.now))
             identity = providers["remote"].identity()
             if state.identity is not None and identity != state.identity:
                 if not (opts.init and opts.accept_new_identity):
                     return RunResult(
                         self.name, "needs_operator", IDENTITY_CHANGED, "identity_changed"
                     )
-                if not opts.dry_run:
-                    state.reset_pairs()
-            if opts.init and state.identity != identity:
                 state.reset_pairs()
-            return self._sync(settings, state, providers, identity)
+                listings = list_sides(providers, state, make_window(settings, self.now))
+            elif opts.init and state.identity is None:
+                state.reset_pairs()
+            return self._sync(settings, state, providers, identity, listings)
         except ProviderError as exc:
             self._record(state, "failed", str(exc))
             return RunResult(self.name, "failed", str(exc), errors=[{"error": str(exc)}])
@@ -156,12 +159,17 @@ class UserRun:
                 provider.close()
 
     def _sync(
-        self, settings: Settings, state: UserState, providers: dict[Side, Provider], identity: str
+        self,
+        settings: Settings,
+        state: UserState,
+        providers: dict[Side, Provider],
+        identity: str,
+        listings: dict[Side, Listing],
     ) -> RunResult:
         opts = self.options
         window = make_window(settings, self.now)
         pairs = [Pair.from_json(p) for p in state.pairs.values()]
-        views = gather(providers, state, pairs, window)
+        views = fetch_views(providers, listings, pairs, window)
         safety = Safety(self.config.safety.max_delete_share, self.config.safety.min_delete_count)
         planner = Planner(settings, window, self.now, init=opts.init, safety=safety)
         plan = planner.plan(pairs, views["crm"], views["remote"])
@@ -234,11 +242,39 @@ class UserRun:
         self.files.log.purge_before(cutoff)
 
 
+def list_sides(
+    providers: dict[Side, Provider], state: UserState, window: Window
+) -> dict[Side, Listing]:
+    return {
+        side: providers[side].list_window(window, _cache(state, side, providers[side]))
+        for side in SIDES
+    }
+
+
+def _cache(state: UserState, side: Side, provider: Provider) -> dict[str, Any]:
+    """The side's provider cache, emptied when the side now points at another calendar,
+    so no provider ever reads a sync token or index made for a different one."""
+    cache = state.cache(side)
+    if cache.get("_calendar") != provider.url:
+        cache.clear()
+        cache["_calendar"] = provider.url
+    return cache
+
+
 def gather(
     providers: dict[Side, Provider], state: UserState, pairs: Sequence[Pair], window: Window
 ) -> dict[Side, SideView]:
     """List both sides, then fetch in bulk what is new, changed or missing."""
-    listings = {side: providers[side].list_window(window, state.cache(side)) for side in SIDES}
+    return fetch_views(providers, list_sides(providers, state, window), pairs, window)
+
+
+def fetch_views(
+    providers: dict[Side, Provider],
+    listings: dict[Side, Listing],
+    pairs: Sequence[Pair],
+    window: Window,
+) -> dict[Side, SideView]:
+    """Fetch in bulk only what is new, changed, or paired and missing from a listing."""
     stored: dict[Side, dict[str, Synced]] = {
         side: {p.side(side).id: p.side(side) for p in pairs} for side in SIDES
     }

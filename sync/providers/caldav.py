@@ -312,7 +312,8 @@ class CalDAVProvider(Provider):
         return props
 
     def identity(self) -> str:
-        props = self._collection_props()
+        # list_window read the collection's properties moments ago in this run
+        props = self._props if self._props is not None else self._collection_props()
         resource_id = props.get("{DAV:}resource-id")
         ident = f"{self.scheme}:{self.collection_url}"
         return f"{ident}#{resource_id}" if isinstance(resource_id, str) and resource_id else ident
@@ -321,6 +322,9 @@ class CalDAVProvider(Provider):
         if cache.get("v") != CACHE_VERSION or cache.get("url") != self.collection_url:
             cache.clear()
             cache.update({"v": CACHE_VERSION, "url": self.collection_url, "index": {}})
+        # one PROPFIND answers both "did anything change?" (sync token, ctag) and
+        # "is this still the same calendar?" (resource id): a no-change run costs one request
+        self._collection_props()
         retry_at = cache.get("sync_retry_at")
         if retry_at is None or retry_at <= _now().isoformat():
             try:

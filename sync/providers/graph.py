@@ -105,6 +105,9 @@ class GraphProvider(Provider):
         self._calendar: dict[str, Any] | None = None
         #: id -> (etag, attendees if the mailbox organizes it as a meeting, else 0)
         self._meetings: dict[str, tuple[str, int]] = {}
+        #: set by list_window when a stored delta link proved the calendar unchanged
+        self._proven_identity: str | None = None
+        self._listed_cache: MutableMapping[str, Any] | None = None
 
     # -- addressing ---------------------------------------------------------------------
 
@@ -148,7 +151,12 @@ class GraphProvider(Provider):
         return self._calendar
 
     def identity(self) -> str:
-        return f"graph:{self.mailbox}/calendar/{self._calendar_resource()['id']}"
+        if self._proven_identity is not None:
+            return self._proven_identity
+        ident = f"graph:{self.mailbox}/calendar/{self._calendar_resource()['id']}"
+        if self._listed_cache is not None:
+            self._listed_cache["identity"] = ident
+        return ident
 
     def _remember(self, data: Mapping[str, Any]) -> None:
         item_id, etag = str(data.get("id") or ""), str(data.get("@odata.etag") or "")
@@ -200,8 +208,16 @@ class GraphProvider(Provider):
                     f"Graph's delta listing for {self.mailbox} ended without a delta link"
                 )
             break
+        # a stored delta link that still worked is tied to the calendar it was made
+        # for: the calendar is the one recorded, and asking for its id again would
+        # cost a request every run
+        proven = state.get("identity") if link and not relisted else None
         cache.clear()
         cache.update({"key": key, "delta_link": str(delta), "items": items})
+        if proven:
+            cache["identity"] = proven
+        self._proven_identity = str(proven) if proven else None
+        self._listed_cache = cache
         listing = Listing(etags={})
         for item_id, (etag, start_text, _meeting) in items.items():
             if start_text is None:

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sync.model import Event, EventError, Privacy, ShowAs
+from sync.model import NOTIFIES_ATTENDEES, Event, EventError, Privacy, ShowAs
 
 #: the extended property holding calsync's UID on every event it writes
 UID_PROPERTY = "String {e2a9a878-b4bb-5b84-ab31-c3924e5c1565} Name calsyncUID"
@@ -132,6 +132,7 @@ def event_from_graph(data: Mapping[str, Any]) -> Event:
         extras: list[tuple[str, str]] = [("graph.type", str(data.get("type") or "singleInstance"))]
         if is_organized_meeting(data):
             extras.append(("graph.organized_meeting", str(len(data.get("attendees") or ()))))
+            extras.append((NOTIFIES_ATTENDEES, "1"))
         return Event(
             uid=uid_of(data),
             subject=str(data.get("subject") or ""),

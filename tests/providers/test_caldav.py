@@ -366,10 +366,12 @@ def test_sync_token_lists_changes_incrementally(radicale_calendar: str) -> None:
         counter = RequestCounter(run2)
         listing = run2.list_window(WINDOW, cache)
         assert listing.etags == {a2.id: a2.etag, c.id: c.etag}
-        # the changed items came with the sync reply: fetching them costs nothing
+        # the changed items came with the sync reply: fetching them costs nothing, and
+        # identity() reuses the collection properties the listing read
         fetched = run2.fetch([a2.id, c.id])
         assert fetched[a2.id].event.subject == "new"  # type: ignore[union-attr]
-        assert len(counter) == 1
+        run2.identity()
+        assert [method for method, _ in counter.calls] == ["PROPFIND", "REPORT"]
 
 
 def test_expired_sync_token_falls_back_to_a_full_listing(provider: CalDAVProvider) -> None:
@@ -389,15 +391,16 @@ def test_no_change_sync_of_1000_items_costs_at_most_two_requests(
     url = bulk_upload(radicale_server, 1000)
     cache: dict[str, Any] = {}
     with open_caldav(url) as first:
-        first.identity()
         assert len(first.list_window(WINDOW, cache).etags) == 1000
+        first.identity()
     with open_caldav(url) as second:
         counter = RequestCounter(second)
-        second.identity()
+        # the engine's order: list, then check the identity
         listing = second.list_window(WINDOW, cache)
+        second.identity()
         second.fetch([])
         assert len(listing.etags) == 1000
-        assert len(counter) <= 2, counter.calls
+        assert [method for method, _ in counter.calls] == ["PROPFIND"]
         # the identity PROPFIND read the unchanged sync token: no REPORT was needed
         assert [m for m, _ in counter.calls] == ["PROPFIND"]
     with open_caldav(url) as third:  # listing without an identity check first
@@ -428,16 +431,16 @@ def test_fallback_when_sync_collection_is_refused(radicale_calendar: str) -> Non
     with dav_front(radicale_calendar, refuse_sync=507) as front:
         cache: dict[str, Any] = {}
         with open_caldav(front.calendar_url) as p:
-            p.identity()  # as the engine does first: this also reads the collection's ctag
-            listing = p.list_window(WINDOW, cache)
+            listing = p.list_window(WINDOW, cache)  # its PROPFIND also reads the ctag
+            p.identity()
             assert listing.etags == {a.id: a.etag}
             assert cache["mode"] == "query" and "sync_retry_at" in cache
             assert p.fetch([a.id])[a.id].event.uid == a.event.uid  # type: ignore[union-attr]
         with open_caldav(front.calendar_url) as p:
             counter = RequestCounter(p)
-            p.identity()
             assert p.list_window(WINDOW, cache).etags == {a.id: a.etag}
-            # Radicale's getctag is unchanged: the identity PROPFIND is the only request
+            p.identity()
+            # Radicale's getctag is unchanged: the listing's PROPFIND is the only request
             assert len(counter) == 1
         syncs = [s for s in front.seen if b"sync-collection" in s.body]
         assert len(syncs) == 1  # not retried on the second run
