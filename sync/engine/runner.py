@@ -25,6 +25,7 @@ from sync.engine.actions import Plan
 from sync.engine.applier import Applier, Progress
 from sync.engine.pairs import SIDES, Pair, Side, Synced
 from sync.engine.planner import Planner, Safety, SideView
+from sync.runlog import Redactor
 from sync.providers.base import BrokenItem, Item, Listing, Provider, ProviderError, Window
 from sync.providers.registry import open_provider
 from sync.settings import Settings, effective_settings
@@ -104,12 +105,18 @@ class UserRun:
         self.now = (options.now or datetime.now(UTC)).astimezone(UTC)
         self.run_id = new_run_id(self.now)
         self.files = UserFiles(workspace, name)
+        # a server may echo a credential back in an error: mask every referenced secret
+        # before anything reaches state.json, the screen or --json
+        self.redact = Redactor.for_config(config)
 
     def run(self) -> RunResult:
         started = time.monotonic()
         result = self._run()
         result.duration = time.monotonic() - started
         result.run_id = self.run_id
+        result.reason = self.redact(result.reason)
+        result.errors = self.redact.value(result.errors)
+        result.warnings = self.redact.value(result.warnings)
         return result
 
     def _run(self) -> RunResult:
@@ -221,6 +228,7 @@ class UserRun:
     def _record(
         self, state: UserState, status: str, reason: str, result: RunResult | None = None
     ) -> None:
+        reason = self.redact(reason)
         state.add_run(
             {
                 "id": self.run_id,
@@ -230,8 +238,8 @@ class UserRun:
                 "result": status,
                 "reason": reason,
                 "counts": result.counts if result else {},
-                "errors": result.errors[:50] if result else [{"error": reason}],
-                "warnings": result.warnings[:50] if result else [],
+                "errors": self.redact.value(result.errors[:50] if result else [{"error": reason}]),
+                "warnings": self.redact.value(result.warnings[:50] if result else []),
             }
         )
         if status == "failed" and result is None:

@@ -57,11 +57,6 @@ def test_a_password_thrown_back_by_a_server_stays_out_of_log_and_json(
         assert path.stat().st_mode & 0o777 == 0o600
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the engine records the provider's raw error text in state.json (runner._record); "
-    "the job's redaction comes after — the engine should redact before recording",
-)
 def test_a_password_thrown_back_by_a_server_stays_out_of_the_state_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
