@@ -64,9 +64,14 @@ def _wait_until_listening(proc: subprocess.Popen[bytes], port: int, log: Path) -
     raise RuntimeError(f"radicale did not start listening:\n{log.read_text(errors='replace')}")
 
 
-@pytest.fixture(scope="session")
-def radicale_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RadicaleServer]:
-    root = tmp_path_factory.mktemp("radicale")
+def start_radicale(
+    root: Path, *, log_level: str = "warning"
+) -> tuple[subprocess.Popen[bytes], RadicaleServer]:
+    """Run Radicale on a free loopback port with storage under `root`; stop it with `stop_radicale`.
+
+    Its log goes to ROOT/radicale.log (at "info" it names every request, which the
+    benchmarks count).
+    """
     storage = root / "collections"
     port = _free_port()
     config = root / "config"
@@ -84,7 +89,7 @@ def radicale_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Radica
         "[web]\n"
         "type = none\n"
         "[logging]\n"
-        "level = warning\n",
+        f"level = {log_level}\n",
         encoding="utf-8",
     )
     log = root / "radicale.log"
@@ -98,14 +103,28 @@ def radicale_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Radica
         )
     try:
         _wait_until_listening(proc, port, log)
-        yield RadicaleServer(url=f"http://127.0.0.1:{port}/", storage=storage)
+    except BaseException:
+        stop_radicale(proc)
+        raise
+    return proc, RadicaleServer(url=f"http://127.0.0.1:{port}/", storage=storage)
+
+
+def stop_radicale(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="session")
+def radicale_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RadicaleServer]:
+    proc, server = start_radicale(tmp_path_factory.mktemp("radicale"))
+    try:
+        yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_radicale(proc)
 
 
 @pytest.fixture

@@ -1,0 +1,135 @@
+"""Run the performance benchmarks of issue 8 and print a table.
+
+    uv run --group bench python -m tests.benchmarks                 # full sizes
+    uv run --group bench python -m tests.benchmarks --quick         # a few minutes
+    uv run --group bench python -m tests.benchmarks --only sync --events 2000
+
+Radicale runs on loopback for the run (request lines logged, so calsync's HTTP
+requests are counted at the server); calsync and vdirsyncer run as processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.benchmarks.report import Report
+from tests.benchmarks.tools import RequestCounter, executable
+
+BENCHES = ("sync", "users", "tui")
+
+
+def _args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small sizes (500 events, 50×50 users, 1000 TUI users, 2 rounds)",
+    )
+    parser.add_argument(
+        "--events", type=int, help="events in the calendar of benchmarks 1-3 (default 5000)"
+    )
+    parser.add_argument(
+        "--log-entries", type=int, help="change-log entries of benchmark 3 (default 100000)"
+    )
+    parser.add_argument("--users", type=int, help="users of benchmark 4 (default 500)")
+    parser.add_argument("--items", type=int, help="items per user of benchmark 4 (default 200)")
+    parser.add_argument("--tui-users", type=int, help="users of benchmark 5 (default 1000)")
+    parser.add_argument("--rounds", type=int, help="timed runs per tool and case (default 3)")
+    parser.add_argument(
+        "--only", choices=BENCHES, action="append", help="run only these (repeatable)"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.events = args.events or (500 if quick else 5000)
+    args.log_entries = args.log_entries or (20000 if quick else 100_000)
+    args.users = args.users or (50 if quick else 500)
+    args.items = args.items or (50 if quick else 200)
+    args.tui_users = args.tui_users or 1000
+    args.rounds = args.rounds or (2 if quick else 3)
+    args.only = args.only or list(BENCHES)
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _args(argv)
+    from tests.providers.radicale_server import start_radicale, stop_radicale
+
+    report = Report()
+    root = Path(tempfile.mkdtemp(prefix="calsync-bench-"))
+    started = time.monotonic()
+    print(f"benchmarks in {root}", flush=True)
+    if executable("vdirsyncer") is None:
+        report.notes.append(
+            "vdirsyncer is not installed (uv run --group bench ...): no comparisons"
+        )
+    server_dir = root / "radicale"
+    server_dir.mkdir()
+    proc = None
+    try:
+        if "sync" in args.only or "users" in args.only:
+            proc, server = start_radicale(server_dir, log_level="info")
+            counter = RequestCounter(server_dir / "radicale.log")
+        if "sync" in args.only:
+            from tests.benchmarks.sync_bench import SyncBench
+
+            print("benchmarks 1-3: initial, no-change and one-change sync", flush=True)
+            bench = SyncBench(
+                root / "sync",
+                server,
+                counter,
+                events=args.events,
+                rounds=args.rounds,
+                log_entries=args.log_entries,
+            )
+            bench.setup()
+            calsync = bench.initial_and_nochange(report)
+            bench.one_change(report, calsync)
+        if "users" in args.only:
+            from tests.benchmarks.users_bench import UsersBench
+
+            print("benchmark 4: many users, sync --all", flush=True)
+            users = UsersBench(
+                root / "users",
+                server,
+                users=args.users,
+                items=args.items,
+                rounds=args.rounds,
+                jobs=(1, 8),
+            )
+            users.setup()
+            users.run(report)
+        if "tui" in args.only:
+            from tests.benchmarks import tui_bench
+
+            print("benchmark 5: TUI", flush=True)
+            tui_bench.run(root / "tui", report, users=args.tui_users, rounds=args.rounds)
+    finally:
+        if proc is not None:
+            stop_radicale(proc)
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+    print()
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    )
+    print(
+        f"sizes: --events {args.events} --log-entries {args.log_entries} --users {args.users} --items {args.items} --tui-users {args.tui_users} --rounds {args.rounds}; took {time.monotonic() - started:.0f} s"
+    )
+    print()
+    print(report.table())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""Running the two tools as the user would: whole processes, timed from spawn to exit."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.benchmarks.data import PASSWORD, USER
+
+PASSWORD_ENV = "CALSYNC_BENCH_PASSWORD"
+
+
+def executable(name: str) -> str | None:
+    """The console script installed beside this interpreter (the project's venv)."""
+    here = Path(sys.executable).parent / name
+    return str(here) if here.exists() else shutil.which(name)
+
+
+@dataclass
+class Run:
+    seconds: float
+    #: peak resident memory of the process, MB (ru_maxrss of exactly this child)
+    peak_mb: float
+    code: int
+    output: str
+
+
+def run(cmd: list[str], *, env: dict[str, str] | None = None, check: bool = True) -> Run:
+    """Spawn, wait, and time `cmd`; wait4 gives this child's own peak memory."""
+    with tempfile.TemporaryFile() as out:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        output = out.read().decode(errors="replace")
+    if check and proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:4])} … exited {proc.returncode}:\n{output[-3000:]}")
+    return Run(seconds, usage.ru_maxrss / 1024, proc.returncode, output)
+
+
+class RequestCounter:
+    """Counts the requests Radicale logged (at level info) since the last `start()`."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+        self.offset = 0
+
+    def start(self) -> None:
+        self.offset = self.log.stat().st_size
+
+    def count(self) -> int:
+        time.sleep(0.05)  # the server logs a request as it reads it; let the last one land
+        with self.log.open("rb") as fh:
+            fh.seek(self.offset)
+            text = fh.read().decode(errors="replace")
+        return sum(
+            1 for line in text.splitlines() if "] [INFO] " in line and " request for " in line
+        )
+
+
+class Calsync:
+    """A calsync workspace with one calsync.toml pointing at the benchmark server."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.ws = root / "ws"
+        self.ws.mkdir(parents=True)
+        (self.ws / "calsync.toml").write_text(
+            f'[caldav]\nusername = "{USER}"\npassword_env = "{PASSWORD_ENV}"\ntimeout = 600\n',
+            encoding="utf-8",
+        )
+        exe = executable("calsync")
+        if exe is None:
+            raise RuntimeError("the calsync command is not installed (uv sync)")
+        self.exe = exe
+        self.env = {**os.environ, PASSWORD_ENV: PASSWORD, "COLUMNS": "120"}
+        self.env.pop("CALSYNC_WORKSPACE", None)
+
+    def cmd(self, *args: str) -> list[str]:
+        return [self.exe, "--workspace", str(self.ws), *args]
+
+    def __call__(self, *args: str, check: bool = True) -> Run:
+        return run(self.cmd(*args), env=self.env, check=check)
+
+    def add_user(self, name: str, crm: Path, remote_url: str) -> None:
+        crm.mkdir(parents=True, exist_ok=True)
+        self("user", "add", name, "--crm", f"folder:{crm}", "--remote", f"caldav:{remote_url}")
+
+    def user_dir(self, name: str) -> Path:
+        return self.ws / "users" / name
+
+
+class Vdirsyncer:
+    """vdirsyncer with its own config: the same CalDAV collection into a folder."""
+
+    def __init__(self, root: Path, remote_url: str) -> None:
+        exe = executable("vdirsyncer")
+        if exe is None:
+            raise RuntimeError("vdirsyncer is not installed: uv run --group bench ...")
+        self.exe = exe
+        self.root = root
+        self.local = root / "local"
+        self.local.mkdir(parents=True)
+        self.config = root / "config"
+        self.config.write_text(
+            "[general]\n"
+            f'status_path = "{root / "status"}"\n\n'
+            "[pair bench]\n"
+            'a = "bench_remote"\n'
+            'b = "bench_local"\n'
+            "collections = null\n"
+            'conflict_resolution = "a wins"\n\n'
+            "[storage bench_remote]\n"
+            'type = "caldav"\n'
+            f'url = "{remote_url}"\n'
+            f'username = "{USER}"\n'
+            f'password = "{PASSWORD}"\n\n'
+            "[storage bench_local]\n"
+            'type = "filesystem"\n'
+            f'path = "{self.local}"\n'
+            'fileext = ".ics"\n',
+            encoding="utf-8",
+        )
+        self.env = {**os.environ}
+
+    def __call__(self, *args: str) -> Run:
+        return run([self.exe, "-c", str(self.config), *args], env=self.env)
