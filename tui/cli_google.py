@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import webbrowser
 from pathlib import Path
 from typing import Annotated
 
@@ -10,8 +9,6 @@ import typer
 
 from storage.errors import StoreError
 from sync.providers.base import ProviderError
-from sync.providers.google import GoogleProvider
-from sync.providers.google_consent import run_consent
 from sync.users import get_user
 from tui.cli import app
 from tui.cli_common import fail, out_console, state
@@ -43,6 +40,14 @@ def auth_cmd(
     ] = 300,
 ) -> None:
     """Open Google's consent page and store the user's refresh token (0600 token file)."""
+    # imported here: every `calsync` command registers this one, and the Google
+    # provider pulls in the caldav library's HTTP stack (~0.3 s) that a sync of
+    # other calendars never needs
+    import webbrowser
+
+    from sync.providers.google import GoogleProvider
+    from sync.providers.google_consent import run_consent
+
     st = state(ctx)
     try:
         user = get_user(st.workspace, name)

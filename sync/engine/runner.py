@@ -262,10 +262,14 @@ def list_sides(
 def _cache(state: UserState, side: Side, provider: Provider) -> dict[str, Any]:
     """The side's provider cache, emptied when the side now points at another calendar,
     so no provider ever reads a sync token or index made for a different one."""
+    # the marker lives beside the cache, not in it: a provider may clear its own cache
+    # (the CalDAV adapter does on a version change), and a marker inside would vanish
+    # with it, emptying the cache again on every run (a full listing each time)
+    owners = state.meta.setdefault("cache_calendars", {})
     cache = state.cache(side)
-    if cache.get("_calendar") != provider.url:
+    if owners.get(side) != provider.url:
         cache.clear()
-        cache["_calendar"] = provider.url
+        owners[side] = provider.url
     return cache
 
 
