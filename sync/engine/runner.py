@@ -25,9 +25,9 @@ from sync.engine.actions import Plan
 from sync.engine.applier import Applier, Progress
 from sync.engine.pairs import SIDES, Pair, Side, Synced
 from sync.engine.planner import Planner, Safety, SideView
-from sync.runlog import Redactor
 from sync.providers.base import BrokenItem, Item, Listing, Provider, ProviderError, Window
 from sync.providers.registry import open_provider
+from sync.runlog import Redactor
 from sync.settings import Settings, effective_settings
 
 IDENTITY_CHANGED = (
@@ -262,10 +262,7 @@ def list_sides(
 def _cache(state: UserState, side: Side, provider: Provider) -> dict[str, Any]:
     """The side's provider cache, emptied when the side now points at another calendar,
     so no provider ever reads a sync token or index made for a different one."""
-    # the marker lives beside the cache, not in it: a provider may clear its own cache
-    # (the CalDAV adapter does on a version change), and a marker inside would vanish
-    # with it, emptying the cache again on every run (a full listing each time)
-    owners = state.meta.setdefault("cache_calendars", {})
+    owners = state.meta.setdefault("cache_owner", {})
     cache = state.cache(side)
     if owners.get(side) != provider.url:
         cache.clear()
