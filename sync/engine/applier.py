@@ -97,7 +97,11 @@ class Applier:
                 self.flush()
             if self.progress is not None:
                 self.progress(done, total, _label(action))
-        self.flush()
+        if total:
+            # with nothing applied nothing changed here; the runner writes the state
+            # once at the end of every run anyway (a second rewrite of a 5,000-pair file
+            # doubled a no-change run's storage cost)
+            self.flush()
         return self.outcome
 
     def flush(self) -> None:
@@ -129,7 +133,15 @@ class Applier:
         except ItemRefused as exc:
             if not exc.uid_conflict:
                 raise
-            # some servers (Google) refuse to re-create a deleted item's UID
+            if provider.capabilities.reuse_uid:
+                # the UID is live there (an item outside the window, say): a copy under
+                # another UID would be a duplicate, so report it and leave it
+                raise ItemRefused(
+                    event.uid,
+                    f"an item with UID {event.uid} already exists in the {action.side} "
+                    "calendar (outside the sync window?); not duplicated",
+                ) from exc
+            # this server keeps deleted items' UIDs (Google): the copy needs a fresh one
             event = event.replace(uid=fresh_uid())
             item = provider.create(event, notify=False)
         self._store_with_source(action, item)

@@ -333,3 +333,13 @@ def test_broken_item_is_skipped_and_the_rest_sync(env, tmp_path):
     assert r.result == "ok"
     assert any("broken.ics" in w for w in r.warnings)
     assert [i.event.subject for i in env.items("remote")] == ["Good"]
+
+
+def test_a_live_uid_clash_is_reported_not_duplicated(env):
+    env.set(window_future_days=30)
+    env.put("remote", ev("shared-uid", "Far away", days=200))  # outside the window
+    env.put("crm", ev("shared-uid", "Near", days=2))
+    r = env.init()
+    assert r.result == "failed"
+    assert "already exists in the remote calendar" in r.errors[0]["error"]
+    assert sorted(i.event.subject for i in env.items("remote")) == ["Far away"]
