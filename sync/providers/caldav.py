@@ -162,6 +162,9 @@ class CalDAVProvider(Provider):
         self._raw: dict[str, tuple[str, str]] = {}
         #: the collection's properties from the last PROPFIND in this run
         self._props: dict[str, Any] | None = None
+        #: id -> (etag, Event) parsed by the sync listing: the fetch that follows in the
+        #: same run reuses it instead of parsing every new item a second time
+        self._parsed: dict[str, tuple[str, Event]] = {}
 
     # -- configuration ------------------------------------------------------------------
 
@@ -435,6 +438,7 @@ class CalDAVProvider(Provider):
         except MalformedItem as exc:
             index[item_id] = [etag, None, exc.reason]
             return
+        self._parsed[item_id] = (etag, event)
         index[item_id] = [etag, event.start_utc.isoformat(), None]
 
     # calendar-query fallback
@@ -531,6 +535,10 @@ class CalDAVProvider(Provider):
             if item_id not in have:
                 continue  # the server does not have it: gone
             etag, data = have[item_id]
+            parsed = self._parsed.get(item_id)
+            if parsed is not None and parsed[0] == etag:
+                out[item_id] = Item(item_id, etag, parsed[1])
+                continue
             if "BEGIN:VEVENT" not in data.upper():
                 continue
             try:
