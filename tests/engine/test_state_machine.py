@@ -179,3 +179,37 @@ SyncMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 TestSyncMachine = SyncMachine.TestCase
+
+
+class PrivateSyncMachine(SyncMachine):
+    """The same edits with skip_private on and a minutes:N reminder policy: private
+    items never have a copy, everything else matches on both sides."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.env.set(skip_private=True, reminders="minutes:10")
+
+    @precondition(lambda self: self.synced)
+    @invariant()
+    def converged(self) -> None:
+        sides = {side: {i.event.uid: i.event for i in self._items(side)} for side in ("crm", "remote")}
+        for side, events in sides.items():
+            assert len(events) == len(self._items(side)), f"duplicate UID on {side}"
+        for uid in set(sides["crm"]) | set(sides["remote"]):
+            crm, remote = sides["crm"].get(uid), sides["remote"].get(uid)
+            if crm is not None and remote is not None:
+                assert not crm.is_private and not remote.is_private, uid
+                assert (strip_suffix(crm.subject), crm.start_utc, crm.location) == (
+                    strip_suffix(remote.subject),
+                    remote.start_utc,
+                    remote.location,
+                )
+            else:
+                present = crm if crm is not None else remote
+                assert present is not None and present.is_private, f"{uid} has no copy"
+        plan = self.env.sync(dry_run=True).plan
+        assert plan is not None and not plan.writes, [a.to_json() for a in plan.writes]
+
+
+PrivateSyncMachine.TestCase.settings = SyncMachine.TestCase.settings
+TestPrivateSyncMachine = PrivateSyncMachine.TestCase
