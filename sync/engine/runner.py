@@ -180,6 +180,7 @@ class UserRun:
         safety = Safety(self.config.safety.max_delete_share, self.config.safety.min_delete_count)
         planner = Planner(settings, window, self.now, init=opts.init, safety=safety)
         plan = planner.plan(pairs, views["crm"], views["remote"])
+        plan.warnings[:0] = [w for side in SIDES for w in listings[side].warnings]
         if opts.dry_run:
             return RunResult(
                 self.name, "planned", plan.guard or "", plan=plan, warnings=plan.warnings
@@ -246,8 +247,14 @@ class UserRun:
             state.flush()
 
     def _purge(self) -> None:
+        """Retention ([log] retention_days) for the change log and the trash."""
         cutoff = self.now - timedelta(days=self.config.retention_days)
         self.files.log.purge_before(cutoff)
+        trash = self.files.trash
+        stamp = cutoff.isoformat(timespec="seconds")
+        # rewrite the trash file only when something has expired
+        if any(str(e.get("deleted_at", "")) < stamp for e in trash.entries(include_restored=True)):
+            trash.purge_before(cutoff)
 
 
 def list_sides(

@@ -343,3 +343,17 @@ def test_a_live_uid_clash_is_reported_not_duplicated(env):
     assert r.result == "failed"
     assert "already exists in the remote calendar" in r.errors[0]["error"]
     assert sorted(i.event.subject for i in env.items("remote")) == ["Far away"]
+
+
+def test_retention_drops_old_log_months_and_trash_entries(env):
+    env.put("crm", ev("c1", "Visit"))
+    env.put("crm", ev("c2", "Call", days=2))
+    env.init()
+    env.remove("remote", "Visit")
+    env.sync()
+    assert env.trash() and env.log()
+    env.ws.config_path.write_text("[log]\nretention_days = 1\n")
+    env.sync(now=datetime.now(UTC) + timedelta(days=70))
+    assert env.trash() == []
+    assert all(e["run"] != "" for e in env.log())
+    assert not any(e["action"] == "delete" for e in env.log())
