@@ -59,6 +59,11 @@ def handle_errors() -> Iterator[None]:
     except (StoreError, ProviderError) as exc:
         err_console.print(f"calsync: {exc}", markup=False)
         sys.exit(EXIT_USAGE)
+    except OSError as exc:
+        # a folder that cannot be created or a file that cannot be read: say which
+        where = f": {exc.filename}" if exc.filename else ""
+        err_console.print(f"calsync: {exc.strerror or exc}{where}", markup=False)
+        sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:
         err_console.print("calsync: interrupted", markup=False)
         sys.exit(130)

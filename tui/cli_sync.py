@@ -70,11 +70,10 @@ def render_result(result: RunResult) -> None:
         line += f" — {escape(result.reason)}"
     out_console.print(line)
     for err in result.errors[:20]:
-        out_console.print(
-            f"  [red]error[/] {err.get('item', '')} {err.get('error', '')}", markup=True
-        )
+        item, error = escape(str(err.get("item", ""))), escape(str(err.get("error", "")))
+        out_console.print(f"  [red]error[/] {item} {error}")
     for warning in result.warnings[:20]:
-        out_console.print(f"  [yellow]warning[/] {warning}", markup=False)
+        out_console.print(f"  [yellow]warning[/] {escape(warning)}")
 
 
 def render_plan(result: RunResult) -> None:
