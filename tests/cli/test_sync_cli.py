@@ -187,3 +187,20 @@ def test_demo_no_tui_on_fresh_workspace_and_refuses_real_ones(tmp_path, env):
     # never mixes into a workspace with real users
     proc = calsync(env.ws.root, "demo", "--no-tui")
     assert proc.returncode == 2 and "real users" in proc.stderr
+
+
+def test_a_workspace_that_cannot_be_created_is_one_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    proc = calsync(
+        blocker / "ws",
+        "user",
+        "add",
+        "y",
+        "--crm",
+        f"folder:{tmp_path}/a",
+        "--remote",
+        f"folder:{tmp_path}/b",
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("calsync: ") and proc.stderr.count("\n") == 1
