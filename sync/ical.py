@@ -41,7 +41,21 @@ from sync.model import Event, EventError, Privacy, ShowAs
 from sync.providers.base import MalformedItem
 from sync.timezones import UnknownTimezone, resolve_tzid
 
-__all__ = ["PRIVACY_X_PROP", "PRODID", "parse_event", "render_event"]
+__all__ = [
+    "PRIVACY_X_PROP",
+    "PRODID",
+    "ZoneLookup",
+    "event_from_component",
+    "is_series_master",
+    "load_calendar",
+    "parse_event",
+    "read_time",
+    "recurrence_key",
+    "recurrence_value",
+    "render_event",
+    "vevents",
+    "write_component",
+]
 
 PRODID = "-//calsync//EN"
 #: marks CLASS:PRIVATE items that are "personal" in Exchange terms
@@ -115,11 +129,14 @@ def _events(cal: icalendar.Calendar) -> list[icalendar.cal.Component]:
     return [c for c in cal.subcomponents if c.name == "VEVENT"]
 
 
+vevents = _events
+
+
 def _pick_master(events: list[icalendar.cal.Component]) -> icalendar.cal.Component:
     """The series master, else the first component (a lone overridden occurrence).
 
-    Recurring series are a later issue: overrides are left untouched in the file
-    and ignored here, which is where their handling will hook in.
+    `parse_event` reads a series as its master; providers that list occurrences
+    expand the series with `sync.recurrence` instead.
     """
     for comp in events:
         if "RECURRENCE-ID" not in comp:
@@ -141,14 +158,46 @@ def _parse(data: bytes | str, item_id: str) -> Event:
     events = _events(cal)
     if not events:
         raise MalformedItem(item_id, _no_event_reason(cal))
-    comp = _pick_master(events)
-    zones = _ZoneLookup(cal, item_id)
+    return _component_event(_pick_master(events), ZoneLookup(cal, item_id), item_id)
 
+
+def load_calendar(data: bytes | str, item_id: str) -> icalendar.Calendar:
+    """The VCALENDAR in `data`; MalformedItem naming `item_id` on anything unreadable."""
+    try:
+        return _load_calendar(data, item_id)
+    except MalformedItem:
+        raise
+    except Exception as exc:  # icalendar raises assorted types on junk
+        raise MalformedItem(item_id, _one_line(f"not readable as iCalendar: {exc}")) from exc
+
+
+def event_from_component(comp: icalendar.cal.Component, zones: ZoneLookup, item_id: str) -> Event:
+    """One VEVENT (a master, an override or an expanded occurrence) as an Event."""
+    try:
+        return _component_event(comp, zones, item_id)
+    except MalformedItem:
+        raise
+    except EventError as exc:
+        raise MalformedItem(item_id, str(exc)) from exc
+    except Exception as exc:
+        raise MalformedItem(item_id, _one_line(f"not readable as iCalendar: {exc}")) from exc
+
+
+def is_series_master(comp: icalendar.cal.Component) -> bool:
+    """A VEVENT that defines a recurrence set (RFC 5545 3.8.5) rather than one occurrence."""
+    return (
+        comp.name == "VEVENT"
+        and "RECURRENCE-ID" not in comp
+        and ("RRULE" in comp or "RDATE" in comp)
+    )
+
+
+def _component_event(comp: icalendar.cal.Component, zones: ZoneLookup, item_id: str) -> Event:
     uid = _text(comp, "UID")
     if not uid.strip():
         raise MalformedItem(item_id, "event has no UID")
 
-    start = _read_time(comp, "DTSTART", zones, item_id)
+    start = read_time(comp, "DTSTART", zones, item_id)
     if start is None:
         raise MalformedItem(item_id, "event has no DTSTART")
     all_day = not isinstance(start, datetime)
@@ -156,7 +205,7 @@ def _parse(data: bytes | str, item_id: str) -> Event:
     if end < start:  # type: ignore[operator]
         raise MalformedItem(item_id, f"event ends ({end.isoformat()}) before it starts")
 
-    recurrence = _read_time(comp, "RECURRENCE-ID", zones, item_id)
+    recurrence = read_time(comp, "RECURRENCE-ID", zones, item_id)
 
     return Event(
         uid=uid,
@@ -170,7 +219,7 @@ def _parse(data: bytes | str, item_id: str) -> Event:
         reminder=_read_reminder(comp),
         text=_text(comp, "DESCRIPTION"),
         last_modified=_read_last_modified(comp),
-        recurrence_id=_recurrence_key(recurrence) if recurrence is not None else None,
+        recurrence_id=recurrence_key(recurrence) if recurrence is not None else None,
     )
 
 
@@ -194,7 +243,7 @@ def _upper(comp: icalendar.cal.Component, name: str) -> str:
     return _text(comp, name).strip().upper()
 
 
-class _ZoneLookup:
+class ZoneLookup:
     """TZID -> tzinfo for one calendar: IANA/Windows names, else its own VTIMEZONEs."""
 
     def __init__(self, cal: icalendar.Calendar, item_id: str) -> None:
@@ -226,8 +275,8 @@ class _ZoneLookup:
         return zone
 
 
-def _read_time(
-    comp: icalendar.cal.Component, name: str, zones: _ZoneLookup, item_id: str
+def read_time(
+    comp: icalendar.cal.Component, name: str, zones: ZoneLookup, item_id: str
 ) -> datetime | date | None:
     prop = comp.get(name)
     if prop is None:
@@ -250,9 +299,9 @@ def _read_time(
 
 
 def _read_end(
-    comp: icalendar.cal.Component, start: datetime | date, zones: _ZoneLookup, item_id: str
+    comp: icalendar.cal.Component, start: datetime | date, zones: ZoneLookup, item_id: str
 ) -> datetime | date:
-    end = _read_time(comp, "DTEND", zones, item_id)
+    end = read_time(comp, "DTEND", zones, item_id)
     if end is not None:
         if isinstance(end, datetime) != isinstance(start, datetime):
             raise MalformedItem(item_id, "DTSTART and DTEND are not both dates or both date-times")
@@ -346,7 +395,7 @@ def _read_last_modified(comp: icalendar.cal.Component) -> datetime | None:
     return value.astimezone(UTC).replace(microsecond=0)
 
 
-def _recurrence_key(value: datetime | date) -> str:
+def recurrence_key(value: datetime | date) -> str:
     """RECURRENCE-ID as the model's ISO string: UTC for date-times, so it is canonical."""
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
@@ -360,18 +409,34 @@ def render_event(event: Event, base: bytes | str | None = None) -> bytes:
     """A complete VCALENDAR for `event`, on top of the item's current text if given."""
     cal, comp = _canvas(event, base)
     _write_event(comp, event)
-    # icalendar's default VTIMEZONE spells out every transition 1970-2038 (~3 KB
-    # per zone, most of the parse time of a listing); a single item needs the
-    # rules around its own dates. Recurring series will need to widen this.
-    # Dates at the ends of the calendar get none: the TZID names the zone on its own.
-    years = [event.start.year, event.end.year]
+    return finish_calendar(cal, [event.start, event.end])
+
+
+def finish_calendar(cal: icalendar.Calendar, around: list[datetime | date]) -> bytes:
+    """The calendar's text, with a VTIMEZONE for every TZID it uses and lacks.
+
+    icalendar's default VTIMEZONE spells out every transition 1970-2038 (~3 KB
+    per zone, most of the parse time of a listing); a single item needs the
+    rules around its own dates. A series repeats for years, so a calendar that
+    holds one gets the full default span. Dates at the ends of the calendar get
+    none: the TZID names the zone on its own.
+    """
     with contextlib.suppress(ValueError, OverflowError):
-        cal.add_missing_timezones(
-            first_date=date(max(min(years) - 1, 1), 1, 1),
-            last_date=date(min(max(years) + 3, 9999), 1, 1),
-        )
+        if any(is_series_master(c) for c in _events(cal)):
+            cal.add_missing_timezones()
+        else:
+            years = [value.year for value in around]
+            cal.add_missing_timezones(
+                first_date=date(max(min(years) - 1, 1), 1, 1),
+                last_date=date(min(max(years) + 3, 9999), 1, 1),
+            )
     data: bytes = cal.to_ical()
     return data
+
+
+def write_component(comp: icalendar.cal.Component, event: Event) -> None:
+    """Write the synced fields of `event` into one VEVENT, keeping what calsync does not map."""
+    _write_event(comp, event)
 
 
 def _canvas(
@@ -454,7 +519,7 @@ def _write_event(comp: icalendar.cal.Component, event: Event) -> None:
         _set(comp, "X-MICROSOFT-CDO-ALLDAYEVENT", "TRUE" if event.all_day else "FALSE")
 
     if event.recurrence_id is not None:
-        _set(comp, "RECURRENCE-ID", _recurrence_value(event.recurrence_id))
+        _set(comp, "RECURRENCE-ID", recurrence_value(event.recurrence_id))
     else:
         _drop(comp, "RECURRENCE-ID")
 
@@ -497,7 +562,7 @@ def _write_event(comp: icalendar.cal.Component, event: Event) -> None:
     # it does not schedule (no iTIP), so attendees are never told anything
 
 
-def _recurrence_value(key: str) -> datetime | date:
+def recurrence_value(key: str) -> datetime | date:
     if "T" in key:
         value = datetime.fromisoformat(key)
         return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)

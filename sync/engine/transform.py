@@ -73,6 +73,12 @@ def desired(source: Event, source_side: Side, base: Event | None, settings: Sett
     """
     uid = base.uid if base is not None else source.uid
     rid = base.recurrence_id if base is not None else source.recurrence_id
+    if base is None and source_side == "crm" and rid is not None:
+        # items created from the CRM never become recurring: an occurrence that has
+        # to be re-created remotely (edit beats delete, a restore) becomes a single
+        # item whose UID is the pair key, so a crash between the write and the state
+        # update still pairs it by UID on the next run (no duplicate)
+        uid, rid = detached_uid(uid, rid), None
     reminder = _reminder(source, base, settings)
     if source_side == "remote":
         subject = source.subject
@@ -99,6 +105,11 @@ def desired(source: Event, source_side: Side, base: Event | None, settings: Sett
             reminder=reminder,
         )
     return source.replace(uid=uid, recurrence_id=rid, reminder=reminder)
+
+
+def detached_uid(uid: str, recurrence_id: str) -> str:
+    """The UID of the single item that stands in for one occurrence (= its pair key)."""
+    return f"{uid}#{recurrence_id}"
 
 
 def changed_fields(a: Event, b: Event) -> set[str]:

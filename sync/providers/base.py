@@ -121,11 +121,13 @@ class Capabilities:
 class Listing:
     """id -> etag of every item whose start lies in the window.
 
-    `broken` holds items that were listed but could not be parsed.
+    `broken` holds items that were listed but could not be parsed; `warnings` are
+    for the operator (e.g. a recurring series capped at `max_occurrences`).
     """
 
     etags: dict[str, str]
     broken: dict[str, BrokenItem] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 class Provider(ABC):

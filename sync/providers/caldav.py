@@ -17,6 +17,15 @@ Listing uses WebDAV sync (RFC 6578): the sync token and an index
 provider cache, so a run with no changes costs one request. Servers without
 sync-collection (or failing it) get a time-range calendar-query of etags instead.
 Changed items are fetched with calendar-multiget, never one GET per item.
+
+A resource holding a recurring series is listed as its occurrences in the window
+(`href#<original start UTC>`, see `sync.recurrence`); its text is kept in the
+cache ("series": {href: [etag, text]}) so the occurrences can be worked out
+again as the window moves without asking the server. An occurrence edited in
+the CRM becomes an override component in the same resource, a deleted one an
+EXDATE, both written with If-Match on the resource's etag. A CRM item is never
+written as a series: a create of an occurrence makes a single item
+(`sync.recurrence.detach`).
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from typing import Any, ClassVar
 from urllib.parse import quote, unquote, urlsplit
 from xml.sax.saxutils import escape
 
+from sync import recurrence
 from sync.ical import parse_event, render_event
 from sync.model import Event
 from sync.providers.base import (
@@ -54,9 +64,11 @@ from sync.providers.dav_http import (
     dav_request,
     host_of,
 )
+from sync.recurrence import Series
 from sync.secrets import Secret, has_secret, resolve_secret
 
-CACHE_VERSION = 1
+#: 2: series resources are kept in "series" and listed as occurrences
+CACHE_VERSION = 2
 #: hrefs per calendar-multiget; keeps each reply a sane size
 MULTIGET_CHUNK = 250
 #: after sync-collection failed, try it again this much later (Google's 507 comes and goes)
@@ -173,6 +185,13 @@ class CalDAVProvider(Provider):
         #: id -> (etag, Event) parsed by the sync listing: the fetch that follows in the
         #: same run reuses it instead of parsing every new item a second time
         self._parsed: dict[str, tuple[str, Event]] = {}
+        #: the cache's {href: [etag, text]} of series resources (set by list_window)
+        self._series: dict[str, list[str]] = {}
+        #: (href, etag) -> {recurrence id: occurrence} worked out by this run's listing
+        self._occurrences: dict[tuple[str, str], dict[str, Event]] = {}
+        #: href -> (etags this run's own writes replaced, the etag after them)
+        self._superseded: dict[str, tuple[set[str], str]] = {}
+        self.max_occurrences = recurrence.max_occurrences(self.table, self.section)
 
     # -- configuration ------------------------------------------------------------------
 
@@ -334,6 +353,10 @@ class CalDAVProvider(Provider):
         if cache.get("v") != CACHE_VERSION or cache.get("url") != self.collection_url:
             cache.clear()
             cache.update({"v": CACHE_VERSION, "url": self.collection_url, "index": {}})
+        series = cache.get("series")
+        if not isinstance(series, dict):
+            series = cache["series"] = {}
+        self._series = series
         # one PROPFIND answers both "did anything change?" (sync token, ctag) and
         # "is this still the same calendar?" (resource id): a no-change run costs one request
         self._collection_props(cache.get("mode"))
@@ -343,23 +366,54 @@ class CalDAVProvider(Provider):
                 self._sync_listing(cache)
                 cache.pop("sync_retry_at", None)
                 cache["mode"] = "sync"
-                return self._window_of(cache["index"], window)
+                return self._window_of(cache, window)
             except _SyncUnsupported:
                 cache["sync_retry_at"] = (_now() + SYNC_RETRY_AFTER).isoformat()
                 cache.pop("token", None)
                 cache["index"] = {}
         cache["mode"] = "query"
         self._query_listing(cache, window)
-        return self._window_of(cache["index"], window)
+        return self._window_of(cache, window)
 
-    def _window_of(self, index: Mapping[str, list[Any]], window: Window) -> Listing:
+    def _window_of(self, cache: MutableMapping[str, Any], window: Window) -> Listing:
+        index: Mapping[str, list[Any]] = cache["index"]
+        for stale in set(self._series) - set(index):
+            del self._series[stale]
         listing = Listing(etags={})
         for item_id, (etag, when, problem) in index.items():
+            kept = self._series.get(item_id)
             if problem:
                 listing.broken[item_id] = BrokenItem(item_id, etag, problem)
+            elif kept is not None and kept[0] == etag:
+                self._list_series(item_id, etag, kept[1], window, listing)
             elif when is None or window.start <= datetime.fromisoformat(when) < window.end:
                 listing.etags[item_id] = etag
         return listing
+
+    def _list_series(
+        self, item_id: str, etag: str, data: str, window: Window, listing: Listing
+    ) -> None:
+        if self._raw.get(item_id, ("", ""))[0] != etag:
+            self._raw[item_id] = (etag, data)  # the base for a write, with no GET
+        try:
+            series = Series.parse(data, item_id)
+            if series is None:
+                return
+            events, capped = series.occurrences(window, self.max_occurrences)
+        except MalformedItem as exc:
+            listing.broken[item_id] = BrokenItem(item_id, etag, exc.reason)
+            return
+        found = self._occurrences.setdefault((item_id, etag), {})
+        for event in events:
+            assert event.recurrence_id is not None
+            found[event.recurrence_id] = event
+            listing.etags[recurrence.occurrence_id(item_id, event.recurrence_id)] = etag
+        if capped:
+            listing.warnings.append(
+                f"recurring series {series.uid or item_id} has more than "
+                f"{self.max_occurrences} occurrences in the window; only the first "
+                f"{self.max_occurrences} are synced (setting max_occurrences)"
+            )
 
     # sync-collection (RFC 6578)
 
@@ -395,6 +449,7 @@ class CalDAVProvider(Provider):
                 if gone is not None:
                     index.pop(gone, None)
                     self._raw.pop(gone, None)
+                    self._series.pop(gone, None)
             for entry in result.changed:
                 item_id = self._id_of(entry.href)
                 if item_id is None:
@@ -442,7 +497,13 @@ class CalDAVProvider(Provider):
             index.pop(item_id, None)
             return
         self._raw[item_id] = (etag, data)
+        self._series.pop(item_id, None)
         try:
+            if Series.parse(data, item_id) is not None:
+                # its occurrences are listed from the kept text (`_window_of`)
+                self._series[item_id] = [etag, data]
+                index[item_id] = [etag, None, None]
+                return
             event = parse_event(data, item_id)
         except MalformedItem as exc:
             index[item_id] = [etag, None, exc.reason]
@@ -477,11 +538,26 @@ class CalDAVProvider(Provider):
             raise ProviderError(
                 f"{host_of(self.collection_url)}: calendar-query answered HTTP {response.status}"
             )
+        old: Mapping[str, list[Any]] = cache.get("index") or {}
         index: dict[str, list[Any]] = {}
         for result in self._parse_query(response):
             item_id = self._id_of(result.href)
             if item_id is not None and result.status != 404 and result.etag:
-                index[item_id] = [result.etag, None, None]
+                row = old.get(item_id)
+                known = row is not None and row[0] == result.etag and (row[1] or row[2])
+                index[item_id] = row if known else [result.etag, None, None]  # type: ignore[assignment]
+        # a resource not read yet may hold a series, which is listed by its occurrences:
+        # read the new and changed ones now (the engine would fetch them anyway)
+        unknown = [
+            i
+            for i, (etag, when, problem) in index.items()
+            if when is None and not problem and self._series.get(i, [""])[0] != etag
+        ]
+        for item_id, got in self._multiget(unknown).items() if unknown else ():
+            if got is None:
+                index.pop(item_id, None)
+            else:
+                self._remember(index, item_id, *got)
         cache["index"] = index
         cache["window"] = span
         if ctag:
@@ -532,18 +608,38 @@ class CalDAVProvider(Provider):
 
     def fetch(self, ids: Sequence[str]) -> dict[str, Item | BrokenItem]:
         wanted = list(dict.fromkeys(ids))
-        have = {i: self._raw[i] for i in wanted if i in self._raw}
-        needed = [i for i in wanted if i not in have]
+        resources = list(dict.fromkeys(recurrence.split_id(i)[0] for i in wanted))
+        have = {i: self._raw[i] for i in resources if i in self._raw}
+        needed = [i for i in resources if i not in have]
         if needed:
             for item_id, got in self._multiget(needed).items():
                 if got is not None:
                     have[item_id] = got
                     self._raw[item_id] = got
         out: dict[str, Item | BrokenItem] = {}
+        series: dict[str, Series | MalformedItem | None] = {}
         for item_id in wanted:
-            if item_id not in have:
+            resource, rid = recurrence.split_id(item_id)
+            if resource not in have:
                 continue  # the server does not have it: gone
-            etag, data = have[item_id]
+            etag, data = have[resource]
+            if resource not in series:
+                try:
+                    series[resource] = Series.parse(data, resource)
+                except MalformedItem as exc:
+                    series[resource] = exc
+            found = series[resource]
+            if isinstance(found, MalformedItem):
+                out[item_id] = BrokenItem(item_id, etag, found.reason)
+                continue
+            if rid is not None or found is not None:
+                # an occurrence of a series; a plain id whose resource became a series
+                # is gone (its occurrences are the items now), as is an occurrence
+                # whose resource no longer is one
+                event = self._occurrence(resource, etag, rid, found) if rid else None
+                if event is not None:
+                    out[item_id] = Item(item_id, etag, event)
+                continue
             parsed = self._parsed.get(item_id)
             if parsed is not None and parsed[0] == etag:
                 out[item_id] = Item(item_id, etag, parsed[1])
@@ -555,6 +651,17 @@ class CalDAVProvider(Provider):
             except MalformedItem as exc:
                 out[item_id] = BrokenItem(item_id, etag, exc.reason)
         return out
+
+    def _occurrence(
+        self, resource: str, etag: str, rid: str, series: Series | None
+    ) -> Event | None:
+        listed = self._occurrences.get((resource, etag), {}).get(rid)
+        if listed is not None or series is None:
+            return listed
+        try:
+            return series.occurrence(rid)
+        except MalformedItem:
+            return None
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -587,6 +694,7 @@ class CalDAVProvider(Provider):
 
     def create(self, event: Event, *, notify: bool = False) -> Item:
         ensure_no_notify(notify)
+        event = recurrence.detach(event)  # never a second resource with the series' UID
         item_id = self._name_for(event.uid)
         event = event.replace(last_modified=_stamp())
         headers = {"If-None-Match": "*"} if self.if_none_match else {}
@@ -603,6 +711,9 @@ class CalDAVProvider(Provider):
 
     def update(self, item_id: str, etag: str, event: Event, *, notify: bool = False) -> Item:
         ensure_no_notify(notify)
+        resource, rid = recurrence.split_id(item_id)
+        if rid is not None:
+            return self._update_occurrence(item_id, resource, rid, etag, event)
         base = self._base_for(item_id, etag)
         event = event.replace(last_modified=_stamp())
         body = without_scheduling(render_event(event, base=base))
@@ -639,6 +750,10 @@ class CalDAVProvider(Provider):
 
     def delete(self, item_id: str, etag: str, *, notify: bool = False) -> None:
         ensure_no_notify(notify)
+        resource, rid = recurrence.split_id(item_id)
+        if rid is not None:
+            self._delete_occurrence(item_id, resource, rid, etag)
+            return
         response = self._request(
             "DELETE", self._href(item_id), "", {"If-Match": etag, "Schedule-Reply": "F"}
         )
@@ -649,6 +764,79 @@ class CalDAVProvider(Provider):
         self._check_write(response, item_id, "delete")
         self._raw.pop(item_id, None)
         self._props = None
+
+    # occurrences of a series: writes into the series' resource
+
+    def _current_etag(self, resource: str, etag: str) -> str:
+        """`etag`, or the resource's etag after this run's own writes if those replaced it.
+
+        Every occurrence of a series shares the resource's etag, and the engine holds
+        the etag it listed: after calsync wrote one occurrence, a second write to the
+        same series in the run would fail If-Match although only calsync changed it.
+        Only etags this provider replaced itself are followed.
+        """
+        seen = self._superseded.get(resource)
+        return seen[1] if seen is not None and etag in seen[0] else etag
+
+    def _series_base(self, item_id: str, resource: str, etag: str) -> tuple[str, str]:
+        current = self._current_etag(resource, etag)
+        try:
+            return current, self._base_for(resource, current)
+        except EtagMismatch:
+            raise EtagMismatch(item_id, etag) from None
+        except ItemNotFound:
+            raise ItemNotFound(item_id) from None
+
+    def _write_series(
+        self, item_id: str, resource: str, current: str, etag: str, body: bytes | None
+    ) -> str | None:
+        """PUT the new text (DELETE when None) with If-Match; the new etag, if any."""
+        if body is None:
+            response = self._request(
+                "DELETE", self._href(resource), "", {"If-Match": current, "Schedule-Reply": "F"}
+            )
+        else:
+            body = without_scheduling(body)
+            response = self._put(resource, body, {"If-Match": current})
+        if response.status == 412:
+            raise EtagMismatch(item_id, etag)
+        if response.status in (404, 410):
+            raise ItemNotFound(item_id)
+        self._check_write(response, item_id, "update" if body is not None else "delete")
+        self._props = None  # the collection's sync token moved on
+        self._raw.pop(resource, None)
+        if body is None:
+            return None
+        kept_as_sent = bool(response.headers is not None and response.headers.get("ETag"))
+        new_etag = self._etag_after_write(response, resource)
+        if kept_as_sent:  # RFC 4791 5.3.4: an ETag on PUT means the server stored our text
+            self._raw[resource] = (new_etag, body.decode("utf-8"))
+        old, _ = self._superseded.get(resource, (set(), ""))
+        self._superseded[resource] = (old | {current}, new_etag)
+        return new_etag
+
+    def _update_occurrence(
+        self, item_id: str, resource: str, rid: str, etag: str, event: Event
+    ) -> Item:
+        current, base = self._series_base(item_id, resource, etag)
+        event = event.replace(recurrence_id=rid, last_modified=_stamp())
+        try:
+            body = recurrence.override(base, resource, event)
+        except ItemNotFound:
+            raise ItemNotFound(item_id) from None
+        new_etag = self._write_series(item_id, resource, current, etag, body)
+        assert new_etag is not None
+        written = Series.parse(body, resource)
+        got = written.occurrence(rid) if written is not None else None
+        return Item(item_id, new_etag, got or event)
+
+    def _delete_occurrence(self, item_id: str, resource: str, rid: str, etag: str) -> None:
+        current, base = self._series_base(item_id, resource, etag)
+        try:
+            body = recurrence.exclude(base, resource, rid)
+        except ItemNotFound:
+            raise ItemNotFound(item_id) from None
+        self._write_series(item_id, resource, current, etag, body)
 
     def _check_write(self, response: Any, item_id: str, what: str) -> None:
         if 200 <= response.status < 300:

@@ -5,6 +5,12 @@ an operator can inspect or edit items with ordinary tools. It is calsync's embed
 default (`calsync demo`) and the reference the provider contract suite is written
 against.
 
+A file may hold a recurring series (as khal writes them): it is listed as its
+occurrences in the window, `<file>#<original start>` each, through
+`sync.recurrence`; edits and deletions of an occurrence go back into the file
+as an override or an EXDATE. An occurrence copy (an item with a recurrence id)
+gets a file of its own, named after its UID and recurrence id.
+
 Etags are ``f"{mtime_ns}-{size}"``. Every write goes through a new temp file that
 is fsynced and renamed over the item, so a changed item is a new file whose mtime
 is the time of that write; calsync also pushes the new file's mtime past the old
@@ -28,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from sync import recurrence
 from sync.ical import parse_event, render_event
 from sync.model import Event
 from sync.providers.base import (
@@ -45,6 +52,7 @@ from sync.providers.base import (
     Window,
     ensure_no_notify,
 )
+from sync.recurrence import Series
 
 __all__ = ["FolderProvider"]
 
@@ -52,7 +60,7 @@ ID_FILE = ".calsync-id"
 SUFFIX = ".ics"
 FILE_MODE = 0o600
 #: bump when the cached index's shape changes; an old index is then rebuilt
-_INDEX_KEY = "folder_index_v1"
+_INDEX_KEY = "folder_index_v2"
 #: UIDs made of these characters are used as file names as they are
 _SAFE_UID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+=-]{0,199}")
 #: ns steps tried to make a rewritten file's mtime newer on coarse clocks (FAT: 2 s)
@@ -71,8 +79,13 @@ def _path_from_url(url: str) -> Path:
     return Path(rest).expanduser().resolve()
 
 
-def file_name_for(uid: str) -> str:
-    """The item's file name: the UID itself when it is file-name safe, else its hash."""
+def file_name_for(uid: str, recurrence_id: str | None = None) -> str:
+    """The item's file name: the UID itself when it is file-name safe, else its hash.
+
+    An occurrence copy shares its series' UID, so its recurrence id is part of the name.
+    """
+    if recurrence_id is not None:
+        uid = f"{uid}#{recurrence_id}"
     if _SAFE_UID.fullmatch(uid) and not uid.lower().endswith(SUFFIX):
         return uid + SUFFIX
     return hashlib.sha256(uid.encode()).hexdigest()[:40] + SUFFIX
@@ -93,6 +106,13 @@ class FolderProvider(Provider):
     def __init__(self, url: str, *, settings: Mapping[str, Any] | None = None) -> None:
         super().__init__(url, settings=settings)
         self.path = _path_from_url(url)
+        table = self.settings.get("folder")
+        self.max_occurrences = recurrence.max_occurrences(
+            table if isinstance(table, Mapping) else None, "folder"
+        )
+        #: file -> (etags this run's own writes replaced, the etag after them); see
+        #: `_current_etag`
+        self._superseded: dict[str, tuple[set[str], str]] = {}
 
     @classmethod
     def normalize_url(cls, url: str) -> str:
@@ -170,28 +190,40 @@ class FolderProvider(Provider):
             return None
 
     def _load(self, item_id: str) -> Item | BrokenItem | None:
+        """The item, or None if there is none: an occurrence id whose series no longer
+        has it, or a plain file id whose file now holds a series (its occurrences are
+        the items now)."""
+        name, rid = recurrence.split_id(item_id)
         try:
-            found = self._read(item_id)
+            found = self._read(name)
         except OSError as exc:
             return BrokenItem(item_id, "", f"unreadable: {exc.strerror or exc}")
         if found is None:
             return None
         data, etag = found
         try:
-            return Item(item_id, etag, parse_event(data, item_id))
+            series = Series.parse(data, name)
+            if series is None:
+                return None if rid is not None else Item(item_id, etag, parse_event(data, name))
+            if rid is None:
+                return None
+            event = series.occurrence(rid)
         except MalformedItem as exc:
             return BrokenItem(item_id, etag, exc.reason)
+        return None if event is None else Item(item_id, etag, event)
 
     def list_window(self, window: Window, cache: MutableMapping[str, Any]) -> Listing:
         """Scan the folder; files unchanged since the last run are not parsed again.
 
         The index in `cache` maps file name -> [etag, start (UTC ISO) or None,
-        error or None], so a run over thousands of unchanged files costs one stat each.
+        error or None, holds a series], so a run over thousands of unchanged files
+        costs one stat each. A series file is read and expanded on every run: which
+        of its occurrences lie in the window changes with the date.
         """
         old_index = cache.get(_INDEX_KEY)
         if not isinstance(old_index, dict):
             old_index = {}
-        index: dict[str, list[str | None]] = {}
+        index: dict[str, list[Any]] = {}
         listing = Listing(etags={})
         try:
             entries = list(os.scandir(self.path))
@@ -211,15 +243,17 @@ class FolderProvider(Provider):
             except OSError:
                 continue  # vanished between scandir and stat
             row = old_index.get(name)
-            if not (isinstance(row, list) and len(row) == 3 and row[0] == etag):
+            if not (isinstance(row, list) and len(row) == 4 and row[0] == etag):
                 row = self._index_row(name)
                 if row is None:
                     continue
             index[name] = row
             # the row's etag, not the stat's: it belongs to the bytes that were parsed
-            row_etag, start_iso, error = (str(row[0]), row[1], row[2])
+            row_etag, start_iso, error, is_series = (str(row[0]), row[1], row[2], row[3])
             if error is not None:
                 listing.broken[name] = BrokenItem(name, row_etag, error)
+            elif is_series:
+                self._list_series(name, row_etag, window, listing)
             elif (
                 start_iso is not None
                 and window.start <= datetime.fromisoformat(start_iso) < window.end
@@ -228,13 +262,46 @@ class FolderProvider(Provider):
         cache[_INDEX_KEY] = index
         return listing
 
-    def _index_row(self, name: str) -> list[str | None] | None:
-        loaded = self._load(name)
-        if loaded is None:
+    def _list_series(self, name: str, etag: str, window: Window, listing: Listing) -> None:
+        try:
+            found = self._read(name)
+            if found is None or found[1] != etag:
+                return  # changed since the scan: the next run lists it
+            series = Series.parse(found[0], name)
+            if series is None:
+                return
+            events, capped = series.occurrences(window, self.max_occurrences)
+        except OSError as exc:
+            listing.broken[name] = BrokenItem(name, etag, f"unreadable: {exc.strerror or exc}")
+            return
+        except MalformedItem as exc:
+            listing.broken[name] = BrokenItem(name, etag, exc.reason)
+            return
+        for event in events:
+            assert event.recurrence_id is not None
+            listing.etags[recurrence.occurrence_id(name, event.recurrence_id)] = etag
+        if capped:
+            listing.warnings.append(
+                f"recurring series {series.uid or name} has more than "
+                f"{self.max_occurrences} occurrences in the window; only the first "
+                f"{self.max_occurrences} are synced (setting max_occurrences)"
+            )
+
+    def _index_row(self, name: str) -> list[Any] | None:
+        try:
+            found = self._read(name)
+        except OSError as exc:
+            return ["", None, f"unreadable: {exc.strerror or exc}", False]
+        if found is None:
             return None
-        if isinstance(loaded, BrokenItem):
-            return [loaded.etag, None, loaded.error]
-        return [loaded.etag, loaded.event.start_utc.isoformat(), None]
+        data, etag = found
+        try:
+            if Series.parse(data, name) is not None:
+                return [etag, None, None, True]
+            event = parse_event(data, name)
+        except MalformedItem as exc:
+            return [etag, None, exc.reason, False]
+        return [etag, event.start_utc.isoformat(), None, False]
 
     def fetch(self, ids: Sequence[str]) -> dict[str, Item | BrokenItem]:
         out: dict[str, Item | BrokenItem] = {}
@@ -250,7 +317,7 @@ class FolderProvider(Provider):
         ensure_no_notify(notify)
         self._ensure_folder()
         self._calendar_id()  # the first write fixes the calendar's identity
-        item_id = file_name_for(event.uid)
+        item_id = file_name_for(event.uid, event.recurrence_id)
         data = render_event(event.replace(last_modified=_now()))
         try:
             self._write_new(self.path / item_id, data)
@@ -262,26 +329,43 @@ class FolderProvider(Provider):
 
     def update(self, item_id: str, etag: str, event: Event, *, notify: bool = False) -> Item:
         ensure_no_notify(notify)
-        path = self._item_path(item_id)
-        current = self._read_or_oserror(item_id)
+        name, rid = recurrence.split_id(item_id)
+        path = self._item_path(name)
+        current = self._read_or_oserror(name)
         if path is None or current is None:
             raise ItemNotFound(item_id)
         base, current_etag = current
-        if current_etag != etag:
+        if current_etag != self._current_etag(name, etag):
             raise EtagMismatch(item_id, etag)
-        # on top of the current text, so properties calsync does not map survive
-        data = render_event(event.replace(last_modified=_now()), base)
+        event = event.replace(last_modified=_now())
+        if rid is None:
+            # on top of the current text, so properties calsync does not map survive
+            data = render_event(event, base)
+        else:
+            data = recurrence.override(base, name, event.replace(recurrence_id=rid))
         self._replace(path, data)
-        return self._written(item_id, data)
+        written = self._written(name, data, current_etag if rid is not None else None)
+        if rid is None:
+            return written
+        occurrence = Series.parse(data, name)
+        got = occurrence.occurrence(rid) if occurrence is not None else None
+        return Item(item_id, written.etag, got or event)
 
     def delete(self, item_id: str, etag: str, *, notify: bool = False) -> None:
         ensure_no_notify(notify)
-        path = self._item_path(item_id)
-        current = self._read_or_oserror(item_id)
+        name, rid = recurrence.split_id(item_id)
+        path = self._item_path(name)
+        current = self._read_or_oserror(name)
         if path is None or current is None:
             raise ItemNotFound(item_id)
-        if current[1] != etag:
+        if current[1] != self._current_etag(name, etag):
             raise EtagMismatch(item_id, etag)
+        if rid is not None:
+            data = recurrence.exclude(current[0], name, rid)
+            if data is not None:
+                self._replace(path, data)
+                self._written(name, data, current[1])
+                return
         try:
             path.unlink()
         except FileNotFoundError:
@@ -289,16 +373,32 @@ class FolderProvider(Provider):
         except OSError as exc:
             raise ProviderError(f"cannot delete {path}: {exc.strerror or exc}") from exc
 
+    def _current_etag(self, name: str, etag: str) -> str:
+        """`etag`, or the file's etag after this run's own writes if those replaced it.
+
+        Every occurrence of a series shares its file's etag, and the engine holds the
+        etag it listed. Writing one occurrence changes the file; the run's next write
+        to another occurrence of that series would fail its etag check although only
+        calsync touched the file. Only etags this provider replaced itself are followed.
+        """
+        seen = self._superseded.get(name)
+        if seen is not None and etag in seen[0]:
+            return seen[1]
+        return etag
+
     def _read_or_oserror(self, item_id: str) -> tuple[bytes, str] | None:
         try:
             return self._read(item_id)
         except OSError as exc:
             raise ProviderError(f"cannot read item {item_id}: {exc.strerror or exc}") from exc
 
-    def _written(self, item_id: str, data: bytes) -> Item:
+    def _written(self, item_id: str, data: bytes, replaced: str | None = None) -> Item:
         """The item as stored: what a later fetch returns (text normalized and all)."""
-        st = (self.path / item_id).stat()
-        return Item(item_id, _etag(st), parse_event(data, item_id))
+        etag = _etag((self.path / item_id).stat())
+        if replaced is not None:
+            old, _ = self._superseded.get(item_id, (set(), ""))
+            self._superseded[item_id] = (old | {replaced}, etag)
+        return Item(item_id, etag, parse_event(data, item_id))
 
     # -- durable files ------------------------------------------------------------------
 

@@ -1,0 +1,279 @@
+"""Recurring series kept in one iCalendar resource, seen as one item per occurrence.
+
+A CRM calendar holds single activities, so a series (a master VEVENT with
+RRULE/RDATE/EXDATE plus RECURRENCE-ID overrides, all in one file or CalDAV
+resource) is listed as its occurrences inside the window. Each is its own item:
+
+* id: the resource's id + "#" + the occurrence's original start in UTC
+  (`abc.ics#20261201T090000Z`, all-day `abc.ics#20261201`);
+* etag: the resource's etag, shared by every occurrence. The engine counts an
+  item as changed only when its etag *and* content hash changed, so an edit of
+  one occurrence leaves the others unchanged;
+* event: uid = the series UID, recurrence_id = the original start (UTC ISO, or
+  a date), every other field the occurrence's own.
+
+Expansion is `recurring-ical-events` (RRULE, RDATE, EXDATE, overrides, and the
+wall-clock time of the series' own zone across daylight-saving changes), not
+hand-written rule logic. Writes go back into the same resource: an edit becomes
+(or changes) an override component, a deletion an EXDATE on the master.
+
+An occurrence is looked up by its recurrence id independently of any window,
+so an occurrence that merely left the window is still found (R2) and one the
+series no longer produces is confirmed gone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import icalendar
+
+from sync.ical import (
+    ZoneLookup,
+    event_from_component,
+    finish_calendar,
+    is_series_master,
+    load_calendar,
+    read_time,
+    recurrence_key,
+    recurrence_value,
+    vevents,
+    write_component,
+)
+from sync.model import Event
+from sync.providers.base import ConfigError, ItemNotFound, MalformedItem, Window
+
+__all__ = [
+    "MAX_OCCURRENCES",
+    "Series",
+    "detach",
+    "exclude",
+    "max_occurrences",
+    "occurrence_id",
+    "override",
+    "split_id",
+]
+
+#: occurrences one series may contribute to a listing (setting `max_occurrences`)
+MAX_OCCURRENCES = 500
+_MARK = re.compile(r"\d{8}(?:T\d{6}Z)?")
+_RULE_PROPS = ("RRULE", "RDATE", "EXDATE", "EXRULE")
+
+
+# -- ids ------------------------------------------------------------------------------------
+
+
+def mark(recurrence_id: str) -> str:
+    """'2026-12-01T09:00:00+00:00' -> '20261201T090000Z'; '2026-12-01' -> '20261201'."""
+    value = recurrence_value(recurrence_id)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return value.strftime("%Y%m%d")
+
+
+def _unmark(text: str) -> str:
+    if "T" in text:
+        return datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).isoformat()
+    return datetime.strptime(text, "%Y%m%d").date().isoformat()
+
+
+def occurrence_id(resource_id: str, recurrence_id: str) -> str:
+    return f"{resource_id}#{mark(recurrence_id)}"
+
+
+def split_id(item_id: str) -> tuple[str, str | None]:
+    """(resource id, recurrence id or None) of an item id."""
+    resource, sep, tail = item_id.rpartition("#")
+    if sep and resource and _MARK.fullmatch(tail):
+        return resource, _unmark(tail)
+    return item_id, None
+
+
+def detach(event: Event) -> Event:
+    """The single item that stands in for an occurrence created from the CRM.
+
+    Items created from the CRM never become recurring (and a server would refuse a
+    second resource with the series' UID): the copy is a single item whose UID is
+    the occurrence's pair key (uid#recurrence id, as `sync.engine.pairs.pair_key`),
+    so a crash between the write and the state update still pairs it by UID.
+    """
+    if event.recurrence_id is None:
+        return event
+    return event.replace(uid=f"{event.uid}#{event.recurrence_id}", recurrence_id=None)
+
+
+def max_occurrences(table: Mapping[str, Any] | None, where: str) -> int:
+    value = (table or {}).get("max_occurrences", MAX_OCCURRENCES)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"[{where}] max_occurrences must be a whole number ≥ 1 (got {value!r})")
+    return value
+
+
+def might_be_series(data: bytes | str) -> bool:
+    """Cheap pre-check before a full parse: a series names RRULE or RDATE somewhere."""
+    probe = data.upper() if isinstance(data, str) else data.decode("utf-8", "replace").upper()
+    return "RRULE" in probe or "RDATE" in probe
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+class Series:
+    """One resource's recurring series. Writes parse their own copy (see `override`)."""
+
+    def __init__(self, cal: icalendar.Calendar, master: icalendar.cal.Component, item_id: str):
+        self.cal = cal
+        self.master = master
+        self.item_id = item_id
+        self.zones = ZoneLookup(cal, item_id)
+        self.uid = str(master.get("UID", ""))
+
+    @classmethod
+    def parse(cls, data: bytes | str, item_id: str) -> Series | None:
+        """The series in `data`, or None when it holds a single event (MalformedItem on junk)."""
+        if not might_be_series(data):
+            return None
+        cal = load_calendar(data, item_id)
+        masters = [c for c in vevents(cal) if "RECURRENCE-ID" not in c]
+        if not masters or not is_series_master(masters[0]):
+            return None
+        return cls(cal, masters[0], item_id)
+
+    def _event(self, comp: icalendar.cal.Component) -> Event:
+        event = event_from_component(comp, self.zones, self.item_id)
+        if event.recurrence_id is None:  # the library marks every occurrence; be sure
+            event = event.replace(recurrence_id=recurrence_key(event.start))
+        return event
+
+    def _query(self, cal: icalendar.Calendar, start: Any, end: Any) -> list[Any]:
+        import recurring_ical_events  # type: ignore[import-untyped]  # 50 ms: only for series
+
+        try:
+            return list(recurring_ical_events.of(cal).between(start, end))
+        except MalformedItem:
+            raise
+        except Exception as exc:  # a rule the library cannot expand
+            raise MalformedItem(self.item_id, f"unreadable recurrence: {exc}") from exc
+
+    def occurrences(self, window: Window, cap: int) -> tuple[list[Event], bool]:
+        """The occurrences starting in `window`, earliest first, at most `cap`;
+        the flag says some were left out."""
+        found = [
+            event
+            for event in (self._event(c) for c in self._query(self.cal, window.start, window.end))
+            if window.contains(event)
+        ]
+        found.sort(key=lambda e: (e.start_utc, e.recurrence_id or ""))
+        return found[:cap], len(found) > cap
+
+    def overrides(self) -> dict[str, icalendar.cal.Component]:
+        out: dict[str, icalendar.cal.Component] = {}
+        for comp in vevents(self.cal):
+            value = read_time(comp, "RECURRENCE-ID", self.zones, self.item_id)
+            if value is not None:
+                out[recurrence_key(value)] = comp
+        return out
+
+    def _master_only(self) -> icalendar.Calendar:
+        cal = icalendar.Calendar()
+        for comp in self.cal.subcomponents:
+            if comp.name == "VTIMEZONE":
+                cal.add_component(comp)
+        cal.add_component(self.master)
+        return cal
+
+    def in_rule(self, recurrence_id: str) -> Event | None:
+        """The unmodified occurrence the rule makes at `recurrence_id`, if it makes one."""
+        value = recurrence_value(recurrence_id)
+        step = timedelta(seconds=1) if isinstance(value, datetime) else timedelta(days=1)
+        for comp in self._query(self._master_only(), value, value + step):
+            event = self._event(comp)
+            if event.recurrence_id == recurrence_id:
+                return event
+        return None
+
+    def occurrence(self, recurrence_id: str) -> Event | None:
+        """The occurrence with this original start, wherever it lies; None if the series
+        no longer has it (excluded, or the rule changed)."""
+        comp = self.overrides().get(recurrence_id)
+        if comp is not None:
+            return self._event(comp)
+        return self.in_rule(recurrence_id)
+
+    def is_empty(self) -> bool:
+        import recurring_ical_events  # type: ignore[import-untyped]
+
+        try:
+            first = next(iter(recurring_ical_events.of(self.cal).all()), None)
+        except Exception:
+            return False  # unsure: keep the resource
+        return first is None
+
+    def master_form(self, recurrence_id: str) -> tuple[datetime | date, dict[str, str]]:
+        """A recurrence id as the master's DTSTART spells times (RFC 5545 3.8.4.4):
+        local time with its TZID, UTC, floating, or a date."""
+        value = recurrence_value(recurrence_id)
+        prop = self.master.get("DTSTART")
+        start = getattr(prop, "dt", None)
+        if not isinstance(value, datetime):
+            return value, {}
+        if not isinstance(start, datetime):
+            return value.date(), {}
+        tzid = prop.params.get("TZID")
+        if tzid:
+            return value.astimezone(self.zones(str(tzid))).replace(tzinfo=None), {"TZID": str(tzid)}
+        if start.tzinfo is None:
+            return value.replace(tzinfo=None), {}  # floating, read as UTC (sync.ical)
+        return value, {}
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
+def _series(base: bytes | str, item_id: str) -> Series:
+    series = Series.parse(base, item_id)
+    if series is None:
+        raise ItemNotFound(item_id)  # no longer a series: the occurrence is gone
+    return series
+
+
+def override(base: bytes | str, item_id: str, event: Event) -> bytes:
+    """`base` with the occurrence `event.recurrence_id` changed to `event` (an exception)."""
+    rid = event.recurrence_id
+    assert rid is not None
+    series = _series(base, item_id)
+    if series.occurrence(rid) is None:
+        raise ItemNotFound(item_id)
+    comp = series.overrides().get(rid)
+    if comp is None:
+        # start from the master so properties calsync does not map (attendees,
+        # categories, alarms) stay as the series has them
+        comp = icalendar.Event.from_ical(series.master.to_ical())
+        for name in (*_RULE_PROPS, "RECURRENCE-ID"):
+            comp.pop(name, None)
+        series.cal.add_component(comp)
+    write_component(comp, event.replace(uid=series.uid or event.uid))
+    value, params = series.master_form(rid)
+    comp.pop("RECURRENCE-ID", None)
+    comp.add("RECURRENCE-ID", value, parameters=params)
+    return finish_calendar(series.cal, [event.start, event.end])
+
+
+def exclude(base: bytes | str, item_id: str, recurrence_id: str) -> bytes | None:
+    """`base` without that occurrence (EXDATE, override dropped); None when the series
+    has no occurrence left, so the whole resource can go."""
+    series = _series(base, item_id)
+    if series.occurrence(recurrence_id) is None:
+        raise ItemNotFound(item_id)
+    drop = series.overrides().get(recurrence_id)
+    if drop is not None:
+        series.cal.subcomponents = [c for c in series.cal.subcomponents if c is not drop]
+    value, params = series.master_form(recurrence_id)
+    series.master.add("EXDATE", value, parameters=params)
+    if series.is_empty():
+        return None
+    start = read_time(series.master, "DTSTART", series.zones, item_id)
+    return finish_calendar(series.cal, [start] if start is not None else [])
