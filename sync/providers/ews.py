@@ -12,6 +12,13 @@ pairs, so it would not save the calendar-view round trip.
 
 Writes never notify attendees (SendToNone everywhere) and are checked against the
 changekey the engine last saw.
+
+Recurring series: the calendar view lists each occurrence under its own item id
+(uid = the series' UID, recurrence id = its original start). Saving an occurrence
+makes it an exception; deleting one removes only that occurrence; GetItem of an
+occurrence the series no longer has answers "deleted from recurrence" or "out of
+recurrence range", which count as gone. A CRM item is always created as a single
+item (`sync.recurrence.detach`): calsync never makes series.
 """
 
 from __future__ import annotations
@@ -75,6 +82,7 @@ from sync.providers.ews_mapping import (
     item_to_event,
     register_uid_property,
 )
+from sync.recurrence import detach
 from sync.secrets import resolve_secret
 
 #: exchangelib's class-level pool sizes and adapters are shared; guard our tweaks
@@ -88,8 +96,15 @@ for _name in ("exchangelib", "requests_ntlm", "requests_oauthlib", "oauthlib"):
         _logger.setLevel(logging.INFO)
 
 
+#: GetItem answers, for an occurrence of a series, that its series no longer has it
+#: ("deleted from recurrence", "the series no longer reaches that far"); exchangelib
+#: raises these for the whole batch instead of returning them per item
+_NO_OCCURRENCE = (
+    ews_errors.ErrorCalendarOccurrenceIsDeletedFromRecurrence,
+    ews_errors.ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange,
+)
 #: GetItem answers that mean "no such item here"
-_ABSENT = (ews_errors.ErrorItemNotFound, ews_errors.ErrorInvalidIdMalformed)
+_ABSENT = (ews_errors.ErrorItemNotFound, ews_errors.ErrorInvalidIdMalformed, *_NO_OCCURRENCE)
 
 
 class CredentialsRefused(AuthFailed):
@@ -386,12 +401,7 @@ class EWSProvider(Provider):
         folder = self._folder()
         fields = self._fetch_fields()
         out: dict[str, Item | BrokenItem] = {}
-        with self._errors():
-            results = list(
-                self._connect().fetch(
-                    ids=[ItemId(id=i) for i in ids], folder=folder, only_fields=fields
-                )
-            )
+        results = self._get_items(ids, folder, fields)
         for wanted, result in zip(ids, results, strict=True):
             if isinstance(result, _ABSENT):
                 continue  # confirmed gone (or never an id of this calendar)
@@ -405,6 +415,25 @@ class EWSProvider(Provider):
                 continue
             out[wanted] = Item(id=result.id, etag=result.changekey, event=event)
         return out
+
+    def _get_items(self, ids: Sequence[str], folder: Any, fields: Sequence[str]) -> list[Any]:
+        """GetItem results in the order of `ids` (an exception instance per failed id)."""
+        account = self._connect()
+        try:
+            with self._errors():
+                return list(
+                    account.fetch(
+                        ids=[ItemId(id=i) for i in ids], folder=folder, only_fields=fields
+                    )
+                )
+        except ProviderError as exc:
+            cause = exc.__cause__
+            if not isinstance(cause, _NO_OCCURRENCE):
+                raise
+            if len(ids) == 1:
+                return [cause]
+        # an occurrence its series no longer has failed the whole batch: ask one by one
+        return [r for i in ids for r in self._get_items([i], folder, fields)]
 
     # -- writing -------------------------------------------------------------------------
 
@@ -432,7 +461,7 @@ class EWSProvider(Provider):
         return found
 
     def create_many(self, events: Iterable[Event]) -> list[Item | ProviderError]:
-        events = list(events)
+        events = [detach(e) for e in events]
         if not events:
             return []
         account, folder = self._connect(), self._folder()
@@ -498,11 +527,7 @@ class EWSProvider(Provider):
         return Item(id=new_id, etag=new_key, event=event)
 
     def _current_changekey(self, item_id: str) -> str | None:
-        account, folder = self._connect(), self._folder()
-        with self._errors():
-            (found,) = list(
-                account.fetch(ids=[ItemId(id=item_id)], folder=folder, only_fields=["changekey"])
-            )
+        (found,) = self._get_items([item_id], self._folder(), ["changekey"])
         if isinstance(found, _ABSENT):
             return None
         if isinstance(found, Exception):

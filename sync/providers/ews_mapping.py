@@ -174,7 +174,12 @@ def item_to_event(item: Any, prefer: Any = None) -> Event:
     recurrence_id = None
     if item.type in ("Occurrence", "Exception"):
         original = _utc(getattr(item, "recurrence_id", None)) or _utc(item.original_start)
-        recurrence_id = original.isoformat() if original else None
+        if original is not None and all_day:
+            # an all-day occurrence is identified by its date, as in iCalendar
+            local = original.astimezone(_plain_zone(item._start_timezone, prefer))
+            recurrence_id = local.date().isoformat()
+        elif original is not None:
+            recurrence_id = original.isoformat()
     reminder = None
     if item.reminder_is_set:
         reminder = max(int(item.reminder_minutes_before_start or 0), 0)

@@ -1,5 +1,9 @@
 """A loopback EWS endpoint (`/EWS/Exchange.asmx`) over real HTTP, for tests.
 
+Recurring series (see store.py) are expanded into occurrences by calendar views;
+occurrence ids can be read, updated (the occurrence becomes an Exception) and
+deleted like any item.
+
 It answers the operations calsync's Exchange adapter sends — ConvertId (the
 version probe), GetFolder, FindItem with a CalendarView, GetItem, CreateItem,
 UpdateItem, DeleteItem — checks Basic credentials, honours ExchangeImpersonation
@@ -18,6 +22,7 @@ import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -33,7 +38,16 @@ from tests.ews_server.soap import (
     parse_datetime,
     response,
 )
-from tests.ews_server.store import Mailbox, Organisation, RecordedRequest, StoredItem, parse_id
+from tests.ews_server.store import (
+    Mailbox,
+    Organisation,
+    RecordedRequest,
+    StoredItem,
+    materialize,
+    occurrences,
+    parse_id,
+    parse_occurrence_id,
+)
 
 PATH = "/EWS/Exchange.asmx"
 
@@ -295,10 +309,16 @@ def op_find_item(ctx: Context, op: ET.Element) -> bytes:
         except PermissionError:
             messages.append(error_message("FindItem", "ErrorAccessDenied"))
             continue
+        # a calendar view shows occurrences of a series, never its master
+        shown = [
+            o
+            for i in box.items.values()
+            for o in (occurrences(i, box.smtp) if i.recurrence is not None else [i])
+        ]
         hits = sorted(
             (
                 i
-                for i in box.items.values()
+                for i in shown
                 if i.fields["Start"] < end
                 and (i.fields["End"] > start or i.fields["Start"] >= start)
             ),
@@ -321,10 +341,33 @@ class Malformed(Exception):
     """An id this server never minted: Exchange answers ErrorInvalidIdMalformed."""
 
 
+class NoOccurrence(LookupError):
+    """An occurrence id whose series no longer has that occurrence."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 def _item_target(ctx: Context, elem: ET.Element) -> tuple[Mailbox, StoredItem]:
     parsed = parse_id(elem.get("Id", ""))
     if parsed is None:
         raise Malformed
+    if parsed[0] == "occ":
+        box = ctx.mailbox_for(parsed[1])
+        master_id, original = parse_occurrence_id(elem.get("Id", "")) or ("", None)
+        master = box.items.get(master_id)
+        if master is None or master.recurrence is None or original is None:
+            raise LookupError
+        found = materialize(master, box.smtp, original)
+        if found is None:
+            deleted = original in master.deleted
+            raise NoOccurrence(
+                "ErrorCalendarOccurrenceIsDeletedFromRecurrence"
+                if deleted
+                else "ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange"
+            )
+        return box, found
     if parsed[0] != "item":
         raise LookupError
     box = ctx.mailbox_for(parsed[1])
@@ -332,6 +375,14 @@ def _item_target(ctx: Context, elem: ET.Element) -> tuple[Mailbox, StoredItem]:
     if item is None:
         raise LookupError
     return box, item
+
+
+def _master_of(box: Mailbox, item: StoredItem) -> tuple[StoredItem, datetime] | None:
+    """(series master, original start) when `item` is an occurrence."""
+    found = parse_occurrence_id(item.id)
+    if found is None:
+        return None
+    return box.items[found[0]], found[1]
 
 
 def op_get_item(ctx: Context, op: ET.Element) -> bytes:
@@ -342,6 +393,9 @@ def op_get_item(ctx: Context, op: ET.Element) -> bytes:
             _, item = _item_target(ctx, elem)
         except Malformed:
             messages.append(error_message("GetItem", "ErrorInvalidIdMalformed", "<m:Items/>"))
+            continue
+        except NoOccurrence as exc:
+            messages.append(error_message("GetItem", exc.code, "<m:Items/>"))
             continue
         except LookupError:
             messages.append(error_message("GetItem", "ErrorItemNotFound", "<m:Items/>"))
@@ -439,19 +493,30 @@ def op_update_item(ctx: Context, op: ET.Element) -> bytes:
             messages.append(error_message("UpdateItem", "ErrorIrresolvableConflict", "<m:Items/>"))
             continue
         updates = change.find(f"{{{T}}}Updates")
+        changed: dict[str, Any] = {}
         for upd in updates if updates is not None else []:
             kind = _local(upd.tag)
             uri = upd.find(f"{{{T}}}FieldURI")
             name = (uri.get("FieldURI") or "").partition(":")[2] if uri is not None else ""
             if kind == "DeleteItemField":
-                item.fields.pop(name, None)
+                changed[name] = None
                 continue
             holder = upd.find(f"{{{T}}}CalendarItem")
             for child in holder if holder is not None else []:
                 parsed = _parse_field(child)
                 if parsed:
-                    item.fields[parsed[0]] = parsed[1]
-        ctx.org.touch(item)
+                    changed[parsed[0]] = parsed[1]
+        series = _master_of(box, item)
+        if series is not None:
+            # saving an occurrence makes it an exception of its series
+            item = ctx.org.edit_occurrence(box.smtp, series[0].id, series[1], **changed)
+        else:
+            for name, value in changed.items():
+                if value is None:
+                    item.fields.pop(name, None)
+                else:
+                    item.fields[name] = value
+            ctx.org.touch(item)
         messages.append(
             ok_message(
                 "UpdateItem",
@@ -478,8 +543,12 @@ def op_delete_item(ctx: Context, op: ET.Element) -> bytes:
             messages.append(error_message("DeleteItem", "ErrorAccessDenied"))
             continue
         # like Exchange, DeleteItem ignores the ChangeKey: conflict checks are the client's job
+        series = _master_of(box, item)
         with ctx.org.lock:
-            box.items.pop(item.id, None)
+            if series is not None:
+                ctx.org.delete_occurrence(box.smtp, series[0].id, series[1])
+            else:
+                box.items.pop(item.id, None)
         messages.append(ok_message("DeleteItem"))
     return response("DeleteItem", messages)
 

@@ -36,6 +36,10 @@ ERROR_TEXT = {
     "ErrorServerBusy": "The server cannot service this request right now. Try again later.",
     "ErrorInvalidIdMalformed": "Id is malformed.",
     "ErrorInvalidRequest": "The request is invalid.",
+    "ErrorCalendarOccurrenceIsDeletedFromRecurrence": "Occurrence with this index was "
+    "previously deleted from the recurrence.",
+    "ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange": "Occurrence index is out of "
+    "recurrence range.",
 }
 
 

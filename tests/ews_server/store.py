@@ -3,6 +3,14 @@
 Mailboxes hold one calendar folder each. Ids encode their mailbox, as real EWS
 ids do (they are opaque to clients but bound to one store), so a request with an
 id from another mailbox fails the way Exchange fails it: ErrorItemNotFound.
+
+Recurring series: a RecurringMaster item carries a simple pattern (daily, weekly
+or yearly, with a count), expanded in the master's own time zone so occurrences
+keep their wall-clock time across daylight-saving changes. A calendar view lists
+occurrences, never the master, each under an id of its own that names the master
+and the original start. Editing an occurrence makes it an Exception (its own
+changekey); deleting one records it as a deleted occurrence; changing the pattern
+drops every exception and deletion, as Exchange does.
 """
 
 from __future__ import annotations
@@ -13,6 +21,10 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from dateutil import rrule
+from exchangelib.winzone import MS_TIMEZONE_TO_IANA_MAP
 
 
 def utcnow() -> datetime:
@@ -37,6 +49,15 @@ def parse_id(value: str) -> tuple[str, str] | None:
     return kind, mailbox
 
 
+@dataclass(frozen=True)
+class Recurrence:
+    """A RecurringMaster's pattern: FREQ (DAILY, WEEKLY, YEARLY) with a count."""
+
+    freq: str
+    count: int
+    interval: int = 1
+
+
 @dataclass
 class StoredItem:
     """One calendar item, its fields in EWS terms (times in UTC)."""
@@ -46,6 +67,84 @@ class StoredItem:
     fields: dict[str, Any]
     #: bumped on every change; the changekey is derived from it
     version: int = 1
+    #: a RecurringMaster's pattern, its deleted occurrences (original starts, UTC)
+    #: and its exceptions (original start -> the changed fields, as an item)
+    recurrence: Recurrence | None = None
+    deleted: set[datetime] = field(default_factory=set)
+    exceptions: dict[datetime, StoredItem] = field(default_factory=dict)
+
+
+def _zone(windows_id: str | None) -> ZoneInfo:
+    if not windows_id or windows_id == "UTC":
+        return ZoneInfo("UTC")
+    return ZoneInfo(MS_TIMEZONE_TO_IANA_MAP.get(windows_id, "UTC"))
+
+
+def _stamp(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def occurrence_id(master: StoredItem, mailbox: str, original: datetime) -> str:
+    raw = f"occ:{mailbox}:{master.id}@{_stamp(original)}".encode()
+    return base64.b64encode(b"AAMk" + raw).decode()
+
+
+def parse_occurrence_id(value: str) -> tuple[str, datetime] | None:
+    """(master id, original start) of an occurrence id, else None."""
+    try:
+        raw = base64.b64decode(value.encode(), validate=True).decode(errors="replace")
+    except ValueError:
+        return None
+    if not raw.startswith("AAMkocc:"):
+        return None
+    master_id, _, stamp = raw.rpartition(":")[2].partition("@")
+    return master_id, datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+
+
+def original_starts(master: StoredItem) -> list[tuple[datetime, datetime, datetime]]:
+    """(original start, start, end) in UTC of every occurrence the pattern makes,
+    deleted ones included, worked out in the master's own time zone."""
+    pattern = master.recurrence
+    if pattern is None:
+        return []
+    zone = _zone(master.fields.get("StartTimeZone"))
+    first = master.fields["Start"].astimezone(zone).replace(tzinfo=None)
+    length = master.fields["End"].astimezone(zone).replace(tzinfo=None) - first
+    freq = {"DAILY": rrule.DAILY, "WEEKLY": rrule.WEEKLY, "YEARLY": rrule.YEARLY}[pattern.freq]
+    out = []
+    for wall in rrule.rrule(freq, dtstart=first, count=pattern.count, interval=pattern.interval):
+        start = wall.replace(tzinfo=zone).astimezone(UTC)
+        out.append((start, start, (wall + length).replace(tzinfo=zone).astimezone(UTC)))
+    return out
+
+
+def materialize(master: StoredItem, mailbox: str, original: datetime) -> StoredItem | None:
+    """The occurrence of `master` at `original` as an item, or None if there is none."""
+    for orig, start, end in original_starts(master):
+        if orig != original:
+            continue
+        if orig in master.deleted:
+            return None
+        fields = dict(master.fields)
+        fields.update(Start=start, End=end, CalendarItemType="Occurrence", OriginalStart=orig)
+        item_id = occurrence_id(master, mailbox, orig)
+        exception = master.exceptions.get(orig)
+        if exception is not None:
+            for name, value in exception.fields.items():
+                if value is None:  # a DeleteItemField on the occurrence
+                    fields.pop(name, None)
+                else:
+                    fields[name] = value
+            fields["CalendarItemType"] = "Exception"
+            return StoredItem(item_id, exception.changekey, fields, exception.version)
+        key = base64.b64encode(f"OC{master.changekey}{_stamp(orig)}".encode()).decode()
+        return StoredItem(item_id, key, fields, master.version)
+    return None
+
+
+def occurrences(master: StoredItem, mailbox: str) -> list[StoredItem]:
+    found = (materialize(master, mailbox, orig) for orig, _, _ in original_starts(master))
+    return [o for o in found if o is not None]
 
 
 @dataclass
@@ -199,3 +298,55 @@ class Organisation:
     def remove(self, smtp: str, item_id: str) -> None:
         with self.lock:
             del self.mailboxes[smtp.lower()].items[item_id]
+
+    # -- recurring series (as a user makes them in Outlook) ----------------------------
+
+    def seed_series(self, smtp: str, recurrence: Recurrence, **fields: Any) -> StoredItem:
+        with self.lock:
+            master = self.seed(smtp, CalendarItemType="RecurringMaster", **fields)
+            master.recurrence = recurrence
+            return master
+
+    def set_recurrence(
+        self, smtp: str, master_id: str, recurrence: Recurrence, **fields: Any
+    ) -> StoredItem:
+        """A new pattern (and fields): like Exchange, every exception and deletion goes."""
+        with self.lock:
+            master = self.mailboxes[smtp.lower()].items[master_id]
+            master.recurrence = recurrence
+            master.deleted.clear()
+            master.exceptions.clear()
+            master.fields.update(fields)
+            self.touch(master)
+            return master
+
+    def delete_occurrence(self, smtp: str, master_id: str, original: datetime) -> None:
+        with self.lock:
+            master = self.mailboxes[smtp.lower()].items[master_id]
+            master.deleted.add(original.astimezone(UTC))
+            master.exceptions.pop(original.astimezone(UTC), None)
+
+    def edit_occurrence(
+        self, smtp: str, master_id: str, original: datetime, **fields: Any
+    ) -> StoredItem:
+        """Change one occurrence: it becomes an Exception with a changekey of its own."""
+        with self.lock:
+            box = self.mailboxes[smtp.lower()]
+            master = box.items[master_id]
+            original = original.astimezone(UTC)
+            exception = master.exceptions.get(original)
+            if exception is None:
+                item_id = occurrence_id(master, box.smtp, original)
+                exception = master.exceptions[original] = StoredItem(item_id, "", {}, 0)
+            exception.fields.update(fields)
+            exception.version += 1
+            exception.fields["LastModifiedTime"] = utcnow()
+            exception.changekey = base64.b64encode(
+                f"EX{_stamp(original)}v{exception.version}".encode()
+            ).decode()
+            return exception
+
+    def occurrences(self, smtp: str, master_id: str) -> list[StoredItem]:
+        with self.lock:
+            box = self.mailboxes[smtp.lower()]
+            return occurrences(box.items[master_id], box.smtp)
