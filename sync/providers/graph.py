@@ -22,6 +22,15 @@ cache: a run with no changes costs one request. Writes carry If-Match. calsync
 never adds attendees, and since Graph cannot write a meeting the mailbox organizes
 without notifying its attendees, such writes are refused (`MeetingWouldNotify`)
 and the remote version stays.
+
+Recurring series: the calendar view lists each occurrence under its own id, and
+Graph gives every occurrence an iCalUId of its own, so an occurrence is synced as
+an independent item (no recurrence id). Editing one PATCHes that occurrence (it
+becomes an exception) and deleting one DELETEs only it; a removed occurrence's id
+answers 404, which confirms it gone. Items made from the CRM are always single
+events (`sync.recurrence.detach`). Not covered yet: grouping occurrences under the
+series' UID with their original start (`seriesMasterId` + `originalStart`); the
+Graph test server has no series to check it against.
 """
 
 from __future__ import annotations
@@ -57,6 +66,7 @@ from sync.providers.graph_mapping import (
     is_organized_meeting,
     start_instant,
 )
+from sync.recurrence import detach
 
 CACHE_VERSION = 1
 _PREFER_TZ = 'outlook.timezone="UTC"'
@@ -323,6 +333,7 @@ class GraphProvider(Provider):
 
     def create(self, event: Event, *, notify: bool = False) -> Item:
         ensure_no_notify(notify)
+        event = detach(event)  # calsync never makes series: an occurrence becomes a single item
         # Graph would happily store a second event with the same UID property; the UID
         # is calsync's identity of an item, so refuse like a CalDAV server does
         holder = self._holder_of(event.uid)

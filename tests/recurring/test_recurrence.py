@@ -159,3 +159,12 @@ def test_a_crm_occurrence_copied_to_the_remote_is_a_single_item_under_its_pair_k
     # the other way, the CRM copy keeps the series' identity
     back = new_copy(occurrence, "remote", Settings(), datetime.now(UTC))
     assert (back.uid, back.recurrence_id) == ("s1", occurrence.recurrence_id)
+
+
+def test_a_rule_every_minute_costs_only_the_cap() -> None:
+    minutely = WEEKLY.replace("RRULE:FREQ=WEEKLY;COUNT=4", "RRULE:FREQ=MINUTELY")
+    series = Series.parse(minutely, "m.ics")
+    assert series is not None
+    events, capped = series.occurrences(ALL, 500)
+    assert capped and len(events) == 500
+    assert events[1].start - events[0].start == timedelta(minutes=1)
