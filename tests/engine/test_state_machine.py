@@ -192,7 +192,9 @@ class PrivateSyncMachine(SyncMachine):
     @precondition(lambda self: self.synced)
     @invariant()
     def converged(self) -> None:
-        sides = {side: {i.event.uid: i.event for i in self._items(side)} for side in ("crm", "remote")}
+        sides = {
+            side: {i.event.uid: i.event for i in self._items(side)} for side in ("crm", "remote")
+        }
         for side, events in sides.items():
             assert len(events) == len(self._items(side)), f"duplicate UID on {side}"
         for uid in set(sides["crm"]) | set(sides["remote"]):
