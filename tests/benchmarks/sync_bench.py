@@ -68,9 +68,7 @@ class SyncBench:
             got = calsync("init", USER_NAME)
             init_req.append(self.counter.count())
             init_c.append(got.seconds)
-            _progress(
-                f"round {n + 1}: calsync init {secs(got.seconds)}, {init_req[-1]} requests, peak {got.peak_mb:.0f} MB"
-            )
+            _progress(f"round {n + 1}: calsync init {secs(got.seconds)}, {init_req[-1]} requests")
             if self.has_vdirsyncer:
                 vdir = Vdirsyncer(self.root / f"vdirsyncer-{n}", self.url)
                 vdir("discover")

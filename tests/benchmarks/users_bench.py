@@ -104,7 +104,14 @@ class UsersBench:
         for n in range(self.rounds):
             for jobs in self.jobs:
                 got = self.calsync(
-                    "sync", "--all", "--quiet", "--json", "--jobs", str(jobs), check=False
+                    "sync",
+                    "--all",
+                    "--quiet",
+                    "--json",
+                    "--jobs",
+                    str(jobs),
+                    check=False,
+                    memory=True,
                 )
                 summary = json.loads(got.output)
                 totals = summary["totals"]
@@ -135,6 +142,8 @@ class UsersBench:
             "≥ 2×",
             verdict(speedup >= 2),
         )
+        for jobs in self.jobs:
+            report.add("4 many users", f"peak memory, --jobs {jobs}", f"{max(peaks[jobs]):.0f} MB")
         peak = max(max(v) for v in peaks.values())
         report.add(
             "4 many users",
