@@ -17,20 +17,26 @@ every mailbox (app-only, client credentials), configured once in calsync.toml:
 
 Listing is `calendarView/delta` over the sync window widened to whole months (so
 the delta link survives the window's daily move). The delta link and an index
-{id: [etag, start (UTC ISO) or None, organized-meeting flag]} live in the provider
+{id: [etag, start (UTC ISO) or None, organized-meeting flag, series master id or None]} live in the provider
 cache: a run with no changes costs one request. Writes carry If-Match. calsync
 never adds attendees, and since Graph cannot write a meeting the mailbox organizes
 without notifying its attendees, such writes are refused (`MeetingWouldNotify`)
 and the remote version stays.
 
-Recurring series: the calendar view lists each occurrence under its own id, and
-Graph gives every occurrence an iCalUId of its own, so an occurrence is synced as
-an independent item (no recurrence id). Editing one PATCHes that occurrence (it
-becomes an exception) and deleting one DELETEs only it; a removed occurrence's id
-answers 404, which confirms it gone. Items made from the CRM are always single
-events (`sync.recurrence.detach`). Not covered yet: grouping occurrences under the
-series' UID with their original start (`seriesMasterId` + `originalStart`); the
-Graph test server has no series to check it against.
+Recurring series: the calendar view lists each occurrence and exception of a
+series under an id of its own, naming its master (`seriesMasterId`) and its
+original start (`originalStart`). Each is one item: id = the occurrence id, uid =
+the series' UID (calsync's property on the master if it has one, else the
+master's iCalUId: an occurrence's own iCalUId differs per occurrence), recurrence
+id = the original start (UTC ISO; the date for all-day series), as CalDAV and
+EWS give them. Masters are learned in bulk (one filtered listing of the
+calendar's series masters) only when an occurrence of an unknown series is
+fetched, and kept in the provider cache {master id: uid}, so a run with no
+changes still costs one request. Editing an occurrence PATCHes it (Graph makes it
+an exception); deleting one DELETEs only it; an occurrence its series no longer
+has answers 404, which confirms it gone. Items made from the CRM are always
+single events (`sync.recurrence.detach`). A series contributes at most
+`max_occurrences` (default 500) occurrences to a listing, with a warning.
 """
 
 from __future__ import annotations
@@ -64,14 +70,23 @@ from sync.providers.graph_mapping import (
     event_from_graph,
     event_to_graph,
     is_organized_meeting,
+    series_master_of,
     start_instant,
+    uid_of,
 )
-from sync.recurrence import detach
+from sync.recurrence import detach, max_occurrences
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 _PREFER_TZ = 'outlook.timezone="UTC"'
 _PREFER_TEXT = 'outlook.body-content-type="text"'
 _EXPAND_UID = f"singleValueExtendedProperties($filter=id eq '{UID_PROPERTY}')"
+#: GetItem answers for an occurrence its series no longer has (Exchange's own codes)
+_NO_OCCURRENCE = (
+    "ErrorItemNotFound",
+    "ErrorInvalidIdMalformed",
+    "ErrorCalendarOccurrenceIsDeletedFromRecurrence",
+    "ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange",
+)
 
 
 class MeetingWouldNotify(NotifyRefused):
@@ -118,6 +133,11 @@ class GraphProvider(Provider):
         #: set by list_window when a stored delta link proved the calendar unchanged
         self._proven_identity: str | None = None
         self._listed_cache: MutableMapping[str, Any] | None = None
+        self.max_occurrences = max_occurrences(self.conf.table, "graph")
+        #: series master id -> the series' UID (persisted as the cache's "masters")
+        self._masters: dict[str, str] = {}
+        #: masters looked up this run and not found (their occurrences are broken)
+        self._missing_masters: set[str] = set()
 
     # -- addressing ---------------------------------------------------------------------
 
@@ -184,6 +204,12 @@ class GraphProvider(Provider):
             "range": [range_start, range_end],
         }
         state = dict(cache) if cache.get("key") == key and cache.get("delta_link") else {}
+        # a master's UID never changes: keep what is known even when the range moves on
+        before = cache.get("key") or {}
+        same_calendar = (
+            before.get("mailbox") == self.mailbox and before.get("graph") == key["graph"]
+        )
+        known_masters = dict(cache.get("masters") or {}) if same_calendar else {}
         items: dict[str, list[Any]] = {k: list(v) for k, v in (state.get("items") or {}).items()}
         link: str | None = state.get("delta_link")
         relisted = False
@@ -222,20 +248,45 @@ class GraphProvider(Provider):
         # for: the calendar is the one recorded, and asking for its id again would
         # cost a request every run
         proven = state.get("identity") if link and not relisted else None
+        referenced = {entry[3] for entry in items.values() if entry[3]}
+        self._masters = {m: str(uid) for m, uid in known_masters.items() if m in referenced}
         cache.clear()
-        cache.update({"key": key, "delta_link": str(delta), "items": items})
+        cache.update(
+            {"key": key, "delta_link": str(delta), "items": items, "masters": self._masters}
+        )
         if proven:
             cache["identity"] = proven
         self._proven_identity = str(proven) if proven else None
         self._listed_cache = cache
         listing = Listing(etags={})
-        for item_id, (etag, start_text, _meeting) in items.items():
+        series: dict[str, list[tuple[datetime, str]]] = {}
+        for item_id, (etag, start_text, _meeting, master) in items.items():
             if start_text is None:
                 listing.broken[item_id] = BrokenItem(item_id, etag, "unreadable start time")
                 continue
-            if window.start <= datetime.fromisoformat(start_text) < window.end:
+            start_at = datetime.fromisoformat(start_text)
+            if window.start <= start_at < window.end:
                 listing.etags[item_id] = etag
+                if master:
+                    series.setdefault(master, []).append((start_at, item_id))
+        self._cap(listing, series)
         return listing
+
+    def _cap(self, listing: Listing, series: Mapping[str, list[tuple[datetime, str]]]) -> None:
+        """At most `max_occurrences` occurrences of one series, the earliest, with a warning."""
+        cap = self.max_occurrences
+        for master, found in series.items():
+            if len(found) <= cap:
+                continue
+            for _start, item_id in sorted(found)[cap:]:
+                del listing.etags[item_id]
+            # worth a lookup only here: the operator knows a series by its UID
+            name = self._series_uid(master) or master
+            listing.warnings.append(
+                f"recurring series {name} has more than {cap} "
+                f"occurrences in the window; only the first {cap} are synced "
+                "(setting max_occurrences)"
+            )
 
     def _absorb(self, entry: Mapping[str, Any], items: dict[str, list[Any]]) -> None:
         item_id = str(entry.get("id") or "")
@@ -245,7 +296,7 @@ class GraphProvider(Provider):
             items.pop(item_id, None)
             self._meetings.pop(item_id, None)
             return
-        old = items.get(item_id) or [None, None, 0]
+        old = items.get(item_id) or [None, None, 0, None]
         # delta may send only changed properties: keep what it leaves out
         etag = str(
             entry.get("@odata.etag") or entry.get("changeKey") or f"delta:{uuid.uuid4().hex}"
@@ -259,7 +310,16 @@ class GraphProvider(Provider):
         meeting = old[2]
         if "attendees" in entry or "isOrganizer" in entry:
             meeting = len(entry.get("attendees") or ()) if is_organized_meeting(entry) else 0
-        items[item_id] = [etag, start_text, meeting]
+        master = old[3]
+        if "type" in entry or "seriesMasterId" in entry:
+            # a partial entry may name only one of the two: the other is as before
+            master = series_master_of(
+                {
+                    "type": entry.get("type", "occurrence" if old[3] else "singleInstance"),
+                    "seriesMasterId": entry.get("seriesMasterId", old[3]),
+                }
+            )
+        items[item_id] = [etag, start_text, meeting, master]
         self._meetings[item_id] = (etag, meeting)
 
     def _get_event(self, item_id: str) -> dict[str, Any] | None:
@@ -271,8 +331,9 @@ class GraphProvider(Provider):
                 headers={"Prefer": f"{_PREFER_TZ}, {_PREFER_TEXT}"},
             )
         except GraphHTTPError as exc:
-            # 400 is ErrorInvalidIdMalformed: an id that cannot exist is as gone as a deleted one
-            if exc.status in (400, 404):
+            # 400 is ErrorInvalidIdMalformed: an id that cannot exist is as gone as a deleted
+            # one; so is an occurrence its series no longer has
+            if exc.status in (400, 404) or exc.code in _NO_OCCURRENCE:
                 return None
             raise
         except ItemNotFound:
@@ -281,14 +342,48 @@ class GraphProvider(Provider):
         return data if isinstance(data, dict) else None
 
     def fetch(self, ids: Sequence[str]) -> dict[str, Item | BrokenItem]:
-        result: dict[str, Item | BrokenItem] = {}
+        found: dict[str, dict[str, Any]] = {}
         for item_id in ids:
             data = self._get_event(item_id) if item_id else None
             if data is None:
                 continue
             self._remember(data)
-            result[item_id] = self._item(data, item_id)
-        return result
+            found[item_id] = data
+        unknown = {series_master_of(d) for d in found.values()} - {None} - set(self._masters)
+        if unknown - self._missing_masters:
+            self._learn_masters({m for m in unknown if m})
+        return {item_id: self._item(data, item_id) for item_id, data in found.items()}
+
+    def _learn_masters(self, wanted: set[str]) -> None:
+        """The UIDs of series masters, in bulk: one listing of the calendar's masters
+        (paged), then a GET for any it did not name (a master in another calendar)."""
+        path: str = self._user_path("/calendar/events")
+        params: dict[str, str] | None = {
+            "$filter": "type eq 'seriesMaster'",
+            "$select": "id,iCalUId",
+            "$expand": _EXPAND_UID,
+            "$top": str(min(self.conf.page_size, 1000)),
+        }
+        while True:
+            page = self.client.request("GET", path, params=params).json()
+            for master in page.get("value") or ():
+                if master.get("id"):
+                    self._masters[str(master["id"])] = uid_of(master)
+            next_link = page.get("@odata.nextLink")
+            if not next_link:
+                break
+            path, params = str(next_link), None
+        for master_id in sorted(wanted - set(self._masters)):
+            data = self._get_event(master_id)
+            if data is None or data.get("type") != "seriesMaster":
+                self._missing_masters.add(master_id)
+            else:
+                self._masters[master_id] = uid_of(data)
+
+    def _series_uid(self, master_id: str) -> str | None:
+        if master_id not in self._masters and master_id not in self._missing_masters:
+            self._learn_masters({master_id})
+        return self._masters.get(master_id)
 
     def _item(
         self, data: Mapping[str, Any], item_id: str, uid: str | None = None
@@ -298,6 +393,12 @@ class GraphProvider(Provider):
             event = event_from_graph(data)
         except MappingError as exc:
             return BrokenItem(item_id, etag, str(exc))
+        master = series_master_of(data)
+        if master is not None:
+            # an occurrence's own iCalUId differs per occurrence: the series' UID is the master's
+            uid = self._series_uid(master)
+            if uid is None:
+                return BrokenItem(item_id, etag, f"its series master {master} was not found")
         if uid is not None and event.uid != uid:
             event = event.replace(uid=uid)
         return Item(item_id, etag, event)
@@ -368,11 +469,16 @@ class GraphProvider(Provider):
     def update(self, item_id: str, etag: str, event: Event, *, notify: bool = False) -> Item:
         ensure_no_notify(notify)
         self._refuse_meeting(item_id, etag)
+        body = event_to_graph(event)
+        if event.recurrence_id is not None:
+            # the series' UID lives on its master; written onto the exception, a second
+            # event would claim it
+            body.pop("singleValueExtendedProperties", None)
         try:
             response = self.client.request(
                 "PATCH",
                 self._event_path(item_id),
-                json_body=event_to_graph(event),
+                json_body=body,
                 headers={"If-Match": etag, "Prefer": f"{_PREFER_TZ}, {_PREFER_TEXT}"},
             )
         except GraphHTTPError as exc:

@@ -4,6 +4,12 @@ Graph assigns `iCalUId` itself on POST, so calsync keeps its own UID in a
 single-value extended property (a fixed, calsync-owned GUID namespace). A copy
 calsync created therefore keeps the CRM's UID across re-listings and crash
 recovery; items created in Outlook fall back to their `iCalUId`.
+
+An instance of a recurring series (`type` occurrence or exception) names its
+master (`seriesMasterId`) and its original start (`originalStart`, UTC). The
+mapping gives it the recurrence id calsync uses everywhere (`sync.ical.recurrence_key`:
+the original start as UTC ISO, or its date for an all-day series); its UID is the
+series', which only the master knows, so the provider sets it.
 """
 
 from __future__ import annotations
@@ -11,11 +17,12 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sync.model import NOTIFIES_ATTENDEES, Event, EventError, Privacy, ShowAs
+from sync.timezones import UnknownTimezone, resolve_tzid
 
 #: the extended property holding calsync's UID on every event it writes
 UID_PROPERTY = "String {e2a9a878-b4bb-5b84-ab31-c3924e5c1565} Name calsyncUID"
@@ -111,6 +118,35 @@ def uid_of(data: Mapping[str, Any]) -> str:
     return str(data.get("iCalUId") or data.get("id") or "")
 
 
+#: the `type` of an event that is one instance of a recurring series
+INSTANCE_TYPES = ("occurrence", "exception")
+
+
+def series_master_of(data: Mapping[str, Any]) -> str | None:
+    """The id of the series master an occurrence or exception belongs to, else None."""
+    if data.get("type") in INSTANCE_TYPES and data.get("seriesMasterId"):
+        return str(data["seriesMasterId"])
+    return None
+
+
+def recurrence_id_of(data: Mapping[str, Any]) -> str | None:
+    """An instance's recurrence id: its original start as UTC ISO, or (all-day) its date."""
+    if data.get("type") not in INSTANCE_TYPES:
+        return None
+    original = parse_stamp(data.get("originalStart"))
+    if original is None:
+        raise MappingError("an occurrence of a series without a readable originalStart")
+    if not data.get("isAllDay"):
+        return original.isoformat()
+    # an all-day series starts at midnight in its own zone, which Graph gives in UTC
+    try:
+        zone = resolve_tzid(str(data.get("originalStartTimeZone") or "UTC"))
+        return original.astimezone(zone).date().isoformat()
+    except UnknownTimezone:
+        # local midnight lies within 12 hours of UTC midnight of the same date
+        return (original + timedelta(hours=12)).date().isoformat()
+
+
 def event_from_graph(data: Mapping[str, Any]) -> Event:
     """Map one Graph event (requested with UTC times and text bodies)."""
     try:
@@ -147,6 +183,7 @@ def event_from_graph(data: Mapping[str, Any]) -> Event:
             reminder=reminder,
             text=_plain_text(data.get("body")),
             last_modified=parse_stamp(data.get("lastModifiedDateTime")),
+            recurrence_id=recurrence_id_of(data),
             extras=tuple(extras),
         )
     except (EventError, TypeError, ValueError) as exc:

@@ -9,6 +9,9 @@ Graph adapter calls, with response shapes after Microsoft's published docs:
 - `/v1.0/users/{id}/calendar`, `/calendarView/delta` (nextLink/deltaLink paging,
   `@removed`, 410 on an expired sync state), GET/POST/PATCH/DELETE `/events/{id}`
   with `@odata.etag` that changes on every write, If-Match → 412
+- recurring series (store.py, series.py): a `seriesMaster` with a `recurrence`,
+  its `occurrence`/`exception` instances in the calendar view under ids of their
+  own; `GET /events?$filter=type eq 'seriesMaster'` pages with `$top`/`$skip`
 - 403 for mailboxes outside the application access policy, 404 for unknown users,
   injected faults (429/503/504 with Retry-After, slow answers) on demand.
 
@@ -30,7 +33,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 import jwt
 from cryptography import x509
@@ -558,7 +561,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._delta(mailbox, query, prefer, text_body)
             return
         if rest in ("/events", "/calendar/events") and method == "GET":
-            self._send(200, {"value": mailbox.find(query.get("$filter", ""), text_body=text_body)})
+            self._list_events(mailbox, rest, query, text_body)
             return
         if rest in ("/events", "/calendar/events") and method == "POST":
             event = mailbox.create(self._json())
@@ -584,6 +587,27 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(204)
                 return
         raise GraphError(400, "BadRequest", f"Unsupported request {method} {path}.")
+
+    def _list_events(
+        self, mailbox: Mailbox, rest: str, query: dict[str, str], text_body: bool
+    ) -> None:
+        """A filtered event listing in pages of `$top` (default 10), `@odata.nextLink`
+        carrying `$skip`, as Graph pages /events."""
+        found = mailbox.find(
+            query.get("$filter", ""), text_body=text_body, expand=query.get("$expand")
+        )
+        try:
+            top, skip = int(query.get("$top", "10")), int(query.get("$skip", "0"))
+        except ValueError as exc:
+            raise GraphError(400, "BadRequest", "$top and $skip take numbers.") from exc
+        if not 1 <= top <= 1000 or skip < 0:
+            raise GraphError(400, "BadRequest", "$top must be 1 to 1000.")
+        body: dict[str, Any] = {"value": found[skip : skip + top]}
+        if skip + top < len(found):
+            rest_query = {**query, "$skip": str(skip + top)}
+            link = f"{self.graph.url}/v1.0/users/{quote(mailbox.address)}{rest}"
+            body["@odata.nextLink"] = f"{link}?{urlencode(rest_query, quote_via=quote)}"
+        self._send(200, body)
 
     def _delta(
         self, mailbox: Mailbox, query: dict[str, str], prefer: dict[str, str], text_body: bool

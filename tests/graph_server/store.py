@@ -4,6 +4,15 @@ Each mailbox keeps its events as Graph JSON (times stored in UTC), a change
 sequence for `calendarView/delta`, tombstones for deletions and a sync-state
 generation: bumping it makes every outstanding delta/skip token answer 410, the
 way Exchange drops old sync states.
+
+Recurring series (see series.py): a `seriesMaster` is stored like any event, with
+its cancelled occurrences and its exceptions beside it. Its instances (type
+`occurrence` or `exception`, with `seriesMasterId` and `originalStart`) are
+materialized whenever the series changes, each with its own id and change
+sequence, so the calendar view and its delta list them and never the master.
+PATCH of an instance makes it an exception; DELETE of one cancels only it; a new
+pattern (recurrence, start or end of the master) drops every exception and
+cancellation, as Outlook does; deleting the master removes every instance.
 """
 
 from __future__ import annotations
@@ -19,6 +28,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from tests.graph_server import series as recurrence
 
 
 class GraphError(Exception):
@@ -97,7 +108,19 @@ WRITABLE = {
     "categories",
     "transactionId",
     "singleValueExtendedProperties",
+    "recurrence",
 }
+#: what makes a series' pattern: changing any of these regenerates its instances
+PATTERN_KEYS = ("recurrence", "start", "end", "isAllDay", "originalStartTimeZone")
+
+
+@dataclass
+class SeriesState:
+    """What a series master holds besides its pattern, keyed by original start (`stamp`)."""
+
+    cancelled: set[str] = field(default_factory=set)
+    #: original start -> the exception as stored (its own id, change key, fields)
+    exceptions: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -113,6 +136,10 @@ class Mailbox:
     extended: dict[str, dict[str, str]] = field(default_factory=dict)
     seq: dict[str, int] = field(default_factory=dict)
     tombstones: dict[str, int] = field(default_factory=dict)
+    #: seriesMaster id -> its cancellations and exceptions
+    series: dict[str, SeriesState] = field(default_factory=dict)
+    #: occurrence/exception id -> the instance as the calendar view shows it
+    instances: dict[str, dict[str, Any]] = field(default_factory=dict)
     counter: int = 0
     generation: int = 1
     requests: int = 0
@@ -123,7 +150,9 @@ class Mailbox:
     def _touch(self, event_id: str) -> None:
         self.counter += 1
         self.seq[event_id] = self.counter
-        event = self.events[event_id]
+        self._stamp(self.events[event_id])
+
+    def _stamp(self, event: dict[str, Any]) -> None:
         now = dt.datetime.now(dt.UTC)
         change_key = base64.b64encode(uuid.uuid4().bytes + self.counter.to_bytes(4)).decode()
         event["changeKey"] = change_key
@@ -148,6 +177,12 @@ class Mailbox:
                 instant = parse_time(value["dateTime"], zone)
                 event[key] = {"dateTime": graph_time(instant), "timeZone": "UTC"}
                 event["originalStartTimeZone" if key == "start" else "originalEndTimeZone"] = zone
+            elif key == "recurrence":
+                if value is None:
+                    raise GraphError(
+                        400, "ErrorInvalidRequest", "A series cannot become a single event."
+                    )
+                event[key] = value  # normalized below, once start is known
             elif key == "location":
                 event[key] = {
                     "displayName": value.get("displayName", ""),
@@ -171,8 +206,26 @@ class Mailbox:
             )
         text = event.get("body", {}).get("content", "")
         event["bodyPreview"] = text[:255]
+        if event.get("recurrence") is not None:
+            first = parse_time(event["start"]["dateTime"]).astimezone(
+                self._zone(event.get("originalStartTimeZone"))
+            )
+            try:
+                event["recurrence"] = recurrence.normalize(event["recurrence"], first.date())
+                recurrence.zone_of(event["recurrence"]["range"]["recurrenceTimeZone"] or None)
+            except recurrence.RecurrenceError as exc:
+                raise GraphError(400, "ErrorInvalidRequest", str(exc)) from exc
+            event["type"] = "seriesMaster"
 
-    def create(self, body: dict[str, Any]) -> dict[str, Any]:
+    @staticmethod
+    def _zone(name: str | None) -> dt.tzinfo:
+        try:
+            return recurrence.zone_of(name)
+        except recurrence.RecurrenceError as exc:
+            raise GraphError(400, "TimeZoneNotSupportedException", str(exc)) from exc
+
+    def create(self, body: dict[str, Any], *, ical_uid: str | None = None) -> dict[str, Any]:
+        """POST /events; `ical_uid` seeds the iCalUId an invitation from elsewhere brings."""
         with self.lock:
             txn = body.get("transactionId")
             if txn:
@@ -187,7 +240,8 @@ class Mailbox:
             event: dict[str, Any] = {
                 "id": event_id,
                 "createdDateTime": now,
-                "iCalUId": "040000008200E00074C5B7101A82E008" + uuid.uuid4().hex.upper(),
+                "iCalUId": ical_uid
+                or "040000008200E00074C5B7101A82E008" + uuid.uuid4().hex.upper(),
                 "subject": "",
                 "body": {"contentType": "text", "content": ""},
                 "importance": "normal",
@@ -197,6 +251,8 @@ class Mailbox:
                 "isOrganizer": True,
                 "responseRequested": True,
                 "seriesMasterId": None,
+                "originalStart": None,
+                "recurrence": None,
                 "showAs": "busy",
                 "type": "singleInstance",
                 "isReminderOn": True,
@@ -214,6 +270,9 @@ class Mailbox:
                 self.extended.pop(event_id, None)
                 raise
             self._touch(event_id)
+            if event["type"] == "seriesMaster":
+                self.series[event_id] = SeriesState()
+                self._expand(event_id)
             return copy.deepcopy(event)
 
     def _get(self, event_id: str) -> dict[str, Any]:
@@ -239,6 +298,8 @@ class Mailbox:
         self, event_id: str, body: dict[str, Any], if_match: str | None = None
     ) -> dict[str, Any]:
         with self.lock:
+            if event_id in self.instances:
+                return self._update_instance(event_id, body, if_match)
             event = self._get(event_id)
             self._check_etag(event, if_match)
             if "transactionId" in body and body["transactionId"] != event.get("transactionId"):
@@ -247,10 +308,53 @@ class Mailbox:
             self._apply(trial, body)
             self.events[event_id] = trial
             self._touch(event_id)
+            if trial["type"] == "seriesMaster":
+                state = self.series.setdefault(event_id, SeriesState())
+                if any(trial.get(k) != event.get(k) for k in PATTERN_KEYS):
+                    # a new pattern: Outlook drops every exception and cancellation
+                    for exception in state.exceptions.values():
+                        self.extended.pop(exception["id"], None)
+                    state.exceptions.clear()
+                    state.cancelled.clear()
+                self._expand(event_id)
             return copy.deepcopy(trial)
+
+    def _update_instance(
+        self, instance_id: str, body: dict[str, Any], if_match: str | None
+    ) -> dict[str, Any]:
+        """An occurrence edited on its own becomes an exception (its own change key)."""
+        view = self.instances[instance_id]
+        self._check_etag(view, if_match)
+        if "recurrence" in body or "transactionId" in body:
+            raise GraphError(
+                400, "ErrorInvalidRequest", "An occurrence of a series cannot change that."
+            )
+        master_id, original = view["seriesMasterId"], view["originalStart"]
+        state = self.series[master_id]
+        exception = state.exceptions.get(original)
+        if exception is None:
+            exception = copy.deepcopy(view)
+            exception["type"] = "exception"
+            # an exception starts as a copy of the master's properties, extended ones too
+            self.extended.setdefault(instance_id, dict(self.extended.get(master_id, {})))
+        trial = copy.deepcopy(exception)
+        self._apply(trial, body)
+        self._stamp(trial)
+        state.exceptions[original] = trial
+        self._expand(master_id)
+        return copy.deepcopy(self.instances.get(instance_id, trial))
 
     def delete(self, event_id: str, if_match: str | None = None) -> None:
         with self.lock:
+            if event_id in self.instances:
+                view = self.instances[event_id]
+                self._check_etag(view, if_match)
+                state = self.series[view["seriesMasterId"]]
+                state.cancelled.add(view["originalStart"])
+                state.exceptions.pop(view["originalStart"], None)
+                self.extended.pop(event_id, None)
+                self._expand(view["seriesMasterId"])
+                return
             event = self._get(event_id)
             self._check_etag(event, if_match)
             del self.events[event_id]
@@ -258,6 +362,77 @@ class Mailbox:
             self.seq.pop(event_id, None)
             self.counter += 1
             self.tombstones[event_id] = self.counter
+            if self.series.pop(event_id, None) is not None:
+                self._expand(event_id)  # every instance goes with its master
+
+    # -- series ----------------------------------------------------------------------
+
+    def _occurrence(
+        self, master: dict[str, Any], original: dt.datetime, start: dt.datetime, end: dt.datetime
+    ) -> dict[str, Any]:
+        view = {
+            k: copy.deepcopy(v)
+            for k, v in master.items()
+            if k not in ("recurrence", "transactionId")
+        }
+        key = recurrence.change_key(master["changeKey"], original)
+        view.update(
+            {
+                "id": recurrence.instance_id(master["id"], original),
+                "type": "occurrence",
+                "seriesMasterId": master["id"],
+                "originalStart": recurrence.stamp(original),
+                "iCalUId": recurrence.occurrence_uid(master["iCalUId"], original),
+                "start": {"dateTime": graph_time(start), "timeZone": "UTC"},
+                "end": {"dateTime": graph_time(end), "timeZone": "UTC"},
+                "changeKey": key,
+                "@odata.etag": f'W/"{key}"',
+                "recurrence": None,
+            }
+        )
+        return view
+
+    def _expand(self, master_id: str) -> None:
+        """Re-materialize a series' instances; every changed, new or vanished one gets a
+        new change sequence (or a tombstone), so delta reports exactly those."""
+        now: dict[str, dict[str, Any]] = {}
+        master = self.events.get(master_id)
+        state = self.series.get(master_id)
+        if master is not None and state is not None:
+            for original, start, end in recurrence.originals(master):
+                key = recurrence.stamp(original)
+                if key in state.cancelled:
+                    continue
+                exception = state.exceptions.get(key)
+                if exception is not None:
+                    view = copy.deepcopy(exception)
+                    view.update(type="exception", seriesMasterId=master_id, originalStart=key)
+                else:
+                    view = self._occurrence(master, original, start, end)
+                now[view["id"]] = view
+        before = [i for i, v in self.instances.items() if v["seriesMasterId"] == master_id]
+        for instance_id in before:
+            if instance_id not in now:
+                del self.instances[instance_id]
+                self.seq.pop(instance_id, None)
+                self.extended.pop(instance_id, None)
+                self.counter += 1
+                self.tombstones[instance_id] = self.counter
+        for instance_id, view in now.items():
+            if self.instances.get(instance_id) != view:
+                self.instances[instance_id] = view
+                self.counter += 1
+                self.seq[instance_id] = self.counter
+                self.tombstones.pop(instance_id, None)
+
+    def instance_ids(self, master_id: str) -> dict[str, str]:
+        """original start (`originalStart`) -> instance id of a series' current instances."""
+        with self.lock:
+            return {
+                v["originalStart"]: i
+                for i, v in self.instances.items()
+                if v["seriesMasterId"] == master_id
+            }
 
     # -- reads -----------------------------------------------------------------------
 
@@ -265,7 +440,8 @@ class Mailbox:
         self, event_id: str, *, text_body: bool = False, expand: str | None = None
     ) -> dict[str, Any]:
         with self.lock:
-            return self.render(self._get(event_id), text_body=text_body, expand=expand)
+            event = self.instances.get(event_id) or self._get(event_id)
+            return self.render(event, text_body=text_body, expand=expand)
 
     def render(
         self, event: dict[str, Any], *, text_body: bool, expand: str | None = None
@@ -276,6 +452,8 @@ class Mailbox:
             out["body"] = {"contentType": "text", "content": _strip_html(out["body"]["content"])}
         if expand is not None:
             props = self.extended.get(event["id"], {})
+            if event.get("type") == "occurrence":
+                props = self.extended.get(event["seriesMasterId"], {})
             wanted = re.findall(r"id eq '([^']+)'", expand)
             out["singleValueExtendedProperties"] = [
                 {"id": key, "value": value}
@@ -284,9 +462,20 @@ class Mailbox:
             ]
         return out
 
-    def find(self, odata_filter: str, *, text_body: bool) -> list[dict[str, Any]]:
+    def find(
+        self, odata_filter: str, *, text_body: bool, expand: str | None = None
+    ) -> list[dict[str, Any]]:
         """`$filter=singleValueExtendedProperties/Any(ep: ep/id eq '..' and ep/value eq '..')`
-        or `iCalUId eq '..'` — the two filters Graph offers for finding an event by UID."""
+        or `iCalUId eq '..'` — the two filters Graph offers for finding an event by UID —
+        or `type eq 'seriesMaster'`. Like Graph's /events, it lists single events and
+        series masters, never their instances."""
+        if re.fullmatch(r"type eq 'seriesMaster'", odata_filter.strip(), re.IGNORECASE):
+            with self.lock:
+                return [
+                    self.render(e, text_body=text_body, expand=expand)
+                    for e in self.events.values()
+                    if e["type"] == "seriesMaster"
+                ]
         quoted = r"'((?:[^']|'')*)'"
         ext = re.fullmatch(
             rf"singleValueExtendedProperties/any\(ep:\s*ep/id eq {quoted} and ep/value eq {quoted}\)",
@@ -309,7 +498,7 @@ class Mailbox:
                     assert ical is not None
                     hit = event["iCalUId"] == ical.group(1).replace("''", "'")
                 if hit:
-                    out.append(self.render(event, text_body=text_body))
+                    out.append(self.render(event, text_body=text_body, expand=expand))
             return out
 
     def overlaps(self, event: dict[str, Any], start: dt.datetime, end: dt.datetime) -> bool:
@@ -337,8 +526,10 @@ class Mailbox:
             rows: list[tuple[int, str, dict[str, Any]]] = []
             for event_id, seq in self.seq.items():
                 if since < seq <= upto and (seq, event_id) > after:
-                    event = self.events[event_id]
-                    if self.overlaps(event, start, end):
+                    event = self.instances.get(event_id) or self.events[event_id]
+                    # a calendar view shows a series' instances, never its master
+                    listed = event["type"] != "seriesMaster"
+                    if listed and self.overlaps(event, start, end):
                         rows.append((seq, event_id, self.render(event, text_body=text_body)))
                     elif since:
                         rows.append((seq, event_id, self._removed(event_id)))
