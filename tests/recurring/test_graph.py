@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from sync.providers.base import Item, Window
+from sync.providers.base import Item
 from sync.providers.graph import GraphProvider
 from sync.providers.graph_mapping import UID_PROPERTY, recurrence_id_of
 from tests.engine.harness import Env
@@ -256,7 +256,7 @@ def test_a_series_is_capped_at_max_occurrences_with_a_warning(
     spec.freq, spec.count = "DAILY", 12
     remote.add(spec)
     with _provider(mailbox, graph_settings, max_occurrences=5) as p:
-        listing = p.list_window(Window(AROUND.start, AROUND.end), {})
+        listing = p.list_window(AROUND, {})
         got = p.fetch(list(listing.etags))
     rids = sorted(str(i.event.recurrence_id) for i in got.values() if isinstance(i, Item))
     assert rids == [rid_of(s) for s in spec.starts()[:5]]
@@ -273,3 +273,18 @@ def test_all_day_recurrence_ids_are_dates_in_the_series_zone() -> None:
     timed = {"type": "exception", "originalStart": "2026-06-01T07:00:00Z"}
     assert recurrence_id_of(timed) == "2026-06-01T07:00:00+00:00"
     assert recurrence_id_of({"type": "singleInstance"}) is None
+
+
+def test_masters_are_learned_across_pages(
+    graph_server: GraphTestServer, graph_settings: Settings, mailbox: Mailbox, remote: GraphRemote
+) -> None:
+    for n in range(3):
+        remote.add(weekly(f"paged-{n}", count=2, days=3 + n))
+    with _provider(mailbox, graph_settings, page_size=1) as p:
+        got = p.fetch(list(p.list_window(AROUND, {}).etags))
+    assert sorted({i.event.uid for i in got.values() if isinstance(i, Item)}) == [
+        "paged-0",
+        "paged-1",
+        "paged-2",
+    ]
+    assert any("%24skip=2" in line or "$skip=2" in line for line in graph_server.log)
