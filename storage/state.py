@@ -3,10 +3,16 @@
 The engine works on the pairings in memory and writes them back in one atomic
 replace per `flush()`; it flushes in batches and at the end of a run. A crash in
 between is safe because pairing is by UID: the next run re-pairs what it finds.
+
+The run records live in a small file of their own (runs.json), so a run that changed
+no pairing and no provider cache records itself without rewriting state.json, which
+holds a copy of every synced item (megabytes for a 5,000-item calendar). State files
+from before the split keep their runs until the next rewrite moves them.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -27,8 +33,52 @@ MAX_RUNS_KEPT = 200
 DEFAULT_LOCK_TIMEOUT = 5.0
 
 
+class _Pairs(dict[str, dict[str, Any]]):
+    """The pairings; remembers whether any was added, replaced or removed.
+
+    Callers replace a pairing whole (`pairs[key] = pair.to_json()`), never edit one in
+    place, so watching the mapping's own mutators is enough.
+    """
+
+    changed = False
+
+    def __setitem__(self, key: str, value: dict[str, Any]) -> None:
+        self.changed = True
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.changed = True
+        super().__delitem__(key)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        if key in self:
+            self.changed = True
+        return super().pop(key, *default)
+
+    def popitem(self) -> tuple[str, dict[str, Any]]:
+        self.changed = True
+        return super().popitem()
+
+    def clear(self) -> None:
+        self.changed = self.changed or bool(self)
+        super().clear()
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self.changed = True
+        super().update(*args, **kwargs)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self:
+            self.changed = True
+        return super().setdefault(key, default)
+
+
+def _blob(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 class UserState:
-    """One user's state file, loaded into memory."""
+    """One user's state file (and its runs file), loaded into memory."""
 
     def __init__(self, path: Path, *, writable: bool) -> None:
         self.path = path
@@ -39,12 +89,25 @@ class UserState:
         self._storage = storage
         data = storage.read() or {}
         self.meta: dict[str, Any] = dict(data.get("meta", {}).get("1", {}))
-        self.pairs: dict[str, dict[str, Any]] = {
-            str(p["key"]): p for p in data.get("pairs", {}).values() if "key" in p
-        }
-        self.runs: list[dict[str, Any]] = sorted(
-            data.get("runs", {}).values(), key=lambda r: str(r.get("started", ""))
+        # provider caches are edited in place: compare the text to see a change
+        self._meta_at_load = _blob(self.meta)
+        self.pairs: dict[str, dict[str, Any]] = _Pairs(
+            (str(p["key"]), p) for p in data.get("pairs", {}).values() if "key" in p
         )
+        runs_db = open_db(self.runs_path, autoflush=False)
+        runs_storage = runs_db.storage
+        assert isinstance(runs_storage, AtomicJSONStorage)
+        self._runs_storage = runs_storage
+        runs_data = runs_storage.read()
+        self._legacy_runs = "runs" in data
+        source = runs_data if runs_data is not None else data
+        self.runs: list[dict[str, Any]] = sorted(
+            source.get("runs", {}).values(), key=lambda r: str(r.get("started", ""))
+        )
+
+    @property
+    def runs_path(self) -> Path:
+        return self.path.with_name("runs.json")
 
     # -- meta ---------------------------------------------------------------------------
 
@@ -81,12 +144,29 @@ class UserState:
     def flush(self) -> None:
         if not self.writable:
             raise RuntimeError("state opened read-only")
-        data = self._storage.read() or {}
-        data["meta"] = {"1": self.meta}
-        data["pairs"] = {str(i): p for i, p in enumerate(self.pairs.values(), 1)}
-        data["runs"] = {str(i): r for i, r in enumerate(self.runs, 1)}
-        self._storage.write(data)
-        self._storage.flush()
+        meta = _blob(self.meta)
+        pairs = self.pairs
+        # a caller that swapped in a plain dict gets the safe answer: rewrite
+        changed = not isinstance(pairs, _Pairs) or pairs.changed
+        if changed or meta != self._meta_at_load or self._legacy_runs or not self.path.exists():
+            data = self._storage.read() or {}
+            data["meta"] = {"1": self.meta}
+            data["pairs"] = {str(i): p for i, p in enumerate(self.pairs.values(), 1)}
+            data.pop("runs", None)  # they live in runs.json now
+            # runs.json first: a crash in between must not lose the runs moved out
+            self._write_runs()
+            self._storage.write(data)
+            self._storage.flush()
+            self._meta_at_load = meta
+            self._legacy_runs = False
+            if isinstance(pairs, _Pairs):
+                pairs.changed = False
+        else:
+            self._write_runs()
+
+    def _write_runs(self) -> None:
+        self._runs_storage.write({"runs": {str(i): r for i, r in enumerate(self.runs, 1)}})
+        self._runs_storage.flush()
 
 
 class UserFiles:
