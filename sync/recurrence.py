@@ -113,9 +113,23 @@ def max_occurrences(table: Mapping[str, Any] | None, where: str) -> int:
 
 
 def might_be_series(data: bytes | str) -> bool:
-    """Cheap pre-check before a full parse: a series names RRULE or RDATE somewhere."""
+    """Cheap pre-check before a full parse: a series names RRULE or RDATE in a VEVENT.
+
+    Only inside VEVENT blocks: nearly every item with a time zone carries a VTIMEZONE
+    whose daylight-saving rules are RRULEs, and treating those as "maybe a series"
+    parsed every such item an extra time (or two) on each read.
+    """
     probe = data.upper() if isinstance(data, str) else data.decode("utf-8", "replace").upper()
-    return "RRULE" in probe or "RDATE" in probe
+    start = probe.find("BEGIN:VEVENT")
+    while start != -1:
+        end = probe.find("END:VEVENT", start)
+        block = probe[start:] if end == -1 else probe[start:end]
+        if "RRULE" in block or "RDATE" in block:
+            return True
+        if end == -1:
+            return False
+        start = probe.find("BEGIN:VEVENT", end)
+    return False
 
 
 # -- reading ------------------------------------------------------------------------------
