@@ -113,6 +113,9 @@ class FolderProvider(Provider):
         #: file -> (etags this run's own writes replaced, the etag after them); see
         #: `_current_etag`
         self._superseded: dict[str, tuple[set[str], str]] = {}
+        #: the listing index of this run (lives in the provider cache); writes add their
+        #: files to it, so the run after an init does not parse every file it just wrote
+        self._index: dict[str, list[Any]] | None = None
 
     @classmethod
     def normalize_url(cls, url: str) -> str:
@@ -260,6 +263,7 @@ class FolderProvider(Provider):
             ):
                 listing.etags[name] = row_etag
         cache[_INDEX_KEY] = index
+        self._index = index
         return listing
 
     def _list_series(self, name: str, etag: str, window: Window, listing: Listing) -> None:
@@ -325,7 +329,7 @@ class FolderProvider(Provider):
             raise ItemRefused(
                 item_id, f"an item with UID {event.uid!r} already exists", uid_conflict=True
             ) from None
-        return self._written(item_id, data)
+        return self._indexed(self._written(item_id, data), data)
 
     def update(self, item_id: str, etag: str, event: Event, *, notify: bool = False) -> Item:
         ensure_no_notify(notify)
@@ -346,7 +350,7 @@ class FolderProvider(Provider):
         self._replace(path, data)
         written = self._written(name, data, current_etag if rid is not None else None)
         if rid is None:
-            return written
+            return self._indexed(written, data)
         occurrence = Series.parse(data, name)
         got = occurrence.occurrence(rid) if occurrence is not None else None
         return Item(item_id, written.etag, got or event)
@@ -391,6 +395,13 @@ class FolderProvider(Provider):
             return self._read(item_id)
         except OSError as exc:
             raise ProviderError(f"cannot read item {item_id}: {exc.strerror or exc}") from exc
+
+    def _indexed(self, item: Item, data: bytes) -> Item:
+        """Record a single event calsync just wrote in the listing index (the row
+        `_index_row` would make from the same bytes); series are left to the listing."""
+        if self._index is not None and not recurrence.might_be_series(data):
+            self._index[item.id] = [item.etag, item.event.start_utc.isoformat(), None, False]
+        return item
 
     def _written(self, item_id: str, data: bytes, replaced: str | None = None) -> Item:
         """The item as stored: what a later fetch returns (text normalized and all)."""
