@@ -156,7 +156,10 @@ class UserRun:
                 state.reset_pairs()
                 listings = list_sides(providers, state, make_window(settings, self.now))
             elif opts.init and state.identity is None:
-                state.reset_pairs()
+                # no pairing is trusted before a first init, but the provider caches
+                # were filled by this run's listing of these very calendars: dropping
+                # them made the first sync after an init list and parse everything again
+                state.pairs.clear()
             return self._sync(settings, state, providers, identity, listings)
         except ProviderError as exc:
             self._record(state, "failed", str(exc))
