@@ -3,7 +3,8 @@
 WORKSPACE/
   calsync.toml            connections and job settings (storage/config.py)
   users.json              users and their settings (storage/users.py)
-  users/NAME/state.json   pairings, provider caches, identity, runs (storage/state.py)
+  users/NAME/state.json   pairings, provider caches, identity (storage/state.py)
+  users/NAME/runs.json    the user's last runs (storage/state.py)
   users/NAME/trash.json   deleted items kept whole (storage/trash.py)
   users/NAME/log/*.jsonl  change log, one append-only segment a month (storage/changelog.py)
   logs/calsync.log        the run log of headless jobs
