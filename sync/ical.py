@@ -588,3 +588,28 @@ def _write_reminder(comp: icalendar.cal.Component, event: Event) -> None:
     alarm.add("DESCRIPTION", event.subject or "Reminder")
     alarm.add("TRIGGER", trigger)
     comp.add_component(alarm)
+
+
+def round_trips_exactly(event: Event) -> bool:
+    """`parse_event(render_event(event)) == event` in every field, hash included.
+
+    False for the two things the mapping normalizes: carriage returns in texts
+    (iCalendar cannot hold them) and a wall-clock time in the repeated hour when
+    clocks go back (written in UTC). Providers use this to skip re-parsing what
+    they just wrote."""
+    for text in (event.subject, event.location, event.text):
+        if "\r" in text or "\\N" in text:
+            return False
+    if event.last_modified is not None and event.last_modified.microsecond:
+        return False
+    return all(
+        not isinstance(value, datetime)
+        or (value.fold == 0 and value.microsecond == 0 and not _ambiguous(value))
+        for value in (event.start, event.end)
+    )
+
+
+def _ambiguous(value: datetime) -> bool:
+    """A local time that occurs twice (the hour repeated when clocks go back)."""
+    other = value.replace(fold=1 - value.fold)
+    return value.utcoffset() != other.utcoffset()

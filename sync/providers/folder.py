@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from sync import recurrence
-from sync.ical import parse_event, render_event
+from sync.ical import parse_event, render_event, round_trips_exactly
 from sync.model import Event
 from sync.providers.base import (
     BrokenItem,
@@ -113,6 +113,8 @@ class FolderProvider(Provider):
         #: file -> (etags this run's own writes replaced, the etag after them); see
         #: `_current_etag`
         self._superseded: dict[str, tuple[set[str], str]] = {}
+        #: events parsed while listing, by file name: (etag, event), used once by fetch
+        self._parsed: dict[str, tuple[str, Event]] = {}
         #: the listing index of this run (lives in the provider cache); writes add their
         #: files to it, so the run after an init does not parse every file it just wrote
         self._index: dict[str, list[Any]] | None = None
@@ -207,7 +209,12 @@ class FolderProvider(Provider):
         try:
             series = Series.parse(data, name)
             if series is None:
-                return None if rid is not None else Item(item_id, etag, parse_event(data, name))
+                if rid is not None:
+                    return None
+                parsed = self._parsed.pop(name, None)
+                if parsed is not None and parsed[0] == etag:
+                    return Item(item_id, etag, parsed[1])
+                return Item(item_id, etag, parse_event(data, name))
             if rid is None:
                 return None
             event = series.occurrence(rid)
@@ -305,6 +312,8 @@ class FolderProvider(Provider):
             event = parse_event(data, name)
         except MalformedItem as exc:
             return [etag, None, exc.reason, False]
+        # the engine fetches new and changed files right after listing them
+        self._parsed[name] = (etag, event)
         return [etag, event.start_utc.isoformat(), None, False]
 
     def fetch(self, ids: Sequence[str]) -> dict[str, Item | BrokenItem]:
@@ -322,14 +331,15 @@ class FolderProvider(Provider):
         self._ensure_folder()
         self._calendar_id()  # the first write fixes the calendar's identity
         item_id = file_name_for(event.uid, event.recurrence_id)
-        data = render_event(event.replace(last_modified=_now()))
+        event = event.replace(last_modified=_now())
+        data = render_event(event)
         try:
             self._write_new(self.path / item_id, data)
         except FileExistsError:
             raise ItemRefused(
                 item_id, f"an item with UID {event.uid!r} already exists", uid_conflict=True
             ) from None
-        return self._indexed(self._written(item_id, data), data)
+        return self._indexed(self._written(item_id, data, written=event), data)
 
     def update(self, item_id: str, etag: str, event: Event, *, notify: bool = False) -> Item:
         ensure_no_notify(notify)
@@ -348,7 +358,12 @@ class FolderProvider(Provider):
         else:
             data = recurrence.override(base, name, event.replace(recurrence_id=rid))
         self._replace(path, data)
-        written = self._written(name, data, current_etag if rid is not None else None)
+        written = self._written(
+            name,
+            data,
+            current_etag if rid is not None else None,
+            written=event if rid is None else None,
+        )
         if rid is None:
             return self._indexed(written, data)
         occurrence = Series.parse(data, name)
@@ -403,12 +418,24 @@ class FolderProvider(Provider):
             self._index[item.id] = [item.etag, item.event.start_utc.isoformat(), None, False]
         return item
 
-    def _written(self, item_id: str, data: bytes, replaced: str | None = None) -> Item:
-        """The item as stored: what a later fetch returns (text normalized and all)."""
+    def _written(
+        self,
+        item_id: str,
+        data: bytes,
+        replaced: str | None = None,
+        *,
+        written: Event | None = None,
+    ) -> Item:
+        """The item as stored: what a later fetch returns (text normalized and all).
+
+        Parsing the bytes back costs as much as rendering them, so an event the
+        mapping round-trips exactly is returned as it was written."""
         etag = _etag((self.path / item_id).stat())
         if replaced is not None:
             old, _ = self._superseded.get(item_id, (set(), ""))
             self._superseded[item_id] = (old | {replaced}, etag)
+        if written is not None and round_trips_exactly(written):
+            return Item(item_id, etag, written)
         return Item(item_id, etag, parse_event(data, item_id))
 
     # -- durable files ------------------------------------------------------------------
