@@ -27,35 +27,7 @@ def env(tmp_path: Path, radicale_calendar: str, monkeypatch: pytest.MonkeyPatch)
     return e
 
 
-test_sync_before_init_needs_operator_and_writes_nothing = (
-    scenarios.test_sync_before_init_needs_operator_and_writes_nothing
-)
-test_init_matches_by_uid_then_shape_and_creates_the_rest = (
-    scenarios.test_init_matches_by_uid_then_shape_and_creates_the_rest
-)
-test_two_way_create_change_delete = scenarios.test_two_way_create_change_delete
-test_no_change_sync_plans_nothing_and_rewrites_nothing = (
-    scenarios.test_no_change_sync_plans_nothing_and_rewrites_nothing
-)
-test_conflict_later_modification_wins_and_log_says_why = (
-    scenarios.test_conflict_later_modification_wins_and_log_says_why
-)
-test_edit_beats_delete = scenarios.test_edit_beats_delete
-test_window_edge_is_not_a_deletion_but_moves_travel = (
-    scenarios.test_window_edge_is_not_a_deletion_but_moves_travel
-)
-test_multiday_remote_item_gets_a_title_and_keeps_its_span = (
-    scenarios.test_multiday_remote_item_gets_a_title_and_keeps_its_span
-)
-test_mass_deletion_guard_and_force = scenarios.test_mass_deletion_guard_and_force
-test_side_listing_nothing_triggers_guard = scenarios.test_side_listing_nothing_triggers_guard
-test_restore_and_revert = scenarios.test_restore_and_revert
-test_stale_etag_during_apply_is_replanned_not_overwritten = (
-    scenarios.test_stale_etag_during_apply_is_replanned_not_overwritten
-)
-test_broken_item_is_skipped_and_the_rest_sync = (
-    scenarios.test_broken_item_is_skipped_and_the_rest_sync
-)
+globals().update(scenarios.portable_scenarios())
 
 
 def test_no_change_sync_costs_one_request_to_the_server(

@@ -357,3 +357,27 @@ def test_retention_drops_old_log_months_and_trash_entries(env):
     assert env.trash() == []
     assert all(e["run"] != "" for e in env.log())
     assert not any(e["action"] == "delete" for e in env.log())
+
+
+#: the scenarios that hold for any remote calendar: tests/e2e re-runs each of them
+#: against CalDAV, Exchange and Microsoft 365 with its own `env` fixture
+PORTABLE = (
+    test_sync_before_init_needs_operator_and_writes_nothing,
+    test_init_matches_by_uid_then_shape_and_creates_the_rest,
+    test_two_way_create_change_delete,
+    test_no_change_sync_plans_nothing_and_rewrites_nothing,
+    test_conflict_later_modification_wins_and_log_says_why,
+    test_edit_beats_delete,
+    test_window_edge_is_not_a_deletion_but_moves_travel,
+    test_multiday_remote_item_gets_a_title_and_keeps_its_span,
+    test_mass_deletion_guard_and_force,
+    test_side_listing_nothing_triggers_guard,
+    test_restore_and_revert,
+    test_stale_etag_during_apply_is_replanned_not_overwritten,
+    test_broken_item_is_skipped_and_the_rest_sync,
+)
+
+
+def portable_scenarios() -> dict[str, object]:
+    """`globals().update(portable_scenarios())` in a module that defines `env`."""
+    return {test.__name__: test for test in PORTABLE}

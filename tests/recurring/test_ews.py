@@ -7,23 +7,22 @@ calendar view lists and writes them back as occurrence saves and deletions.
 
 from __future__ import annotations
 
-import json
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from tests.engine.harness import Env
+from tests.ews_server.fixtures import ews, new_mailbox
 from tests.ews_server.server import EWSTestServer
 from tests.ews_server.store import Organisation, Recurrence
 from tests.recurring import scenarios
 from tests.recurring.scenarios import Case
 from tests.recurring.series import ZONE, SeriesSpec
 
-PASSWORD_ENV = "CALSYNC_E2E_EWS_PASSWORD"
 WINDOWS_ZONE = "W. Europe Standard Time"
+
+__all__ = ["ews"]  # the fixture, collected from this module
 
 
 def _utc(value: datetime | date) -> datetime:
@@ -81,28 +80,9 @@ class EWSRemote:
         self.org.remove(self.mailbox, self.masters.pop(spec.uid))
 
 
-@pytest.fixture(scope="module")
-def ews() -> Iterator[EWSTestServer]:
-    with EWSTestServer() as server:
-        server.org.add_account("svc-calsync", "pw-svc")
-        yield server
-
-
 @pytest.fixture
 def case(tmp_path: Path, ews: EWSTestServer, monkeypatch: pytest.MonkeyPatch) -> Case:
-    monkeypatch.setenv(PASSWORD_ENV, "pw-svc")
-    mailbox = f"anna-{uuid.uuid4().hex[:8]}@example.com"
-    ews.org.add_mailbox(mailbox, impersonators=("svc-calsync",))
-    table = {
-        "service_endpoint": ews.url,
-        "auth": "basic",
-        "username": "svc-calsync",
-        "password_env": PASSWORD_ENV,
-        "timezone": "Europe/Stockholm",
-        "max_backoff": 5,
-        "timeout": 10,
-    }
-    config = "[exchange]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in table.items())
+    mailbox, config = new_mailbox(ews, monkeypatch)
     env = Env(tmp_path, remote_url=f"ews:{mailbox}", config_text=config)
     env.add_user()
     return Case(env, EWSRemote(ews.org, mailbox))
