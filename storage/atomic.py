@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
+import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 FILE_MODE = 0o600
@@ -59,3 +62,45 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.unlink(tmp)
         raise
     _fsync_dir(path.parent)
+
+
+def _syncfs(folder: Path) -> bool:
+    """syncfs(2) on the file system holding `folder`; False where it is unavailable."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fd = os.open(folder, os.O_RDONLY)
+    except (OSError, AttributeError):
+        return False
+    try:
+        return bool(libc.syncfs(fd) == 0)
+    except AttributeError:  # a libc without syncfs
+        return False
+    finally:
+        os.close(fd)
+
+
+def make_durable(folder: Path, files: Iterable[Path]) -> None:
+    """Flush `files` (written without fsync) and `folder`'s entries to the disk.
+
+    Writing many small files, an fsync per file is most of the cost (~0.4 ms each
+    on ext4, more than the write), while one syncfs commits them all together.
+    Where syncfs is missing, each file is fsynced: same guarantee, slower.
+    Raises OSError if the data cannot be made durable.
+    """
+    if not _syncfs(folder):
+        for path in files:
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                continue  # replaced or deleted since: nothing of it left to flush
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

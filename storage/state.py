@@ -164,6 +164,13 @@ class UserState:
         else:
             self._write_runs()
 
+    def flush_runs(self) -> None:
+        """Save the run history only: after a failure, the pairs and caches in memory
+        may name writes that never reached the disk, so they are not saved."""
+        if not self.writable:
+            raise RuntimeError("state opened read-only")
+        self._write_runs()
+
     def _write_runs(self) -> None:
         self._runs_storage.write({"runs": {str(i): r for i, r in enumerate(self.runs, 1)}})
         self._runs_storage.flush()

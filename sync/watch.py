@@ -29,6 +29,9 @@ DEFAULT_INTERVAL = 600.0
 DEBOUNCE_MS = 300
 #: how often the loop looks at the stop event while it waits
 TICK = 0.2
+#: the folder watcher's quiet-spell wake-up, and how long its start may take
+WAKE_MS = 250
+READY_PATIENCE = 10.0
 
 OnSummary = Callable[[JobSummary, str], None]
 OnError = Callable[[str], None]
@@ -70,6 +73,7 @@ class FolderWatcher:
         self.debounce_ms = debounce_ms
         self.on_error = on_error
         self._stop = threading.Event()
+        self._ready = threading.Event()
         self._thread: threading.Thread | None = None
 
     def roots(self) -> list[Path]:
@@ -88,6 +92,9 @@ class FolderWatcher:
             return
         self._thread = threading.Thread(target=self._loop, name="calsync-watch", daemon=True)
         self._thread.start()
+        # the sync that follows must not finish listing a folder before it is watched:
+        # an edit in between would wait for the next poll
+        self._ready.wait(READY_PATIENCE)
 
     def stop(self) -> None:
         self._stop.set()
@@ -113,13 +120,22 @@ class FolderWatcher:
                 debounce=self.debounce_ms,
                 stop_event=self._stop,
                 raise_interrupt=False,
+                # an empty yield after each quiet spell: the first one says the
+                # folders are being watched
+                rust_timeout=WAKE_MS,
+                yield_on_timeout=True,
             ):
+                self._ready.set()
+                if not changes:
+                    continue
                 users = self._users_of(path for _, path in changes)
                 if users:
                     self.on_change(users)
         except Exception as exc:  # a folder vanished, inotify limits: fall back to polling
             if self.on_error is not None:
                 self.on_error(f"watching CRM folders stopped ({exc}); polling only")
+        finally:
+            self._ready.set()  # never leave `start` waiting on a watcher that gave up
 
 
 class Watch:

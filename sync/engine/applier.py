@@ -8,6 +8,7 @@ and the rest go on. A deleted item reaches the trash *before* it is deleted.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +30,12 @@ from sync.providers.base import (
     ProviderError,
 )
 
+#: progress is saved every FLUSH_EVERY actions, but not more often than every
+#: FLUSH_SECONDS: each save rewrites the whole state file, so saving by count alone
+#: made a large initial sync quadratic. A crash loses at most that much progress,
+#: which the next run re-pairs by UID.
 FLUSH_EVERY = 200
+FLUSH_SECONDS = 3.0
 Progress = Callable[[int, int, str], None]
 
 
@@ -72,6 +78,7 @@ class Applier:
         self.cancel = cancel
         self.outcome = Outcome()
         self._seq = 0
+        self._flushed_at = time.monotonic()
 
     def apply(self, actions: list[Action]) -> Outcome:
         total = len(actions)
@@ -93,7 +100,7 @@ class Applier:
                         "error": str(exc),
                     }
                 )
-            if done % FLUSH_EVERY == 0:
+            if done % FLUSH_EVERY == 0 and time.monotonic() - self._flushed_at >= FLUSH_SECONDS:
                 self.flush()
             if self.progress is not None:
                 self.progress(done, total, _label(action))
@@ -105,8 +112,12 @@ class Applier:
         return self.outcome
 
     def flush(self) -> None:
+        # providers first: the state must never name a write a crash could take back
+        for provider in self.providers.values():
+            provider.flush()
         self.state.flush()
         self.log.flush()
+        self._flushed_at = time.monotonic()
 
     # -- one action ----------------------------------------------------------------------
 

@@ -247,7 +247,7 @@ class UserRun:
             }
         )
         if status == "failed" and result is None:
-            state.flush()
+            state.flush_runs()
 
     def _purge(self) -> None:
         """Retention ([log] retention_days) for the change log and the trash."""

@@ -194,8 +194,17 @@ class Provider(ABC):
             return [("calendar reachable", False, str(exc))]
         return [("calendar reachable", True, ident)]
 
+    def flush(self) -> None:  # noqa: B027 - optional hook
+        """Make every write so far durable.
+
+        The engine calls this before it records writes in the user's state, so the
+        state never names an item a crash could still take back. Writes of remote
+        providers are durable when the server answers; a local store may batch them.
+        Raises ProviderError when it cannot.
+        """
+
     def close(self) -> None:  # noqa: B027 - optional hook
-        """Release connections."""
+        """Release connections (after a `flush`)."""
 
     def __enter__(self) -> Provider:
         return self

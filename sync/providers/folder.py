@@ -12,12 +12,18 @@ as an override or an EXDATE. An occurrence copy (an item with a recurrence id)
 gets a file of its own, named after its UID and recurrence id.
 
 Etags are ``f"{mtime_ns}-{size}"``. Every write goes through a new temp file that
-is fsynced and renamed over the item, so a changed item is a new file whose mtime
-is the time of that write; calsync also pushes the new file's mtime past the old
+is renamed over the item, so a changed item is a new file whose mtime is the time
+of that write; calsync also pushes the new file's mtime past the old
 one's, so two writes within one tick of a coarse file-system clock still give
 different etags. The one case it misses, an outside editor rewriting a file in
 place with identical size within the same clock tick, is the same blind spot
 vdirsyncer's filesystem storage accepts.
+
+Writes reach the disk in batches: `flush()` (which the engine calls before it
+records writes in the user's state, and `close()`) makes every file written so far
+durable with one file-system sync. An fsync per file cost more than everything
+else an initial sync does per item; a crash before the flush loses no pairing,
+because the state that would name those files was not written either.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from storage.atomic import make_durable
 from sync import recurrence
 from sync.ical import parse_event, render_event, round_trips_exactly
 from sync.model import Event
@@ -118,6 +125,9 @@ class FolderProvider(Provider):
         #: the listing index of this run (lives in the provider cache); writes add their
         #: files to it, so the run after an init does not parse every file it just wrote
         self._index: dict[str, list[Any]] | None = None
+        #: files written (or unlinked: None) since the last `flush`
+        self._unflushed: list[Path] = []
+        self._dirty = False
 
     @classmethod
     def normalize_url(cls, url: str) -> str:
@@ -391,6 +401,7 @@ class FolderProvider(Provider):
             raise ItemNotFound(item_id) from None
         except OSError as exc:
             raise ProviderError(f"cannot delete {path}: {exc.strerror or exc}") from exc
+        self._dirty = True
 
     def _current_etag(self, name: str, etag: str) -> str:
         """`etag`, or the file's etag after this run's own writes if those replaced it.
@@ -441,14 +452,12 @@ class FolderProvider(Provider):
     # -- durable files ------------------------------------------------------------------
 
     def _temp(self, target: Path, data: bytes) -> str:
-        """A fsynced temp file next to `target` (dot-named: listings skip it)."""
+        """A temp file next to `target` (dot-named: listings skip it); durable at `flush`."""
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=self.path)
         try:
             os.fchmod(fd, FILE_MODE)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
@@ -476,7 +485,7 @@ class FolderProvider(Provider):
             raise
         except OSError as exc:
             raise ProviderError(f"cannot write {target}: {exc.strerror or exc}") from exc
-        self._fsync_dir()
+        self._written_file(target)
 
     def _replace(self, target: Path, data: bytes) -> None:
         try:
@@ -494,7 +503,7 @@ class FolderProvider(Provider):
                 raise
         except OSError as exc:
             raise ProviderError(f"cannot write {target}: {exc.strerror or exc}") from exc
-        self._fsync_dir()
+        self._written_file(target)
 
     @staticmethod
     def _make_newer(tmp: str, old_mtime: int) -> None:
@@ -505,14 +514,27 @@ class FolderProvider(Provider):
                 return
             os.utime(tmp, ns=(st.st_atime_ns, old_mtime + step))
 
-    def _fsync_dir(self) -> None:
-        # the rename itself must reach the disk, not only the file's bytes
-        with contextlib.suppress(OSError):
-            fd = os.open(self.path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+    def _written_file(self, target: Path) -> None:
+        self._unflushed.append(target)
+        self._dirty = True
+
+    def flush(self) -> None:
+        if not self._dirty:
+            return
+        try:
+            make_durable(self.path, self._unflushed)
+        except OSError as exc:
+            raise ProviderError(
+                f"cannot flush the writes to {self.path} to disk: {exc.strerror or exc}"
+            ) from exc
+        self._unflushed.clear()
+        self._dirty = False
+
+    def close(self) -> None:
+        # the engine flushes before it records anything; this is for other callers,
+        # and a failure here must not mask the error a caller is already handling
+        with contextlib.suppress(ProviderError):
+            self.flush()
 
     # -- operator checks ----------------------------------------------------------------
 

@@ -11,6 +11,7 @@ requests are counted at the server); calsync and vdirsyncer run as processes.
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import platform
 import shutil
@@ -62,8 +63,29 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def compile_bytecode() -> None:
+    """Byte-compile the environment both tools run from, as an installation would.
+
+    pip and `uv sync --compile-bytecode` write bytecode at install time; a plain
+    `uv sync` does not, and with PYTHONDONTWRITEBYTECODE set (as on the CI
+    machines) every process would compile its ~500 modules from source again —
+    a start-up cost of the checkout, not of either tool.
+    """
+    import sysconfig
+
+    project = Path(__file__).resolve().parents[2]
+    targets = [
+        sysconfig.get_paths()["purelib"],
+        *(str(project / d) for d in ("sync", "storage", "tui")),
+    ]
+    for target in dict.fromkeys(targets):
+        compileall.compile_dir(target, quiet=1, workers=0)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = _args(argv)
+    print("byte-compiling the environment (as an installation does)", flush=True)
+    compile_bytecode()
     from tests.providers.radicale_server import start_radicale, stop_radicale
 
     report = Report()
