@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from sync.demo import create_demo, demo_workspace
 from tui.cli import app
 from tui.cli_common import AppState, out_console, state
 
@@ -19,6 +18,7 @@ def demo(
     ] = False,
 ) -> None:
     """Create the demo workspace (three users, local folders), initialize and sync it."""
+    from sync.demo import create_demo, demo_workspace  # not loaded for other commands
     from tui.cli_sync import render_result, status_cmd
 
     st = state(ctx)

@@ -41,6 +41,7 @@ from xml.sax.saxutils import escape
 from sync import recurrence
 from sync.ical import parse_event, render_event
 from sync.model import Event
+from sync.providers import dav_probe
 from sync.providers.base import (
     AuthFailed,
     BrokenItem,
@@ -64,6 +65,7 @@ from sync.providers.dav_http import (
     dav_request,
     host_of,
 )
+from sync.providers.dav_probe import Credentials
 from sync.recurrence import Series
 from sync.secrets import Secret, has_secret, resolve_secret
 
@@ -177,6 +179,7 @@ class CalDAVProvider(Provider):
             raise ConfigError(f"[{self.section}] verify_tls must be true, false or a CA file path")
         self.verify_tls: bool | str = verify
         self._client: Any = None
+        self._resolved: Credentials | None = None
         #: id -> (etag, iCalendar text) of items read in this run: a base for updates
         #: and a fetch that needs no request
         self._raw: dict[str, tuple[str, str]] = {}
@@ -224,27 +227,44 @@ class CalDAVProvider(Provider):
             raise ConfigError(f"[{self.section}] {key} must be a number ≥ 0 (got {value!r})")
         return float(value)
 
-    def _auth(self) -> dict[str, Any]:
-        """DAVClient keyword arguments for the configured credentials."""
-        from caldav.requests import HTTPBearerAuth
-
+    def _resolve_credentials(self) -> Credentials:
+        """The configured credentials, resolved once per run (env, 0600 file or keyring)."""
+        if self._resolved is not None:
+            return self._resolved
         where = self.section
         if has_secret(self.table, "token"):
-            return {"auth": HTTPBearerAuth(resolve_secret(self.table, "token", where))}
-        username = self.table.get("username")
-        if username is None:
+            creds = Credentials(token=resolve_secret(self.table, "token", where))
+        elif (username := self.table.get("username")) is None:
             if has_secret(self.table, "password"):
                 raise ConfigError(f"[{where}] has a password reference but no username")
-            return {}  # anonymous, e.g. a server behind an authenticating proxy
-        password: Secret = resolve_secret(self.table, "password", where)
-        mode = self.table.get("auth", "basic")
-        if mode not in ("basic", "digest", "auto"):
-            raise ConfigError(f"[{where}] auth must be basic, digest or auto (got {mode!r})")
-        kwargs: dict[str, Any] = {"username": str(username), "password": str(password)}
-        if mode != "auto":
+            creds = Credentials()  # anonymous, e.g. a server behind an authenticating proxy
+        else:
+            password: Secret = resolve_secret(self.table, "password", where)
+            mode = self.table.get("auth", "basic")
+            if mode not in ("basic", "digest", "auto"):
+                raise ConfigError(f"[{where}] auth must be basic, digest or auto (got {mode!r})")
+            creds = Credentials(username=str(username), password=password, mode=mode)
+        self._resolved = creds
+        return creds
+
+    def _auth(self) -> dict[str, Any]:
+        """DAVClient keyword arguments for the configured credentials."""
+        creds = self._resolve_credentials()
+        if creds.token is not None:
+            from caldav.requests import HTTPBearerAuth
+
+            return {"auth": HTTPBearerAuth(creds.token)}
+        if creds.username is None:
+            return {}
+        kwargs: dict[str, Any] = {"username": creds.username, "password": str(creds.password)}
+        if creds.mode != "auto":
             # naming the scheme saves the 401 round trip negotiation would cost each run
-            kwargs["auth_type"] = mode
+            kwargs["auth_type"] = creds.mode
         return kwargs
+
+    def _probe_headers(self) -> dict[str, str] | None:
+        """Authorization for `dav_probe`, or None where only the DAVClient can log in."""
+        return self._resolve_credentials().probe_headers()
 
     # -- transport ------------------------------------------------------------------------
 
@@ -315,7 +335,19 @@ class CalDAVProvider(Provider):
         body = _PROPFIND_COLLECTION.format(
             tokens=_TOKENS_FOR_MODE.get(mode, _TOKENS_FOR_MODE[None])
         )
-        response = self._request("PROPFIND", self.collection_url, body, {"Depth": "0"})
+        response: Any = None
+        if self._client is None and (auth := self._probe_headers()) is not None:
+            # often the run's only request: no need to load the caldav library for it
+            response = dav_probe.propfind(
+                self.collection_url,
+                body,
+                {"Depth": "0", **auth},
+                verify=self.verify_tls,
+                timeout=self.timeout,
+                retry=self.retry,
+            )
+        if response is None:
+            response = self._request("PROPFIND", self.collection_url, body, {"Depth": "0"})
         if response.status == 404:
             raise CalendarNotFound(f"calendar {self.collection_url} does not exist (HTTP 404)")
         if response.status not in (200, 207):

@@ -6,20 +6,23 @@ are retried with backoff honouring Retry-After, and failures become one-line
 `ProviderError`s an operator can act on. The library's high-level objects hide the
 status codes and headers the sync needs (If-Match, 412, sync-token errors), so the
 adapter speaks DAV through this one function.
+
+The retry loop and the error lines are shared with `dav_probe`, which sends the
+collection PROPFIND over the standard library; so this module imports the caldav
+library only when a request goes through it.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from caldav.lib import error as dav_error
-from caldav.lib.http_sync import requests as http
-
 from sync.providers.base import AuthFailed, ConnectionFailed, ProviderError
+
+R = TypeVar("R")
 
 
 class Forbidden(AuthFailed):
@@ -28,6 +31,16 @@ class Forbidden(AuthFailed):
     def __init__(self, message: str, preconditions: list[str]) -> None:
         super().__init__(message)
         self.preconditions = preconditions
+
+
+class Overloaded(Exception):
+    """One attempt was answered 429/503: `with_retries` waits and sends it again."""
+
+    def __init__(self, status: int, wait: float | None) -> None:
+        super().__init__(status, wait)
+        self.status = status
+        #: seconds the server asked for (Retry-After), None for "use the backoff"
+        self.wait = wait
 
 
 @dataclass(frozen=True)
@@ -52,11 +65,91 @@ def _short(exc: BaseException) -> str:
     return text[:200] or type(exc).__name__
 
 
-def _retry_after(headers: Any) -> float | None:
-    value = headers.get("Retry-After") if headers is not None else None
+def parse_retry_after(value: object) -> float | None:
+    """Seconds from now for a Retry-After value (delta-seconds or an HTTP-date, RFC 9110)."""
     if not value:
         return None
-    return dav_error.parse_retry_after(str(value))
+    text = str(value).strip()
+    try:
+        return float(int(text))
+    except ValueError:
+        pass
+    from datetime import UTC, datetime
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(text)
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    except (ValueError, TypeError):
+        return None
+
+
+# -- the one-line errors both transports raise ------------------------------------------
+
+
+def auth_failed(host: str) -> AuthFailed:
+    return AuthFailed(
+        f"{host}: credentials refused (HTTP 401); check the username and "
+        "password or token in calsync.toml"
+    )
+
+
+def forbidden(host: str, url: str, preconditions: list[str]) -> Forbidden:
+    return Forbidden(f"{host}: access denied to {urlsplit(url).path} (HTTP 403)", preconditions)
+
+
+def tls_failed(host: str, exc: BaseException) -> ConnectionFailed:
+    return ConnectionFailed(
+        f"TLS failure talking to {host}: {_short(exc)} "
+        '(a self-signed server needs verify_tls = "/path/to/ca.pem")'
+    )
+
+
+def timed_out(host: str, timeout: object, method: str, url: str) -> ConnectionFailed:
+    return ConnectionFailed(
+        f"{host} did not answer within {timeout} s ({method} {urlsplit(url).path})"
+    )
+
+
+def unreachable(host: str, exc: BaseException) -> ConnectionFailed:
+    return ConnectionFailed(f"cannot reach {host}: {_short(exc)}")
+
+
+def unreadable(host: str, method: str, exc: BaseException) -> ProviderError:
+    return ProviderError(f"{host}: unreadable reply to {method}: {_short(exc)}")
+
+
+# -- the retry loop ----------------------------------------------------------------------
+
+
+def with_retries(
+    url: str,
+    attempt: Callable[[], R],
+    *,
+    retry: RetryPolicy,
+    sleep: Callable[[float], object] = time.sleep,
+) -> R:
+    """`attempt()`, again after a wait each time it raises `Overloaded`, within `retry`."""
+    host = host_of(url)
+    tries = 0
+    while True:
+        try:
+            return attempt()
+        except Overloaded as exc:
+            status, wait = exc.status, exc.wait
+        tries += 1
+        if tries > retry.retries:
+            raise ConnectionFailed(
+                f"{host} is overloaded (HTTP {status}); gave up after {retry.retries} retries"
+            )
+        if wait is None:
+            wait = retry.backoff * (2 ** (tries - 1))
+        if wait > retry.max_wait:
+            raise ConnectionFailed(
+                f"{host} asks to retry after {wait:.0f} s (HTTP {status}); more than the "
+                f"{retry.max_wait:.0f} s calsync waits"
+            )
+        sleep(max(0.0, wait))
 
 
 def dav_request(
@@ -67,63 +160,50 @@ def dav_request(
     headers: Mapping[str, str] | None = None,
     *,
     retry: RetryPolicy,
-    sleep: Any = time.sleep,
+    sleep: Callable[[float], object] = time.sleep,
 ) -> Any:
     """Send one DAV request through `client` (a caldav DAVClient); returns its DAVResponse.
 
     Statuses other than 401/403/429/503 are returned for the caller to judge.
     """
-    host = host_of(url)
-    attempt = 0
-    while True:
-        wait: float | None
-        status: int
-        try:
-            response = client.request(url, method, body, dict(headers or {}))
-        except dav_error.RateLimitError as exc:
-            status = exc.status or 429
-            wait = exc.retry_after_seconds
-        except dav_error.AuthorizationError as exc:
-            if exc.status == 403:
-                raise Forbidden(
-                    f"{host}: access denied to {urlsplit(url).path} (HTTP 403)",
-                    list(exc.preconditions),
-                ) from None
-            raise AuthFailed(
-                f"{host}: credentials refused (HTTP 401); check the username and "
-                "password or token in calsync.toml"
-            ) from None
-        except http.exceptions.SSLError as exc:
-            raise ConnectionFailed(
-                f"TLS failure talking to {host}: {_short(exc)} "
-                '(a self-signed server needs verify_tls = "/path/to/ca.pem")'
-            ) from None
-        except http.exceptions.Timeout:
-            raise ConnectionFailed(
-                f"{host} did not answer within {client.timeout} s ({method} {urlsplit(url).path})"
-            ) from None
-        except http.exceptions.RequestException as exc:
-            raise ConnectionFailed(f"cannot reach {host}: {_short(exc)}") from None
-        except dav_error.DAVError as exc:
-            raise ProviderError(f"{host}: {method} failed: {_short(exc)}") from None
-        except (ValueError, SyntaxError) as exc:  # lxml: a reply that claims XML but is not
-            raise ProviderError(f"{host}: unreadable reply to {method}: {_short(exc)}") from None
-        else:
-            if response.status not in (429, 503):
-                return response
-            status = response.status
-            wait = _retry_after(response.headers)
+    return with_retries(
+        url, lambda: _attempt(client, method, url, body, headers), retry=retry, sleep=sleep
+    )
 
-        attempt += 1
-        if attempt > retry.retries:
-            raise ConnectionFailed(
-                f"{host} is overloaded (HTTP {status}); gave up after {retry.retries} retries"
-            )
-        if wait is None:
-            wait = retry.backoff * (2 ** (attempt - 1))
-        if wait > retry.max_wait:
-            raise ConnectionFailed(
-                f"{host} asks to retry after {wait:.0f} s (HTTP {status}); more than the "
-                f"{retry.max_wait:.0f} s calsync waits"
-            )
-        sleep(max(0.0, wait))
+
+def _attempt(
+    client: Any, method: str, url: str, body: str | bytes, headers: Mapping[str, str] | None
+) -> Any:
+    # imported here, not at the top: a run whose only request is dav_probe's never
+    # loads the library's transport (niquests, urllib3, lxml)
+    from caldav.lib import error as dav_error
+    from caldav.lib.http_sync import requests as http
+
+    host = host_of(url)
+    try:
+        response = client.request(url, method, body, dict(headers or {}))
+    except dav_error.RateLimitError as exc:
+        raise Overloaded(exc.status or 429, exc.retry_after_seconds) from None
+    except dav_error.AuthorizationError as exc:
+        if exc.status == 403:
+            raise forbidden(host, url, list(exc.preconditions)) from None
+        raise auth_failed(host) from None
+    except http.exceptions.SSLError as exc:
+        raise tls_failed(host, exc) from None
+    except http.exceptions.Timeout:
+        raise timed_out(host, client.timeout, method, url) from None
+    except http.exceptions.RequestException as exc:
+        raise unreachable(host, exc) from None
+    except dav_error.DAVError as exc:
+        raise ProviderError(f"{host}: {method} failed: {_short(exc)}") from None
+    except OSError as exc:  # e.g. niquests: verify_tls names no CA file
+        raise unreachable(host, exc) from None
+    except (ValueError, SyntaxError) as exc:  # lxml: a reply that claims XML but is not
+        raise unreadable(host, method, exc) from None
+    if response.status in (429, 503):
+        headers_in = response.headers
+        raise Overloaded(
+            response.status,
+            parse_retry_after(headers_in.get("Retry-After") if headers_in is not None else None),
+        )
+    return response

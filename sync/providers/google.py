@@ -157,6 +157,9 @@ class GoogleProvider(CalDAVProvider):
         # the token is filled in at send time, after any refresh in `_request`
         return {"auth": _LiveBearer(lambda: str(self._credentials.token))}
 
+    def _probe_headers(self) -> dict[str, str] | None:
+        return None  # the access token is refreshed in `_request`, which a probe bypasses
+
     def _load_credentials(self) -> Any:
         table = self.table
         if has_secret(table, "service_account"):

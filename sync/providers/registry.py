@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import importlib
 from collections.abc import Mapping
-from importlib.metadata import entry_points
 from typing import Any
 
 from sync.providers.base import ConfigError, Provider
@@ -33,7 +32,10 @@ def known_schemes() -> dict[str, str]:
 @functools.cache
 def _plugin_schemes() -> dict[str, str]:
     # entry_points() reads every installed distribution's metadata (~3 ms); a
-    # `sync --all` opens two providers per user, so read it once per process
+    # `sync --all` opens two providers per user, so read it once per process, and
+    # only for a scheme that is not built in
+    from importlib.metadata import entry_points
+
     schemes = dict(BUILTIN)
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         schemes.setdefault(ep.name, ep.value)
@@ -53,7 +55,8 @@ def split_url(url: str) -> tuple[str, str]:
 
 def provider_class(url: str) -> type[Provider]:
     scheme, _ = split_url(url)
-    schemes = known_schemes()
+    # a plugin cannot replace a built-in scheme (`_plugin_schemes`), so those need no lookup
+    schemes = BUILTIN if scheme in BUILTIN else known_schemes()
     target = schemes.get(scheme)
     if target is None:
         raise ConfigError(

@@ -1,0 +1,288 @@
+"""The collection PROPFIND over the standard library, for runs that need nothing more.
+
+A CalDAV sync with nothing to do asks the server one question: a Depth-0 PROPFIND
+on the calendar for its sync token (or ctag) and identity. The caldav library's
+DAVClient would load niquests, urllib3 and lxml for it, which costs more start-up
+than the request itself; so this one request goes over `http.client`, its reply is
+read with ElementTree, and the DAVClient opens only when a further request is needed.
+
+It mirrors what the DAVClient would send and how `dav_http` judges the answer (same
+headers, timeout, TLS verification, retries and one-line errors). Where it cannot do
+what the DAVClient would - digest or negotiated auth, a proxy, CA bundle or .netrc
+taken from the environment, a redirect, a compressed reply - `propfind` returns None
+and the caller asks the DAVClient instead.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import os
+import ssl
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+from urllib.parse import quote, unquote, urlsplit
+
+from sync.providers.dav_http import (
+    Overloaded,
+    RetryPolicy,
+    auth_failed,
+    forbidden,
+    host_of,
+    parse_retry_after,
+    timed_out,
+    tls_failed,
+    unreachable,
+    unreadable,
+    with_retries,
+)
+from sync.secrets import Secret
+
+#: the headers the adapter's DAVClient sends with every request
+_BASE_HEADERS = {"User-Agent": "calsync", "Accept": "text/xml, text/calendar"}
+#: characters left as they are in a request path (what requests' requote_uri keeps)
+_PATH_SAFE = "!#$%&'()*+,/:;=?@[]~"
+_DAV = "{DAV:}"
+#: properties whose value is the names of the leaf elements inside
+_LEAF_NAMES = {f"{_DAV}current-user-privilege-set", f"{_DAV}supported-report-set"}
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The resolved `[caldav]` credentials; the secrets' reprs never show them."""
+
+    username: str | None = None
+    password: Secret | None = None
+    token: Secret | None = None
+    #: basic | digest | auto
+    mode: str = "basic"
+
+    def probe_headers(self) -> dict[str, str] | None:
+        """The Authorization header for a probe; None where only the DAVClient can log in."""
+        if self.token is not None:
+            if not (self.token.isascii() and self.token.isprintable()):
+                return None  # no header could carry it, and an error would quote it
+            return {"Authorization": f"Bearer {self.token}"}
+        if self.username is None:
+            return {}
+        if self.mode != "basic" or self.password is None:
+            return None  # digest and auto may need a challenge round trip first
+        pair = f"{self.username}:{self.password}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
+
+
+class Found(NamedTuple):
+    """One <response> of a PROPFIND reply, shaped like caldav's PropfindResult."""
+
+    href: str
+    properties: dict[str, Any]
+
+
+class Reply:
+    """The probe's answer, with the parts of a DAVResponse the adapter reads."""
+
+    def __init__(self, status: int, headers: http.client.HTTPMessage, body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        #: the parsed body, None when empty or not XML (read like the DAVClient reads it)
+        self.tree = _parse(body, headers.get("Content-Type", ""))
+
+    def parse_propfind(self) -> list[Found]:
+        """The <response> elements: href and {property tag: value}, as caldav parses them."""
+        if self.tree is None:
+            return []
+        return [_response(elem) for elem in _responses(self.tree)]
+
+
+def _parse(body: bytes, content_type: str) -> ET.Element | None:
+    if not body.strip():
+        return None
+    if b"<!DOCTYPE" in body[:2048].upper():
+        raise ValueError("the reply declares a DTD")  # no entity games
+    try:
+        return ET.fromstring(body)
+    except ET.ParseError:
+        # like the DAVClient: a body not labelled XML is no multistatus (e.g. an HTML
+        # page at that URL); one labelled XML that does not parse is an error
+        if content_type.startswith(("text/xml", "application/xml")):
+            raise
+        return None
+
+
+def environment_allows(url: str, *, anonymous: bool) -> bool:
+    """False where niquests would take something from the environment that this lacks."""
+    scheme = urlsplit(url).scheme
+    if scheme not in ("http", "https"):
+        return False
+    proxies = {f"{scheme}_proxy", "all_proxy"}
+    if any(value and key.lower() in proxies for key, value in os.environ.items()):
+        return False
+    if anonymous:  # the library reads ~/.netrc for a request without credentials
+        netrc = os.environ.get("NETRC")
+        names = [Path(netrc)] if netrc else [Path.home() / ".netrc", Path.home() / "_netrc"]
+        if any(name.exists() for name in names):
+            return False
+    return True
+
+
+def propfind(
+    url: str,
+    body: str,
+    headers: Mapping[str, str],
+    *,
+    verify: bool | str,
+    timeout: float,
+    retry: RetryPolicy,
+) -> Reply | None:
+    """PROPFIND `url` with retries; None where the DAVClient must make the request."""
+    if timeout <= 0 or not environment_allows(url, anonymous="Authorization" not in headers):
+        return None  # (a socket timeout of 0 would mean non-blocking, not "no limit")
+    return with_retries(
+        url, lambda: _send("PROPFIND", url, body, headers, verify, timeout), retry=retry
+    )
+
+
+def _send(
+    method: str,
+    url: str,
+    body: str,
+    headers: Mapping[str, str],
+    verify: bool | str,
+    timeout: float,
+) -> Reply | None:
+    parts = urlsplit(url)
+    host = host_of(url)
+    sent = {**_BASE_HEADERS, **({"Content-Type": "text/xml"} if body else {}), **headers}
+    name = parts.hostname or ""
+    name = f"[{name}]" if ":" in name else name  # an IPv6 literal, not host:port
+    connection: http.client.HTTPConnection
+    if parts.scheme == "https":
+        connection = http.client.HTTPSConnection(
+            name, parts.port, timeout=timeout, context=_tls_context(host, verify)
+        )
+    else:
+        connection = http.client.HTTPConnection(name, parts.port, timeout=timeout)
+    try:
+        connection.request(method, quote(parts.path or "/", safe=_PATH_SAFE), body.encode(), sent)
+        response = connection.getresponse()
+        data = response.read()
+    except TimeoutError:
+        raise timed_out(host, timeout, method, url) from None
+    except ssl.SSLError as exc:
+        raise tls_failed(host, exc) from None
+    except (OSError, http.client.HTTPException) as exc:
+        raise unreachable(host, exc) from None
+    finally:
+        connection.close()
+    status = response.status
+    if 300 <= status < 400:
+        return None  # a redirect: the DAVClient follows it as it always has
+    if response.headers.get("Content-Encoding", "identity").strip().lower() != "identity":
+        return None  # not asked for; the library decodes what servers send anyway
+    if status == 401:
+        raise auth_failed(host)
+    if status == 403:
+        raise forbidden(host, url, _preconditions(data))
+    if status in (429, 503):
+        raise Overloaded(status, parse_retry_after(response.headers.get("Retry-After")))
+    try:
+        return Reply(status, response.headers, data)
+    except (ValueError, SyntaxError) as exc:
+        raise unreadable(host, method, exc) from None
+
+
+def _tls_context(host: str, verify: bool | str) -> ssl.SSLContext:
+    if verify is False:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    # as niquests does: with verify_tls = true the environment may name the CA bundle
+    env = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    location = verify if isinstance(verify, str) else env
+    if location is None:
+        return ssl.create_default_context()
+    path = Path(location)
+    if path.is_dir():
+        return ssl.create_default_context(capath=str(path))
+    try:
+        return ssl.create_default_context(cafile=str(path))
+    except (OSError, ssl.SSLError) as exc:
+        raise unreachable(host, ValueError(f"cannot use the CA file {path}: {exc}")) from None
+
+
+def _preconditions(body: bytes) -> list[str]:
+    """The tags of a DAV:error body's children (RFC 4918 §16), e.g. {DAV:}valid-sync-token."""
+    if not body.strip() or b"<!DOCTYPE" in body[:2048].upper():
+        return []
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return []
+    if root.tag != f"{_DAV}error":
+        return []
+    return [child.tag for child in root if isinstance(child.tag, str)]
+
+
+def _responses(root: ET.Element) -> list[ET.Element]:
+    if root.tag == "xml" and len(root) and root[0].tag == f"{_DAV}multistatus":
+        root = root[0]
+    if root.tag != f"{_DAV}multistatus":
+        return [root] if root.tag == f"{_DAV}response" else []
+    return [elem for elem in root if elem.tag == f"{_DAV}response"]
+
+
+def _check_status(text: str | None) -> None:
+    # what the library accepts; a 403 or 500 propstat is a failure, not an absent property
+    if text and not any(code in text for code in (" 200 ", " 201 ", " 207 ", " 404 ")):
+        raise ValueError(f"status {' '.join(text.split())[:80]}")
+
+
+def _response(elem: ET.Element) -> Found:
+    href = ""
+    properties: dict[str, Any] = {}
+    for child in elem:
+        if child.tag == f"{_DAV}status":
+            _check_status(child.text)
+        elif child.tag == f"{_DAV}href":
+            href = _href(child.text or "")
+        elif child.tag == f"{_DAV}propstat":
+            status = child.find(f"{_DAV}status")
+            if status is not None and status.text:
+                _check_status(status.text)
+                if " 404 " in status.text:
+                    continue  # properties the resource does not have
+            for prop in child.iterfind(f"{_DAV}prop"):
+                for value in prop:
+                    properties[value.tag] = _value(value)
+    return Found(href, properties)
+
+
+def _href(text: str) -> str:
+    """A path, decoded (as the library gives it): absolute URLs lose scheme and host."""
+    href = unquote(text.replace("%2540", "%40"))
+    return unquote(urlsplit(href).path) if ":" in href else href
+
+
+def _value(elem: ET.Element) -> Any:
+    """A property as caldav's parser flattens it: text, a list of tags or texts."""
+    if elem.tag in _LEAF_NAMES:
+        return [leaf.tag for leaf in elem.iter() if len(leaf) == 0 and leaf is not elem]
+    if len(elem) == 0:
+        return elem.text if elem.text and elem.text.strip() else None
+    if elem.tag == f"{_DAV}resourcetype":
+        return [child.tag for child in elem]
+    texts: list[str] = []
+    for child in elem:
+        if child.text and child.text.strip():
+            texts.append(child.text)
+        elif child.get("name"):
+            texts.append(str(child.get("name")))
+        elif len(child) == 0:
+            texts.append(child.tag)
+    if len(texts) == 1:
+        return texts[0]
+    return texts or elem
