@@ -78,6 +78,8 @@ class Event:
     #: provider-specific values that ride along but never sync (e.g. Exchange
     #: organizer flags); excluded from equality and the hash
     extras: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    #: content_hash, worked out once: the engine asks for it several times per item
+    _hash: str | None = field(default=None, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.uid:
@@ -127,12 +129,15 @@ class Event:
 
     def content_hash(self) -> str:
         """Hash over the synced fields: equal hash, equal content."""
-        blob = json.dumps(
-            {k: v for k, v in event_to_dict(self).items() if k in SYNCED_FIELDS},
-            sort_keys=True,
-            ensure_ascii=False,
-        )
-        return hashlib.sha256(blob.encode()).hexdigest()[:32]
+        if self._hash is None:
+            blob = json.dumps(
+                {k: v for k, v in event_to_dict(self).items() if k in SYNCED_FIELDS},
+                sort_keys=True,
+                ensure_ascii=False,
+            )
+            object.__setattr__(self, "_hash", hashlib.sha256(blob.encode()).hexdigest()[:32])
+        assert self._hash is not None
+        return self._hash
 
 
 def as_utc(value: datetime | date) -> datetime:
