@@ -89,11 +89,13 @@ _PROPFIND_COLLECTION = (
 )
 #: the change markers to ask for, by listing mode: a server computes each from every
 #: item's etag (Radicale: 10 ms for sync-token, 7 ms for getctag, 17 ms for both on a
-#: 200-item calendar), so a no-change run asks only for the one its mode compares
+#: 200-item calendar), so a no-change run asks only for the one its mode compares. A
+#: first run (no mode yet) compares nothing: the full listing that follows brings the
+#: token it keeps (a query-mode server's ctag is read on its second run)
 _TOKENS_FOR_MODE = {
     "sync": "<d:sync-token/>",
     "query": "<cs:getctag/>",
-    None: "<d:sync-token/><cs:getctag/>",
+    None: "",
 }
 _PROPFIND_ETAG = (
     '<?xml version="1.0" encoding="utf-8"?>'
@@ -185,6 +187,8 @@ class CalDAVProvider(Provider):
         self._raw: dict[str, tuple[str, str]] = {}
         #: the collection's properties from the last PROPFIND in this run
         self._props: dict[str, Any] | None = None
+        #: the listing mode whose change marker that PROPFIND asked for
+        self._props_mode: str | None = None
         #: id -> (etag, Event) parsed by the sync listing: the fetch that follows in the
         #: same run reuses it instead of parsing every new item a second time
         self._parsed: dict[str, tuple[str, Event]] = {}
@@ -372,6 +376,7 @@ class CalDAVProvider(Provider):
         if "{urn:ietf:params:xml:ns:caldav}calendar" not in kinds:
             raise CalendarNotFound(f"{self.collection_url} is not a calendar collection")
         self._props = props
+        self._props_mode = mode
         return props
 
     def identity(self) -> str:
@@ -546,6 +551,9 @@ class CalDAVProvider(Provider):
     # calendar-query fallback
 
     def _query_listing(self, cache: MutableMapping[str, Any], window: Window) -> None:
+        if self._props_mode != "query":
+            # a first run asked for no change marker; the next run compares this one
+            self._collection_props("query")
         ctag = (self._props or {}).get(f"{{{_CS}}}getctag")
         span = [window.start.astimezone(UTC).isoformat(), window.end.astimezone(UTC).isoformat()]
         cached = cache.get("window")

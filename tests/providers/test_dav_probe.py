@@ -133,16 +133,20 @@ def calendar_at(path: str) -> Callable[[str, str, dict[str, str]], Answer]:
 
 
 def test_probe_reads_the_properties_the_dav_client_reads(radicale_calendar: str) -> None:
-    with open_caldav(radicale_calendar) as probed:
-        by_probe = probed._collection_props()
-        assert probed._client is None  # no DAVClient was needed
-    with open_caldav(radicale_calendar) as client:
-        client.client  # noqa: B018 - an open DAVClient takes the PROPFIND
-        by_client = client._collection_props()
-    assert by_probe == by_client
-    assert f"{{{CALENDAR}}}calendar" in by_probe["{DAV:}resourcetype"]
-    assert by_probe["{DAV:}sync-token"] and by_probe["{http://calendarserver.org/ns/}getctag"]
-    assert "{DAV:}write" in by_probe["{DAV:}current-user-privilege-set"]
+    for mode, marker in (
+        ("sync", "{DAV:}sync-token"),
+        ("query", "{http://calendarserver.org/ns/}getctag"),
+    ):
+        with open_caldav(radicale_calendar) as probed:
+            by_probe = probed._collection_props(mode)
+            assert probed._client is None  # no DAVClient was needed
+        with open_caldav(radicale_calendar) as client:
+            client.client  # noqa: B018 - an open DAVClient takes the PROPFIND
+            by_client = client._collection_props(mode)
+        assert by_probe == by_client
+        assert f"{{{CALENDAR}}}calendar" in by_probe["{DAV:}resourcetype"]
+        assert by_probe[marker]
+        assert "{DAV:}write" in by_probe["{DAV:}current-user-privilege-set"]
 
 
 def test_no_change_run_is_one_stdlib_request(radicale_calendar: str) -> None:
