@@ -125,7 +125,9 @@ class FolderProvider(Provider):
         #: the listing index of this run (lives in the provider cache); writes add their
         #: files to it, so the run after an init does not parse every file it just wrote
         self._index: dict[str, list[Any]] | None = None
-        #: files written (or unlinked: None) since the last `flush`
+        #: the folder and its id file exist (checked at the first create of a run)
+        self._prepared = False
+        #: files written since the last `flush`
         self._unflushed: list[Path] = []
         self._dirty = False
 
@@ -338,8 +340,10 @@ class FolderProvider(Provider):
 
     def create(self, event: Event, *, notify: bool = False) -> Item:
         ensure_no_notify(notify)
-        self._ensure_folder()
-        self._calendar_id()  # the first write fixes the calendar's identity
+        if not self._prepared:
+            self._ensure_folder()
+            self._calendar_id()  # the first write fixes the calendar's identity
+            self._prepared = True  # once per run, not once per item
         item_id = file_name_for(event.uid, event.recurrence_id)
         event = event.replace(last_modified=_now())
         data = render_event(event)
