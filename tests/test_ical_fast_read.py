@@ -1042,6 +1042,7 @@ def test_line_splitting_is_icalendars(text: str) -> None:
     theirs = [line for line in NEWLINE.split(UFOLD.sub("", text)) if line]
     mine = _content_lines(text)
     if mine is None:
-        assert any("\r" in line for line in theirs)
+        # declining is always safe (the full parser reads it); it happens for bare CRs only
+        assert "\r" in text
     else:
         assert [line for line in mine if line] == theirs

@@ -26,7 +26,9 @@ def items(ws: Workspace, name: str, side: str) -> dict[str, Item]:
 
 
 def put(ws: Workspace, name: str, side: str, subject: str, days: int = 3) -> Item:
-    start = datetime.now(UTC).replace(microsecond=0, second=0) + timedelta(days=days)
+    # a fixed hour: an item made at 23:xx UTC would cross midnight and read as multi-day
+    start = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0)
+    start += timedelta(days=days)
     event = Event(
         uid=f"{uuid.uuid4()}@test",
         subject=subject,
