@@ -78,8 +78,10 @@ class Event:
     #: provider-specific values that ride along but never sync (e.g. Exchange
     #: organizer flags); excluded from equality and the hash
     extras: tuple[tuple[str, str], ...] = field(default=(), compare=False)
-    #: content_hash, worked out once: the engine asks for it several times per item
+    #: content_hash and event_to_dict, worked out once: the engine asks for both
+    #: several times per item (hash, both sides of a pair, the change log)
     _hash: str | None = field(default=None, init=False, compare=False, repr=False)
+    _dict: dict[str, Any] | None = field(default=None, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.uid:
@@ -175,7 +177,17 @@ def _dt_from_json(text: str, *, all_day: bool) -> datetime | date:
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:
-    """The item object of SPEC/issue 3: ISO-8601 times, enum values as strings."""
+    """The item object of SPEC/issue 3: ISO-8601 times, enum values as strings.
+
+    A new dict each call (callers may change it), copied from one made once per event.
+    """
+    if event._dict is None:
+        object.__setattr__(event, "_dict", _to_dict(event))
+    assert event._dict is not None
+    return dict(event._dict)
+
+
+def _to_dict(event: Event) -> dict[str, Any]:
     return {
         "uid": event.uid,
         "recurrence_id": event.recurrence_id,
