@@ -298,6 +298,23 @@ class CalDAVProvider(Provider):
     ) -> Any:
         return dav_request(self.client, method, url, body, headers, retry=self.retry)
 
+    def _listing_request(self, method: str, body: str, headers: Mapping[str, str]) -> Any:
+        """A request on the collection: over `dav_probe` while no DAVClient is open."""
+        if self._client is None and (auth := self._probe_headers()) is not None:
+            # often the run's only requests: no need to load the caldav library for them
+            response = dav_probe.request(
+                method,
+                self.collection_url,
+                body,
+                {**headers, **auth},
+                verify=self.verify_tls,
+                timeout=self.timeout,
+                retry=self.retry,
+            )
+            if response is not None:
+                return response
+        return self._request(method, self.collection_url, body, headers)
+
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
@@ -339,19 +356,7 @@ class CalDAVProvider(Provider):
         body = _PROPFIND_COLLECTION.format(
             tokens=_TOKENS_FOR_MODE.get(mode, _TOKENS_FOR_MODE[None])
         )
-        response: Any = None
-        if self._client is None and (auth := self._probe_headers()) is not None:
-            # often the run's only request: no need to load the caldav library for it
-            response = dav_probe.propfind(
-                self.collection_url,
-                body,
-                {"Depth": "0", **auth},
-                verify=self.verify_tls,
-                timeout=self.timeout,
-                retry=self.retry,
-            )
-        if response is None:
-            response = self._request("PROPFIND", self.collection_url, body, {"Depth": "0"})
+        response = self._listing_request("PROPFIND", body, {"Depth": "0"})
         if response.status == 404:
             raise CalendarNotFound(f"calendar {self.collection_url} does not exist (HTTP 404)")
         if response.status not in (200, 207):
@@ -463,9 +468,8 @@ class CalDAVProvider(Provider):
         missing: list[str] = []
         while True:
             try:
-                response = self._request(
+                response = self._listing_request(
                     "REPORT",
-                    self.collection_url,
                     _SYNC_REPORT.format(token=escape(token or "")),
                     {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"},
                 )

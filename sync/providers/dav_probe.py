@@ -1,29 +1,34 @@
-"""The collection PROPFIND over the standard library, for runs that need nothing more.
+"""The listing requests over the standard library, for runs that need nothing more.
 
 A CalDAV sync with nothing to do asks the server one question: a Depth-0 PROPFIND
-on the calendar for its sync token (or ctag) and identity. The caldav library's
-DAVClient would load niquests, urllib3 and lxml for it, which costs more start-up
-than the request itself; so this one request goes over `http.client`, its reply is
-read with ElementTree, and the DAVClient opens only when a further request is needed.
+on the calendar for its sync token (or ctag) and identity; a first run, or one after
+a change, adds one sync-collection REPORT. The caldav library's DAVClient would load
+niquests, urllib3 and lxml for them, which costs more start-up than the requests
+themselves; so these go over `http.client`, their replies are read with ElementTree
+(`dav_sync_reply` for the REPORT's), and the DAVClient opens only when a further
+request (a multiget, a write) is needed.
 
 It mirrors what the DAVClient would send and how `dav_http` judges the answer (same
-headers, timeout, TLS verification, retries and one-line errors). Where it cannot do
-what the DAVClient would - digest or negotiated auth, a proxy, CA bundle or .netrc
-taken from the environment, a redirect, a compressed reply - `propfind` returns None
-and the caller asks the DAVClient instead.
+headers, timeout, TLS verification, retries and one-line errors; a gzip-compressed
+reply, which a listing of thousands of items is worth, is asked for and unpacked).
+Where it cannot do what the DAVClient would - digest or negotiated auth, a proxy,
+CA bundle or .netrc taken from the environment, a redirect, an encoding it did not
+ask for - `request` returns None and the caller asks the DAVClient instead.
 """
 
 from __future__ import annotations
 
 import base64
+import gzip
 import http.client
 import os
 import ssl
 import xml.etree.ElementTree as ET
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
 from sync.providers.dav_http import (
@@ -41,8 +46,15 @@ from sync.providers.dav_http import (
 )
 from sync.secrets import Secret
 
+if TYPE_CHECKING:
+    from sync.providers.dav_sync_reply import SyncResult
+
 #: the headers the adapter's DAVClient sends with every request
-_BASE_HEADERS = {"User-Agent": "calsync", "Accept": "text/xml, text/calendar"}
+_BASE_HEADERS = {
+    "User-Agent": "calsync",
+    "Accept": "text/xml, text/calendar",
+    "Accept-Encoding": "gzip",
+}
 #: characters left as they are in a request path (what requests' requote_uri keeps)
 _PATH_SAFE = "!#$%&'()*+,/:;=?@[]~"
 _DAV = "{DAV:}"
@@ -96,6 +108,13 @@ class Reply:
             return []
         return [_response(elem) for elem in _responses(self.tree)]
 
+    def parse_sync_collection(self) -> SyncResult:
+        """A sync-collection reply, as caldav's DAVResponse.parse_sync_collection reads it."""
+        # imported here: that module reads hrefs and statuses with this one's functions
+        from sync.providers.dav_sync_reply import parse_sync_collection
+
+        return parse_sync_collection(self.tree)
+
 
 def _parse(body: bytes, content_type: str) -> ET.Element | None:
     if not body.strip():
@@ -128,7 +147,8 @@ def environment_allows(url: str, *, anonymous: bool) -> bool:
     return True
 
 
-def propfind(
+def request(
+    method: str,
     url: str,
     body: str,
     headers: Mapping[str, str],
@@ -137,11 +157,11 @@ def propfind(
     timeout: float,
     retry: RetryPolicy,
 ) -> Reply | None:
-    """PROPFIND `url` with retries; None where the DAVClient must make the request."""
+    """`method` on `url` with retries; None where the DAVClient must make the request."""
     if timeout <= 0 or not environment_allows(url, anonymous="Authorization" not in headers):
         return None  # (a socket timeout of 0 would mean non-blocking, not "no limit")
     return with_retries(
-        url, lambda: _send("PROPFIND", url, body, headers, verify, timeout), retry=retry
+        url, lambda: _send(method, url, body, headers, verify, timeout), retry=retry
     )
 
 
@@ -180,8 +200,13 @@ def _send(
     status = response.status
     if 300 <= status < 400:
         return None  # a redirect: the DAVClient follows it as it always has
-    if response.headers.get("Content-Encoding", "identity").strip().lower() != "identity":
+    encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("identity", "gzip", "x-gzip", "deflate"):
         return None  # not asked for; the library decodes what servers send anyway
+    try:
+        data = _decoded(data, encoding)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise unreadable(host, method, exc) from None
     if status == 401:
         raise auth_failed(host)
     if status == 403:
@@ -192,6 +217,17 @@ def _send(
         return Reply(status, response.headers, data)
     except (ValueError, SyntaxError) as exc:
         raise unreadable(host, method, exc) from None
+
+
+def _decoded(data: bytes, encoding: str) -> bytes:
+    if encoding == "identity" or not data:
+        return data
+    if encoding in ("gzip", "x-gzip"):
+        return gzip.decompress(data)
+    try:  # "deflate" is a zlib stream by the RFC, raw deflate from some servers
+        return zlib.decompress(data)
+    except zlib.error:
+        return zlib.decompress(data, -zlib.MAX_WBITS)
 
 
 def _tls_context(host: str, verify: bool | str) -> ssl.SSLContext:
@@ -235,7 +271,7 @@ def _responses(root: ET.Element) -> list[ET.Element]:
     return [elem for elem in root if elem.tag == f"{_DAV}response"]
 
 
-def _check_status(text: str | None) -> None:
+def check_status(text: str | None) -> None:
     # what the library accepts; a 403 or 500 propstat is a failure, not an absent property
     if text and not any(code in text for code in (" 200 ", " 201 ", " 207 ", " 404 ")):
         raise ValueError(f"status {' '.join(text.split())[:80]}")
@@ -246,13 +282,13 @@ def _response(elem: ET.Element) -> Found:
     properties: dict[str, Any] = {}
     for child in elem:
         if child.tag == f"{_DAV}status":
-            _check_status(child.text)
+            check_status(child.text)
         elif child.tag == f"{_DAV}href":
-            href = _href(child.text or "")
+            href = normalize_href(child.text or "")
         elif child.tag == f"{_DAV}propstat":
             status = child.find(f"{_DAV}status")
             if status is not None and status.text:
-                _check_status(status.text)
+                check_status(status.text)
                 if " 404 " in status.text:
                     continue  # properties the resource does not have
             for prop in child.iterfind(f"{_DAV}prop"):
@@ -261,7 +297,7 @@ def _response(elem: ET.Element) -> Found:
     return Found(href, properties)
 
 
-def _href(text: str) -> str:
+def normalize_href(text: str) -> str:
     """A path, decoded (as the library gives it): absolute URLs lose scheme and host."""
     href = unquote(text.replace("%2540", "%40"))
     return unquote(urlsplit(href).path) if ":" in href else href
