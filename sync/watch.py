@@ -9,6 +9,7 @@ item in hand, flushes its state and releases its lock, and the loop ends.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -110,9 +111,24 @@ class FolderWatcher:
                     users |= names
         return users
 
+    def _stamps(self) -> dict[Path, int | None]:
+        stamps: dict[Path, int | None] = {}
+        for folder in self.folders:
+            try:
+                stamps[folder] = os.stat(folder).st_mtime_ns
+            except OSError:
+                stamps[folder] = None
+        return stamps
+
     def _loop(self) -> None:
         import watchfiles
 
+        # watchfiles drops events that arrive while it hands a batch over (it copies
+        # the batch, then clears the set), so a file created right then was never
+        # reported. A folder's mtime moves with every file added, removed or renamed
+        # in it; comparing them at each wake-up (every WAKE_MS at the latest) catches
+        # what the events missed.
+        seen = self._stamps()
         try:
             for changes in watchfiles.watch(
                 *self.roots(),
@@ -126,9 +142,12 @@ class FolderWatcher:
                 yield_on_timeout=True,
             ):
                 self._ready.set()
-                if not changes:
-                    continue
                 users = self._users_of(path for _, path in changes)
+                now = self._stamps()
+                for folder, stamp in now.items():
+                    if stamp != seen.get(folder):
+                        users |= self.folders[folder]
+                seen = now
                 if users:
                     self.on_change(users)
         except Exception as exc:  # a folder vanished, inotify limits: fall back to polling
