@@ -22,6 +22,7 @@ from sync.engine.transform import (
     match_key,
     new_copy,
     propagate,
+    stamp,
 )
 from sync.model import Event
 from sync.providers.base import Item, Window
@@ -331,10 +332,14 @@ class Planner:
                 self._plan_match(crm_item, match, "matched by UID", views, plan)
         unmatched_remote = list(remote_by_key.values())
 
+        #: the CRM copy of each unmatched remote item, worked out once for matching
+        #: and creating (an initial sync does this for every item)
+        copies: dict[int, Event] = {}
         if self.init:
             by_shape: dict[tuple[str, str, str], Item] = {}
             for remote_item in unmatched_remote:
                 view = desired(remote_item.event, "remote", None, self.settings)
+                copies[id(remote_item)] = view
                 by_shape.setdefault(match_key(view), remote_item)
             still_crm = []
             for crm_item in unmatched_crm:
@@ -352,12 +357,18 @@ class Planner:
         for side, items in (("crm", unmatched_crm), ("remote", unmatched_remote)):
             for item in items:
                 target: Side = other(side)  # type: ignore[arg-type]
+                made = copies.get(id(item))
+                after = (
+                    new_copy(item.event, side, self.settings, self.now)  # type: ignore[arg-type]
+                    if made is None
+                    else made.replace(last_modified=stamp(self.now))
+                )
                 plan.actions.append(
                     Action(
                         "create",
                         target,
                         f"new in {SIDE_NAME[side]}",
-                        after=new_copy(item.event, side, self.settings, self.now),  # type: ignore[arg-type]
+                        after=after,
                         source=item,
                         origin=side,
                     )

@@ -138,7 +138,7 @@ def propagate(
         fields = changed_fields(want, before) & changed_fields(want, target)
     if not fields:
         return None
-    result = target.replace(**{f: getattr(want, f) for f in fields}, last_modified=_stamp(now))
+    result = target.replace(**{f: getattr(want, f) for f in fields}, last_modified=stamp(now))
     if not changed_fields(result, target):
         return None
     return result
@@ -151,10 +151,11 @@ def equivalent(crm: Event, remote: Event, settings: Settings) -> bool:
 
 
 def new_copy(source: Event, source_side: Side, settings: Settings, now: datetime) -> Event:
-    return desired(source, source_side, None, settings).replace(last_modified=_stamp(now))
+    return desired(source, source_side, None, settings).replace(last_modified=stamp(now))
 
 
-def _stamp(now: datetime) -> datetime:
+def stamp(now: datetime) -> datetime:
+    """The last-modified time calsync gives what it writes at `now`."""
     return now.astimezone(UTC).replace(microsecond=0)
 
 
