@@ -9,11 +9,8 @@ hand over to the DAVClient where it cannot do what the configuration asks.
 from __future__ import annotations
 
 import base64
-import os
 import socket
 import ssl
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,26 +32,22 @@ from sync.providers.caldav import CalDAVProvider
 from sync.providers.dav_http import Forbidden
 from tests.graph_server.tls import make_server_tls
 from tests.providers.dav_front import dav_front
+from tests.providers.dav_helpers import (
+    PASSWORD_ENV,
+    SECRET,
+    clean_http_environment,
+    open_caldav,
+    run_cli_reporting_imports,
+)
 
-PASSWORD_ENV = "CALSYNC_TEST_PROBE_PASSWORD"
-SECRET = "pr0be-Secret"
 CALENDAR = "urn:ietf:params:xml:ns:caldav"
 WINDOW = Window(datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
 
 
 @pytest.fixture(autouse=True)
 def _environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv(PASSWORD_ENV, SECRET)  # Radicale's auth type none takes any password
+    clean_http_environment(monkeypatch, tmp_path)
     monkeypatch.setenv("CALSYNC_TEST_PROBE_TOKEN", "t0ken")
-    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "NETRC"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.upper(), raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc
-
-
-def open_caldav(url: str, **extra: Any) -> CalDAVProvider:
-    table = {"username": "calsync", "password_env": PASSWORD_ENV, **extra}
-    return CalDAVProvider(f"caldav:{url}", settings={"caldav": table})
 
 
 def multistatus(href: str, token: str = "http://example.com/sync/1") -> bytes:
@@ -424,24 +417,7 @@ def test_no_change_cli_sync_loads_no_http_library(radicale_calendar: str, tmp_pa
             result = CliRunner().invoke(app, ["--workspace", str(ws), *args])
             assert result.exit_code == 0, result.output
         front.seen.clear()
-        report = (
-            "import atexit, sys\n"
-            "def report():\n"
-            "    loaded = {m.split('.')[0] for m in sys.modules}\n"
-            "    print('LOADED', sorted(loaded & {'caldav', 'niquests', 'urllib3', 'lxml'}),"
-            " file=sys.stderr)\n"
-            "atexit.register(report)\n"
-            f"sys.argv = ['calsync', '--workspace', {str(ws)!r}, 'sync', 'anna']\n"
-            "from tui.cli import main\n"
-            "main()\n"
-        )
-        proc = subprocess.run(
-            [sys.executable, "-c", report],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env={**os.environ, "COLUMNS": "200"},
-        )
+        proc = run_cli_reporting_imports(ws, "sync", "anna")
     assert proc.returncode == 0, proc.stderr
     assert "crm +0 ~0 -0, remote +0 ~0 -0" in proc.stdout
     assert "LOADED []" in proc.stderr

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import gzip
 import http.client
-import os
-import subprocess
-import sys
 import threading
 import uuid
 import zlib
@@ -33,9 +30,14 @@ from sync.providers.caldav import CalDAVProvider, _SyncUnsupported
 from sync.providers.dav_http import RetryPolicy
 from sync.providers.dav_probe import Reply, request
 from sync.providers.dav_sync_reply import SyncResult
+from tests.providers.dav_helpers import (
+    PASSWORD_ENV,
+    SECRET,
+    clean_http_environment,
+    open_caldav,
+    run_cli_reporting_imports,
+)
 
-PASSWORD_ENV = "CALSYNC_TEST_SYNC_PASSWORD"
-SECRET = "sync-Secret-9"
 CALENDAR = "urn:ietf:params:xml:ns:caldav"
 WINDOW = Window(datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -44,16 +46,7 @@ REPORT_HEADERS = {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"
 
 @pytest.fixture(autouse=True)
 def _environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv(PASSWORD_ENV, SECRET)  # Radicale's auth type none takes any password
-    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "NETRC"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.upper(), raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc
-
-
-def open_caldav(url: str, **extra: Any) -> CalDAVProvider:
-    table = {"username": "calsync", "password_env": PASSWORD_ENV, **extra}
-    return CalDAVProvider(f"caldav:{url}", settings={"caldav": table})
+    clean_http_environment(monkeypatch, tmp_path)
 
 
 def event(n: int, **changes: Any) -> Event:
@@ -567,24 +560,7 @@ def test_initial_cli_init_loads_no_http_library(radicale_calendar: str, tmp_path
     ]
     result = CliRunner().invoke(app, ["--workspace", str(ws), *add])
     assert result.exit_code == 0, result.output
-    report = (
-        "import atexit, sys\n"
-        "def report():\n"
-        "    loaded = {m.split('.')[0] for m in sys.modules}\n"
-        "    print('LOADED', sorted(loaded & {'caldav', 'niquests', 'urllib3', 'lxml'}),"
-        " file=sys.stderr)\n"
-        "atexit.register(report)\n"
-        f"sys.argv = ['calsync', '--workspace', {str(ws)!r}, 'init', 'anna']\n"
-        "from tui.cli import main\n"
-        "main()\n"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", report],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    proc = run_cli_reporting_imports(ws, "init", "anna")
     assert proc.returncode == 0, proc.stderr
     assert "LOADED []" in proc.stderr, proc.stderr
     assert SECRET not in proc.stdout + proc.stderr
