@@ -25,6 +25,7 @@ from storage.workspace import Workspace
 from sync.engine.runner import RunResult, SyncOptions, new_run_id
 from sync.runlog import Redactor
 from sync.service import sync_user
+from sync.shard import Shard
 
 MAX_DEFAULT_JOBS = 8
 RESULTS = ("ok", "failed", "needs_operator", "busy", "skipped", "cancelled", "planned")
@@ -74,6 +75,8 @@ class JobSummary:
     results: list[RunResult] = field(default_factory=list)
     #: set when the job was stopped (SIGINT/SIGTERM) before every user ran
     cancelled: bool = False
+    #: "K/N" when only one shard's users took part
+    shard: str | None = None
 
     @property
     def totals(self) -> dict[str, int]:
@@ -105,6 +108,7 @@ class JobSummary:
             "finished": self.finished.isoformat(timespec="seconds") if self.finished else None,
             "duration": round(self.duration, 3),
             "jobs": self.jobs,
+            "shard": self.shard,
             "dry_run": self.dry_run,
             "cancelled": self.cancelled,
             "totals": self.totals,
@@ -157,8 +161,11 @@ class Job:
         observer: JobObserver | None = None,
         logger: Logger | None = None,
         redactor: Redactor | None = None,
+        shard: Shard | None = None,
     ) -> None:
         self.workspace = workspace
+        #: only the users of this shard take part (`sync --all --shard K/N`)
+        self.shard = shard
         self.config = config
         self.jobs = jobs
         self.dry_run = dry_run
@@ -178,6 +185,8 @@ class Job:
             name = str(user["name"])
             if wanted is not None and name not in wanted:
                 continue
+            if self.shard is not None and not self.shard.owns(name):
+                continue  # another shard's user: not run, not reported here
             reason = skip_reason(user, self.config)
             if reason is None:
                 to_run.append(name)
@@ -192,6 +201,7 @@ class Job:
         order = {name: i for i, name in enumerate(sorted([*to_run, *(r.user for r in skipped)]))}
         jobs = self.jobs or default_jobs(len(to_run))
         summary = JobSummary(new_run_id(now), now, jobs, self.dry_run)
+        summary.shard = str(self.shard) if self.shard is not None else None
         self._log_start(summary, len(to_run), len(skipped))
         for result in skipped:
             self._done(summary, result)
@@ -240,12 +250,13 @@ class Job:
         if self.logger is not None:
             kind = "dry-run" if self.dry_run else "sync"
             self.logger.info(
-                "job=%s start %s users=%d skipped=%d jobs=%d",
+                "job=%s start %s users=%d skipped=%d jobs=%d%s",
                 summary.run_id,
                 kind,
                 running,
                 skipped,
                 summary.jobs,
+                f" shard={summary.shard}" if summary.shard else "",
             )
 
     def _log_result(self, summary: JobSummary, result: RunResult) -> None:

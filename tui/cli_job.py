@@ -27,6 +27,7 @@ from rich.progress import (
 from sync.engine.runner import RunResult
 from sync.job import Job, JobObserver, JobSummary, error_line
 from sync.runlog import Redactor, run_logger
+from sync.shard import Shard
 from tui.cli_common import err_console, out_console, print_json, state
 
 #: exit code of a job stopped by SIGINT/SIGTERM (the shell's 128 + SIGINT)
@@ -134,6 +135,7 @@ def run_all(
     show_progress: bool,
     cancel: threading.Event,
     names: list[str] | None = None,
+    shard: Shard | None = None,
 ) -> JobSummary:
     """Run one job with the workspace's run log and, if wanted, a progress display."""
     st = state(ctx)
@@ -148,6 +150,7 @@ def run_all(
             cancel=cancel,
             logger=logger,
             redactor=redactor,
+            shard=shard,
         )
         if not show_progress or quiet:
             return job.run(names)
@@ -176,6 +179,7 @@ def sync_all(
     as_json: bool,
     jobs: int | None = None,
     quiet: bool = False,
+    shard: Shard | None = None,
 ) -> None:
     from tui.cli_sync import exit_code
 
@@ -190,6 +194,7 @@ def sync_all(
             quiet=quiet,
             show_progress=on_terminal and not as_json,
             cancel=cancel,
+            shard=shard,
         )
     if as_json:
         print_json(summary.to_json())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ from rich.table import Table
 
 from sync import service
 from sync.engine.runner import IDENTITY_CHANGED, RunResult, SyncOptions
+from sync.shard import ShardError, parse_shard
 from tui.cli import app
 from tui.cli_common import (
     EXIT_FAILED,
@@ -137,6 +139,15 @@ def sync_cmd(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="With --all: no progress, only errors.")
     ] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            metavar="K/N|auto",
+            help="With --all: only the users of shard K of N (K from 0), or auto in a "
+            "Kubernetes Indexed Job (JOB_COMPLETION_INDEX and CALSYNC_SHARDS).",
+        ),
+    ] = None,
 ) -> None:
     """Sync users both ways."""
     st = state(ctx)
@@ -146,10 +157,18 @@ def sync_cmd(
         fail("name at least one user, or pass --all")
     if jobs is not None and not all_users:
         fail("--jobs goes with --all")
+    if shard is not None and not all_users:
+        fail("--shard goes with --all")
     if all_users:
         from tui.cli_job import sync_all
 
-        sync_all(ctx, dry_run=dry_run, force=force, as_json=as_json, jobs=jobs, quiet=quiet)
+        try:
+            part = parse_shard(shard, os.environ) if shard is not None else None
+        except ShardError as exc:
+            fail(str(exc))
+        sync_all(
+            ctx, dry_run=dry_run, force=force, as_json=as_json, jobs=jobs, quiet=quiet, shard=part
+        )
         return
     results = [
         service.sync_user(st.workspace, st.config, n, SyncOptions(dry_run=dry_run, force=force))
