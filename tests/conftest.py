@@ -15,5 +15,6 @@ settings.load_profile("calsync")
 
 # --- CalDAV: a real Radicale server (tests/providers/radicale_server.py) -----------
 from tests.providers.radicale_server import radicale_calendar, radicale_server  # noqa: E402, F401
+from tests.providers.sql.postgres_server import postgres_server, postgres_url  # noqa: E402, F401
 
 # --- end CalDAV --------------------------------------------------------------------
