@@ -41,7 +41,7 @@ from xml.sax.saxutils import escape
 from sync import recurrence
 from sync.ical import parse_event, render_event
 from sync.model import Event
-from sync.providers import dav_probe
+from sync.providers import dav_each, dav_probe
 from sync.providers.base import (
     AuthFailed,
     BrokenItem,
@@ -634,7 +634,12 @@ class CalDAVProvider(Provider):
                 {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"},
             )
             if response.status == 404:
-                raise CalendarNotFound(f"calendar {self.collection_url} does not exist (HTTP 404)")
+                # not proof of a missing calendar: sabre/dav 1.8 refuses the whole
+                # REPORT when one href is gone (dav_each.py)
+                found.update(
+                    dav_each.fetch_ids(self._request, self.collection_url, chunk, self._href)
+                )
+                continue
             if response.status not in (200, 207):
                 raise ProviderError(
                     f"{host_of(self.collection_url)}: calendar-multiget answered HTTP "
@@ -763,7 +768,7 @@ class CalDAVProvider(Provider):
         body = without_scheduling(render_event(event, base=base))
         response = self._put(item_id, body, {"If-Match": etag})
         if response.status == 412:
-            raise EtagMismatch(item_id, etag)
+            raise dav_each.precondition_failed(self._request, self._href(item_id), item_id, etag)
         if response.status == 404:
             raise ItemNotFound(item_id)
         self._check_write(response, item_id, "update")
@@ -787,10 +792,7 @@ class CalDAVProvider(Provider):
         current = response.headers.get("ETag")
         if current and current != etag:
             raise EtagMismatch(item_id, etag)
-        raw = response._raw_body or (
-            response._raw.encode() if isinstance(response._raw, str) else response._raw
-        )
-        return bytes(raw).decode("utf-8", errors="replace")
+        return dav_each.response_text(response)
 
     def delete(self, item_id: str, etag: str, *, notify: bool = False) -> None:
         ensure_no_notify(notify)
@@ -802,7 +804,7 @@ class CalDAVProvider(Provider):
             "DELETE", self._href(item_id), "", {"If-Match": etag, "Schedule-Reply": "F"}
         )
         if response.status == 412:
-            raise EtagMismatch(item_id, etag)
+            raise dav_each.precondition_failed(self._request, self._href(item_id), item_id, etag)
         if response.status in (404, 410):
             raise ItemNotFound(item_id)
         self._check_write(response, item_id, "delete")

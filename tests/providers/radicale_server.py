@@ -44,24 +44,26 @@ class RadicaleServer:
         return url
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def _wait_until_listening(proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
+def wait_until_listening(
+    proc: subprocess.Popen[bytes], port: int, log: Path, *, name: str = "radicale"
+) -> None:
     # readiness wait, not an assertion: give the server up to 30 s to bind
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"radicale exited at start:\n{log.read_text(errors='replace')}")
+            raise RuntimeError(f"{name} exited at start:\n{log.read_text(errors='replace')}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.05)
-    raise RuntimeError(f"radicale did not start listening:\n{log.read_text(errors='replace')}")
+    raise RuntimeError(f"{name} did not start listening:\n{log.read_text(errors='replace')}")
 
 
 def start_radicale(
@@ -73,7 +75,7 @@ def start_radicale(
     benchmarks count).
     """
     storage = root / "collections"
-    port = _free_port()
+    port = free_port()
     config = root / "config"
     config.write_text(
         "[server]\n"
@@ -102,7 +104,7 @@ def start_radicale(
             env=env,
         )
     try:
-        _wait_until_listening(proc, port, log)
+        wait_until_listening(proc, port, log)
     except BaseException:
         stop_radicale(proc)
         raise
