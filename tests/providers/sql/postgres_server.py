@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -28,8 +29,6 @@ PG_ROOTS = (Path("/usr/lib/postgresql"),)
 
 def server_bin() -> Path | None:
     """The newest installed PostgreSQL server's bin folder, or None."""
-    if found := shutil.which("pg_ctl"):
-        return Path(found).parent
     for root in PG_ROOTS:
         versions = sorted(
             (p for p in root.glob("*/bin") if (p / "postgres").exists()),
@@ -74,13 +73,14 @@ def start_postgres(root: Path) -> tuple[subprocess.Popen[bytes], PostgresServer]
     user = "calsync"
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
-    subprocess.run(
+    done = subprocess.run(
         _as_server_user(
             [str(bin_dir / "initdb"), "-D", str(data), "-U", user, "--auth=trust", "-E", "UTF8"]
         ),
-        check=True,
         capture_output=True,
     )
+    if done.returncode != 0:
+        raise RuntimeError(f"initdb failed:\n{done.stdout.decode()}{done.stderr.decode()}")
     port = free_port()
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -125,19 +125,24 @@ def stop_postgres(proc: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+def postgres_server() -> Iterator[PostgresServer]:
     if server_bin() is None:
         pytest.skip("no PostgreSQL server binaries (apt-get install postgresql)")
     try:
         import psycopg  # noqa: F401
     except ImportError:
         pytest.skip("the psycopg driver is not installed (uv sync installs it)")
-    root = tmp_path_factory.mktemp("postgres")
-    proc, server = start_postgres(root)
+    # not under pytest's temporary folder: that is private to root, and the server
+    # may run as the postgres user
+    root = Path(tempfile.mkdtemp(prefix="calsync-postgres-"))
     try:
-        yield server
+        proc, server = start_postgres(root)
+        try:
+            yield server
+        finally:
+            stop_postgres(proc)
     finally:
-        stop_postgres(proc)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
