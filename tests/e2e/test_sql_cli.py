@@ -141,11 +141,15 @@ def test_check_init_and_two_way_changes(world: World) -> None:
     world.put("remote", ev("r-only", "Dentist", 5))
     code, result = world.run("init", "anna")
     assert code == 0 and result["result"] == "ok", result
-    assert set(world.items("crm")) == set(world.items("remote")) == {
-        "Board meeting",
-        "Quote review",
-        "Dentist",
-    }
+    assert (
+        set(world.items("crm"))
+        == set(world.items("remote"))
+        == {
+            "Board meeting",
+            "Quote review",
+            "Dentist",
+        }
+    )
     assert world.items("remote")["Quote review"].event.location == "Storgatan 1"
 
     world.edit("remote", "Dentist", location="Kungsgatan 2")

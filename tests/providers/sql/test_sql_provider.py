@@ -199,9 +199,7 @@ def test_all_day_and_privacy_values_round_trip_in_the_in_house_table(
     with SqlProvider("sql:crm/anna", settings=settings(schemas.ACTIVITIES_TABLE)) as p:
         day = datetime(2026, 8, 3).date()
         item = p.create(
-            meeting(
-                start=day, end=day + timedelta(days=2), all_day=True, privacy=Privacy.PRIVATE
-            )
+            meeting(start=day, end=day + timedelta(days=2), all_day=True, privacy=Privacy.PRIVATE)
         )
     (row,) = execute(url, sa.select(table))
     assert (row.starts, row.ends) == (datetime(2026, 8, 3), datetime(2026, 8, 5))
