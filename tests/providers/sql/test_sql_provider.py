@@ -252,7 +252,7 @@ def test_a_missing_sqlite_file_is_not_created(
     missing = tmp_path / "typo.sqlite"
     monkeypatch.setenv(schemas.ENV, schemas.sqlite_url(missing))
     p = SqlProvider("sql:crm/u", settings=settings(schemas.MEETINGS_TABLE))
-    with pytest.raises(CalendarNotFound, match="typo.sqlite does not exist"):
+    with pytest.raises(CalendarNotFound, match=r"typo\.sqlite does not exist"):
         p.identity() and p.list_window(WINDOW, {})
     assert p.check()[0][1] is False
     assert not missing.exists()
