@@ -101,14 +101,15 @@ def run_checks(p: SqlProvider) -> list[Check]:
     checks.append(_write_rights(p))
     try:
         with p.errors("counting rows"), p.engine.connect() as conn:
-            count = conn.execute(
-                sa.select(sa.func.count())
-                .where(p.mapper.owner == p.cfg.owner)
-                .select_from(p.mapper.table)
-            ).scalar_one()
+            rows = p.owner_rows().subquery()
+            count = conn.execute(sa.select(sa.func.count()).select_from(rows)).scalar_one()
     except ProviderError as exc:
         return [*checks, ("owner's rows", False, str(exc))]
     checks.append(
-        ("owner's rows", True, f"{count} row(s) with {p.cfg.owner_column} = {p.cfg.owner!r}")
+        (
+            "owner's rows",
+            True,
+            f"{count} row(s) with {p.cfg.owner_column} = {p.cfg.owner!r}, not deleted",
+        )
     )
     return checks

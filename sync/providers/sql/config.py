@@ -2,6 +2,7 @@
 
     [sql.crm]
     url_env = "CRM_DATABASE_URL"     # or url_file / url_keyring: the URL holds a password
+                                     # (url = "sqlite:///crm.db" only where it holds none)
     table = "meetings"
     schema = "public"                # optional
     owner_column = "assigned_user_id"
@@ -51,6 +52,7 @@ FIELDS = (
 )
 REQUIRED = ("id", "start", "end", "subject")
 TABLE_KEYS = {
+    "url",
     "url_env",
     "url_file",
     "url_keyring",
@@ -86,10 +88,19 @@ class SqlConfig:
         return f"sql.{self.connection}"
 
     def url(self) -> Secret:
+        if isinstance(self.table.get("url"), str):
+            return Secret(self.table["url"])
         return resolve_secret(self.table, "url", self.where)
 
     def column(self, field: str) -> str | None:
         return self.columns.get(field)
+
+
+def _has_password(url: str) -> bool:
+    """Whether a database URL carries a password (`scheme://user:PASSWORD@host/...`)."""
+    _, sep, rest = url.partition("://")
+    userinfo = rest.split("/", 1)[0].rpartition("@")[0] if sep else ""
+    return ":" in userinfo
 
 
 def split_address(address: str) -> tuple[str, str]:
@@ -140,14 +151,16 @@ def load(settings: Mapping[str, Any], address: str) -> SqlConfig:
     if not isinstance(table, Mapping):
         raise ConfigError(f"calsync.toml has no [{where}] table describing database {name!r}")
     for key in table:
-        if key == "url":
+        if key not in TABLE_KEYS:
+            raise _unknown(where, key, TABLE_KEYS)
+    if "url" in table:
+        # a URL without a password (a SQLite file, a socket with peer auth) may stand here
+        if not isinstance(table["url"], str) or _has_password(table["url"]):
             raise ConfigError(
                 f"[{where}] url holds a password in clear text; reference it with url_env, "
                 "url_file (a 0600 file) or url_keyring"
             )
-        if key not in TABLE_KEYS:
-            raise _unknown(where, key, TABLE_KEYS)
-    if not has_secret(table, "url"):
+    elif not has_secret(table, "url"):
         raise ConfigError(f"[{where}] needs url_env, url_file or url_keyring (the database URL)")
     for key in ("table", "owner_column"):
         if not isinstance(table.get(key), str) or not table[key]:

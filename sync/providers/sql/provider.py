@@ -177,7 +177,7 @@ class SqlProvider(Provider):
         schema = f"{self.cfg.schema}." if self.cfg.schema else ""
         return f"sql:{self.safe_address()}#{schema}{self.cfg.table_name}/{self.cfg.owner}"
 
-    def _select(self) -> sa.Select[Any]:
+    def owner_rows(self) -> sa.Select[Any]:
         m = self.mapper
         query = sa.select(*m.selected).where(m.owner == self.cfg.owner)
         deleted = m.col.get("deleted")
@@ -195,7 +195,7 @@ class SqlProvider(Provider):
         start = m.col["start"]
         # a day's margin each way: an all-day row starts at local midnight, and the
         # window places it by its date (midnight UTC); each row is then placed exactly
-        query = self._select().where(
+        query = self.owner_rows().where(
             start >= self._bound(window.start - _DAY), start < self._bound(window.end + _DAY)
         )
         with self.errors("listing"), self.engine.connect() as conn:
@@ -219,7 +219,7 @@ class SqlProvider(Provider):
         values = [v for v in (m.id_value(i) for i in ids) if v is not None]
         found: dict[str, Mapping[str, Any]] = {}
         for start in range(0, len(values), 500):
-            query = self._select().where(m.col["id"].in_(values[start : start + 500]))
+            query = self.owner_rows().where(m.col["id"].in_(values[start : start + 500]))
             for r in conn.execute(query):
                 row = dict(r._mapping)
                 found[str(row[m.col["id"].name])] = row
@@ -253,7 +253,7 @@ class SqlProvider(Provider):
         value = m.id_value(item_id)
         if value is None:
             raise ItemNotFound(item_id)
-        query = self._select().where(m.col["id"] == value).with_for_update()
+        query = self.owner_rows().where(m.col["id"] == value).with_for_update()
         found = conn.execute(query).first()
         if found is None:
             raise ItemNotFound(item_id)
@@ -283,7 +283,7 @@ class SqlProvider(Provider):
             values[id_column.name] = str(uuid.uuid4())
         with self.errors("insert"), self.engine.begin() as conn:
             if "uid" in m.col:
-                clash = self._select().where(m.col["uid"] == event.uid)
+                clash = self.owner_rows().where(m.col["uid"] == event.uid)
                 if conn.execute(clash).first() is not None:
                     raise ItemRefused(
                         event.uid,

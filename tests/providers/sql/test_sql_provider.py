@@ -211,6 +211,7 @@ def test_all_day_and_privacy_values_round_trip_in_the_in_house_table(
     ("change", "message"),
     [
         ({"url_env": None, "url": "postgresql://u:pw@h/db"}, "url holds a password in clear"),
+        ({"url_env": None}, "needs url_env, url_file or url_keyring"),
         ({"tabel": "x"}, "unknown key 'tabel'; did you mean 'table'?"),
         ({"columns": {"id": "id", "start": "s"}}, r"\[sql.crm.columns\] must map end, subject"),
         ({"timezone": "Mars/Base"}, "timezone 'Mars/Base' is not a known time zone"),
@@ -221,6 +222,14 @@ def test_bad_settings_are_one_line_errors(change: dict[str, Any], message: str) 
     table = {k: v for k, v in {**schemas.MEETINGS_TABLE, **change}.items() if v is not None}
     with pytest.raises(ConfigError, match=message):
         SqlProvider("sql:crm/anna", settings={"sql": {"crm": table}})
+
+
+def test_a_url_without_password_may_stand_in_the_table(tmp_path: Path) -> None:
+    url = schemas.sqlite_url(tmp_path / "crm.sqlite")
+    schemas.create(url, schemas.meetings)
+    table = {k: v for k, v in schemas.MEETINGS_TABLE.items() if k != "url_env"}
+    with SqlProvider("sql:crm/u", settings={"sql": {"crm": {**table, "url": url}}}) as p:
+        assert p.list_window(WINDOW, {}).etags == {}
 
 
 def test_unknown_connection_and_bad_address() -> None:
@@ -267,7 +276,10 @@ def test_check_reports_columns_and_write_rights(
     assert checks["table found"] == (True, "meetings")
     assert checks["column date_start"][0] is True
     assert checks["write permission"][0] is True
-    assert checks["owner's rows"] == (True, "0 row(s) with assigned_user_id = 'u-anna'")
+    assert checks["owner's rows"] == (
+        True,
+        "0 row(s) with assigned_user_id = 'u-anna', not deleted",
+    )
 
 
 def test_check_names_a_missing_write_right_on_postgres(
