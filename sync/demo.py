@@ -1,8 +1,9 @@
 """A ready demo workspace on the embedded default: local folders as both calendars.
 
-Three sales people, a few dozen realistic items on both sides (some already in
+Four sales people, a few dozen realistic items on both sides (some already in
 both calendars under different UIDs, so initialization's matching shows), a
-multi-day fair in the remote calendar and a private appointment.
+multi-day fair in the remote calendar and a private appointment. The fourth one's
+CRM is a database table (`sync.demo_database`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from storage.errors import StoreError
 from storage.state import UserFiles
 from storage.users import UserStore
 from storage.workspace import Workspace, default_workspace
+from sync import demo_database
 from sync.engine.runner import RunResult, SyncOptions
 from sync.model import Event, Privacy, ShowAs
 from sync.providers.registry import open_provider
@@ -25,7 +27,7 @@ from sync.service import init_user, sync_user
 
 MARKER = ".calsync-demo"
 ZONE = ZoneInfo("Europe/Stockholm")
-USERS = ("anna", "bertil", "cecilia")
+USERS = ("anna", "bertil", "cecilia", demo_database.NAME)
 
 CUSTOMERS = ("Nordvik AB", "Lindgren & Co", "Sjöstrand Bygg", "Åkerlund Foods", "Hallberg IT")
 Template = tuple[str, str, ShowAs, int | None, str]
@@ -147,14 +149,17 @@ def create_demo(ws: Workspace) -> tuple[Config, list[RunResult]]:
         )
     ws.ensure()
     atomic_write(marker, b"calsync demo workspace\n")
+    names = {u["name"] for u in existing}
+    database_crm = demo_database.prepare(ws) if demo_database.NAME not in names else None
     config = load_config(ws.config_path)
     today = datetime.now(UTC).astimezone(ZONE).date()
-    names = {u["name"] for u in existing}
     for index, name in enumerate(USERS):
         if name in names:
             continue
         base = ws.root / "calendars" / name
         crm_url, remote_url = f"folder:{base / 'crm'}", f"folder:{base / 'remote'}"
+        if name == demo_database.NAME and database_crm:
+            crm_url = database_crm  # the CRM's own database table
         crm_events, remote_events = _items(index, today)
         for url, events in ((crm_url, crm_events), (remote_url, remote_events)):
             with open_provider(url, config.providers) as provider:

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from storage.atomic import FILE_MODE, ensure_dir
 from storage.config import Config
@@ -69,7 +70,19 @@ def referenced_secrets(config: Config) -> set[str]:
                 continue  # unset or unreadable: nothing that could leak
             if len(value) >= MIN_SECRET_LEN:
                 found.add(str(value))
+            if (password := url_password(str(value))) and len(password) >= MIN_SECRET_LEN:
+                found.add(password)  # a database URL's password may show up on its own
     return found
+
+
+def url_password(value: str) -> str | None:
+    """The password of `scheme://user:password@host/...`, or None."""
+    scheme, sep, rest = value.partition("://")
+    if not sep or not scheme:
+        return None
+    userinfo, at, _ = rest.split("/", 1)[0].rpartition("@")
+    _, colon, password = userinfo.partition(":")
+    return unquote(password) if at and colon and password else None
 
 
 class Redactor:

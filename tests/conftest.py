@@ -18,4 +18,5 @@ settings.load_profile("calsync")
 from tests.providers.radicale_server import radicale_calendar, radicale_server  # noqa: E402, F401
 from tests.providers.sabre_server import sabre_calendar, sabre_server  # noqa: E402, F401
 
-# --- end CalDAV --------------------------------------------------------------------
+# --- databases: a real PostgreSQL server (tests/providers/sql/postgres_server.py) ---
+from tests.providers.sql.postgres_server import postgres_server, postgres_url  # noqa: E402, F401

@@ -20,6 +20,7 @@ BUILTIN: dict[str, str] = {
     "google": "sync.providers.google:GoogleProvider",
     "ews": "sync.providers.ews:EWSProvider",
     "graph": "sync.providers.graph:GraphProvider",
+    "sql": "sync.providers.sql.provider:SqlProvider",
 }
 
 ENTRY_POINT_GROUP = "calsync.providers"

@@ -176,10 +176,12 @@ def test_demo_no_tui_on_fresh_workspace_and_refuses_real_ones(tmp_path, env):
     ws = tmp_path / "demo"
     proc = calsync(ws, "demo", "--no-tui")
     assert proc.returncode == 0, proc.stderr
-    for name in ("anna", "bertil", "cecilia"):
+    for name in ("anna", "bertil", "cecilia", "david"):
         assert f"{name}: ok" in proc.stdout
     status = json.loads(calsync(ws, "status", "--json").stdout)
-    assert {s["name"] for s in status} == {"anna", "bertil", "cecilia"}
+    assert {s["name"] for s in status} == {"anna", "bertil", "cecilia", "david"}
+    david = next(s for s in status if s["name"] == "david")
+    assert david["crm"] == "sql:demo/david"  # the CRM database user
     assert all(s["initialized"] and s["last_result"] == "ok" for s in status)
     # a second run re-syncs and plans nothing new
     proc = calsync(ws, "demo", "--no-tui")

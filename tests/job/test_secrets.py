@@ -96,3 +96,17 @@ client_secret_env = "CALSYNC_TEST_SHORT"
     redact = Redactor.for_config(config)
     assert redact(f"x {SECRET} y file-held-token-123 abc") == f"x {MASK} y {MASK} abc"
     assert redact.value({"a": [SECRET], "b": 1}) == {"a": [MASK], "b": 1}
+
+
+def test_a_database_urls_password_is_masked_on_its_own_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = "postgresql+psycopg://calsync:p%40ss-w0rd-9@db.example.com/crm"
+    monkeypatch.setenv("CALSYNC_TEST_DB_URL", url)
+    config_path = tmp_path / "calsync.toml"
+    config_path.write_text('[sql.crm]\nurl_env = "CALSYNC_TEST_DB_URL"\n', encoding="utf-8")
+    redact = Redactor.for_config(load_config(config_path))
+    assert redact(f"connect {url} failed") == f"connect {MASK} failed"
+    assert redact("driver said: password p@ss-w0rd-9 refused") == (
+        f"driver said: password {MASK} refused"
+    )

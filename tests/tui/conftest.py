@@ -59,14 +59,15 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def demo(demo_template: Path, tmp_path: Path) -> Workspace:
-    """The `calsync demo` workspace: anna, bertil, cecilia, initialized and synced.
+    """The `calsync demo` workspace: anna, bertil, cecilia, david (a database CRM),
+    initialized and synced.
 
     Built once (rendering its items takes seconds) and copied per test; copy2 keeps
     the files' mtimes, so the folder calendars' etags, and the state, stay valid.
     """
     root = tmp_path / "ws"
     shutil.copytree(demo_template, root)
-    for path in [root / "users.json", *root.glob("users/*/state.json")]:
+    for path in [root / "users.json", root / "calsync.toml", *root.glob("users/*/state.json")]:
         path.write_text(path.read_text().replace(str(demo_template), str(root)))
     return Workspace(root)
 

@@ -30,7 +30,7 @@ async def test_table_lists_users_with_state(demo: Workspace) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         table = app.screen.query_one(UsersTable)
-        assert table.shown == ["anna", "bertil", "cecilia"]
+        assert table.shown == ["anna", "bertil", "cecilia", "david"]
         assert all(table.summaries[n].last_result == "ok" for n in table.shown)
         assert all(table.summaries[n].initialized for n in table.shown)
         row = table.get_row("anna")
@@ -226,18 +226,19 @@ async def test_sync_all_skips_disabled_users(demo: Workspace) -> None:
     from sync.users import set_user
 
     set_user(demo, "bertil", {"enabled": "no"})
-    before = {n: cal.runs(demo, n) for n in ("anna", "bertil", "cecilia")}
+    before = {n: cal.runs(demo, n) for n in ("anna", "bertil", "cecilia", "david")}
     app = make_app(demo)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("a")
         await settle(pilot)
-        assert any(n.startswith("Sync all: 2 user(s)") for n in _notes(app))
+        assert any(n.startswith("Sync all: 3 user(s)") for n in _notes(app))
     after = {n: cal.runs(demo, n) for n in before}
     assert after == {
         "anna": before["anna"] + 1,
         "bertil": before["bertil"],
         "cecilia": before["cecilia"] + 1,
+        "david": before["david"] + 1,
     }
 
 

@@ -120,7 +120,7 @@ async def test_add_existing_user_is_refused_without_crash(demo: Workspace, tmp_p
         assert isinstance(app.screen, UsersScreen)
         errors = [n for n in app._notifications if n.severity == "error"]
         assert errors and "anna" in errors[-1].message.lower()
-        assert app.screen.table.shown == ["anna", "bertil", "cecilia"]
+        assert app.screen.table.shown == ["anna", "bertil", "cecilia", "david"]
 
 
 async def test_disable_and_enable(demo: Workspace) -> None:
@@ -155,7 +155,7 @@ async def test_remove_user_asks_first(demo: Workspace) -> None:
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, UsersScreen)
-        assert screen.table.shown == ["anna", "cecilia"]
+        assert screen.table.shown == ["anna", "cecilia", "david"]
     assert not UserStore(demo).exists("bertil")
     assert list((demo.root / "removed").glob("bertil-*"))
 
@@ -177,11 +177,11 @@ async def test_filter_and_sort(demo: Workspace) -> None:
         await pilot.pause()
         await pilot.press("escape")
         await pilot.pause()
-        assert screen.table.shown == ["anna", "bertil", "cecilia"]
+        assert screen.table.shown == ["anna", "bertil", "cecilia", "david"]
         screen.table.sort_by("enabled")
-        assert screen.table.shown == ["anna", "cecilia", "bertil"]
+        assert screen.table.shown == ["anna", "cecilia", "david", "bertil"]
         screen.table.sort_by("enabled")  # again: reversed
-        assert screen.table.shown == ["bertil", "cecilia", "anna"]
+        assert screen.table.shown == ["bertil", "david", "cecilia", "anna"]
         await pilot.press("slash", *"zzz", "enter")
         await settle(pilot)
         assert screen.table.shown == []
