@@ -75,9 +75,16 @@ def status(ws: Workspace, config: Config) -> list[dict[str, Any]]:
     return [user_status(ws, config, u) for u in UserStore(ws).all()]
 
 
-def log_entries(ws: Workspace, name: str, limit: int | None = None) -> list[dict[str, Any]]:
+def log_entries(
+    ws: Workspace, name: str, limit: int | None = None, unreadable: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """The newest entries; each line that could not be read is added to `unreadable`."""
     UserStore(ws).get(name)
-    return UserFiles(ws, name).log.entries(limit)
+    log = UserFiles(ws, name).log
+    entries = log.entries(limit)
+    if unreadable is not None:
+        unreadable.extend(log.unreadable)
+    return entries
 
 
 def trash_entries(ws: Workspace, name: str) -> list[dict[str, Any]]:
