@@ -17,7 +17,7 @@ def named(exc: OSError, path: Path | str) -> OSError:
 
 
 def os_error_line(exc: OSError) -> str:
-    """"cannot write PATH: No space left on device": one line, naming the file if known."""
+    """ "cannot write PATH: No space left on device": one line, naming the file if known."""
     reason = exc.strerror or str(exc)
     return f"cannot write {exc.filename}: {reason}" if exc.filename else reason
 

@@ -132,7 +132,7 @@ class PrivateRotatingFileHandler(RotatingFileHandler):
         os.fchmod(fd, FILE_MODE)
         return os.fdopen(fd, "a", encoding=self.encoding or "utf-8", errors=self.errors)
 
-    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
+    def handleError(self, record: logging.LogRecord) -> None:
         exc = sys.exc_info()[1]
         if self.failure is None:
             self.failure = write_failure(self.baseFilename, exc)
@@ -146,7 +146,7 @@ class PrivateRotatingFileHandler(RotatingFileHandler):
 
 
 def write_failure(path: str | Path, exc: BaseException | None) -> str:
-    """"cannot write the run log PATH: REASON", the one line a failed write is reported as."""
+    """ "cannot write the run log PATH: REASON", the one line a failed write is reported as."""
     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc or "")
     return f"cannot write the run log {path}: {reason or 'unknown error'}"
 

@@ -166,9 +166,7 @@ def test_full_disk_sync_all_json_prints_its_summary_and_names_the_files(
     assert f"cannot write the run log {disk}/logs/calsync.log: No space left" in proc.stderr
 
 
-def test_full_disk_single_sync_fails_with_exit_1_naming_the_file(
-    env: Env, tmp_path: Path
-) -> None:
+def test_full_disk_single_sync_fails_with_exit_1_naming_the_file(env: Env, tmp_path: Path) -> None:
     proc = _on_full_disk(env, tmp_path, "sync", "anna")
     assert "Traceback" not in proc.stderr, proc.stderr
     # the remote may have been written before the workspace refused: a failure, not 2
