@@ -26,6 +26,7 @@ from sync.engine.actions import Plan
 from sync.engine.applier import Applier, Progress
 from sync.engine.pairs import SIDES, Pair, Side, Synced
 from sync.engine.planner import Planner, Safety, SideView
+from sync.providers import deadline
 from sync.providers.base import BrokenItem, Item, Listing, Provider, ProviderError, Window
 from sync.providers.registry import open_provider
 from sync.runlog import Redactor
@@ -128,7 +129,9 @@ class UserRun:
         try:
             with self.files.locked(self.options.lock_timeout):
                 state = UserState(self.files.state_path, writable=True)
-                return self._locked(user, settings, state)
+                # every request, and the run as a whole, within [job]'s deadlines
+                with deadline.for_job(self.config.job):
+                    return self._locked(user, settings, state)
         except StoreBusy:
             return RunResult(self.name, "busy", "another calsync run holds this user")
 
