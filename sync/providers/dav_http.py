@@ -120,9 +120,9 @@ def unreadable(host: str, method: str, exc: BaseException) -> ProviderError:
     return ProviderError(f"{host}: unreadable reply to {method}: {_short(exc)}")
 
 
-def not_xml(host: str, what: str) -> ProviderError:
-    """A 200/207 whose body is no XML: never "no such calendar" or "nothing listed"."""
-    return ProviderError(f"{host}: the server's reply to {what} could not be read (not XML)")
+def not_xml(host: str, what: str, why: str = "not XML") -> ProviderError:
+    """A 200/207 whose body is no multistatus: never "no such calendar" or "nothing listed"."""
+    return ProviderError(f"{host}: the server's reply to {what} could not be read ({why})")
 
 
 def cut_short(
@@ -135,17 +135,35 @@ def cut_short(
     )
 
 
-def body_not_xml(response: Any) -> bool:
-    """True when a 200/207 reply has a body that did not parse as XML.
+def refused_as_conflict(host: str, item_id: str) -> ProviderError:
+    """A 412 on a create although nothing is stored under its name: not a UID clash."""
+    return ProviderError(
+        f"{host}: the server refused the write of {item_id} as a conflict (HTTP 412) "
+        "though no such item exists; retried next run"
+    )
+
+
+#: the roots a multistatus reply may have: the standard one, a bare <response>, or a
+#: multistatus wrapped in <xml> (both seen from real servers; `dav_probe` reads them)
+_MULTISTATUS_ROOTS = {"{DAV:}multistatus", "{DAV:}response", "xml"}
+
+
+def unreadable_body(response: Any) -> str | None:
+    """Why a 200/207 reply's body is no multistatus ("not XML", ...); None if it is one.
 
     Both transports leave `tree` None for a body that is no XML (the caldav library's
     DAVResponse, and `dav_probe.Reply`, which reads it the same way); an empty body is
-    the server saying nothing, not a broken reply.
+    the server saying nothing, not a broken reply. An HTML page is often well-formed
+    XML, so the root element is checked too.
     """
-    if getattr(response, "tree", None) is not None:
-        return False
-    raw = getattr(response, "_raw", b"")
-    return bool(raw.strip()) if isinstance(raw, str | bytes) else False
+    tree = getattr(response, "tree", None)
+    if tree is None:
+        raw = getattr(response, "_raw", b"")
+        return "not XML" if isinstance(raw, str | bytes) and raw.strip() else None
+    tag = getattr(tree, "tag", None)
+    if isinstance(tag, str) and tag not in _MULTISTATUS_ROOTS:
+        return f"not a WebDAV multistatus but <{tag.rpartition('}')[2]}>"
+    return None
 
 
 # -- the retry loop ----------------------------------------------------------------------
