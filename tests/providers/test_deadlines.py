@@ -26,6 +26,7 @@ from sync.providers.deadline import DeadlineExceeded
 from sync.providers.ews import EWSProvider
 from sync.providers.google import GoogleProvider, store_token
 from sync.providers.graph_client import GraphClient, TokenSource, read_settings
+from tests.engine.harness import Env
 from tests.graph_server.fixtures import graph_app, graph_server, graph_settings  # noqa: F401
 from tests.graph_server.server import GraphTestServer
 from tests.providers.drip_server import DripServer
@@ -201,3 +202,24 @@ def test_deadline_settings_reach_the_run(tmp_path: Path, drip: DripServer) -> No
         assert remaining is not None and 800 < remaining <= 900.5
         provider.list_window(WINDOW, {})
     _request_timeout(exc, drip)
+
+
+@pytest.mark.parametrize(
+    ("job", "expected"),
+    [
+        ("request_deadline = 1", "timed out: no complete reply to PROPFIND /cal/ within 1 s"),
+        ("run_deadline = 1", "timed out: the run passed its 1 s deadline ([job] run_deadline)"),
+    ],
+)
+def test_a_sync_reports_the_timeout_naming_the_host(
+    tmp_path: Path, drip: DripServer, job: str, expected: str
+) -> None:
+    env = Env(
+        tmp_path,
+        remote_url=f"caldav:{drip.url}/cal/",
+        config_text=f"[job]\n{job}\n[caldav]\ntimeout = 5\n",
+    )
+    env.add_user()
+    result = env.init()
+    assert result.result == "failed"
+    assert result.reason.startswith(f"{_host(drip)} {expected}"), result.reason
