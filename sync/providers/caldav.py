@@ -9,7 +9,7 @@ prefix of the calendar URL wins):
     password_env = "CALSYNC_CALDAV_PASSWORD"   # or password_file / password_keyring
     # token_env = "..."                        # a bearer token instead of a password
     verify_tls = true                          # or a CA bundle path
-    timeout = 30                               # seconds, every request
+    timeout = 30                               # seconds per socket read ([job] request_deadline: whole request)
     auth = "basic"                             # basic | digest | auto (negotiate on 401)
 
 Listing uses WebDAV sync (RFC 6578): the sync token and an index
