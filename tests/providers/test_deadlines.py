@@ -29,6 +29,7 @@ from sync.providers.graph_client import GraphClient, TokenSource, read_settings
 from tests.engine.harness import Env
 from tests.graph_server.fixtures import graph_app, graph_server, graph_settings  # noqa: F401
 from tests.graph_server.server import GraphTestServer
+from tests.providers.dav_front import dav_front
 from tests.providers.drip_server import DripServer
 
 WINDOW = Window(datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
@@ -223,3 +224,13 @@ def test_a_sync_reports_the_timeout_naming_the_host(
     result = env.init()
     assert result.result == "failed"
     assert result.reason.startswith(f"{_host(drip)} {expected}"), result.reason
+
+
+def test_a_retry_wait_past_the_run_deadline_fails_at_once() -> None:
+    busy = [(503, {"Retry-After": "30"}, b"")]
+    with dav_front("http://127.0.0.1:9/cal/", canned=busy) as front:
+        provider = CalDAVProvider(f"caldav:{front.calendar_url}", settings={"caldav": {}})
+        with deadline.run_deadline(5, 5), pytest.raises(DeadlineExceeded) as exc:
+            provider.list_window(WINDOW, {})
+    assert "during a wait of 30 s to retry (HTTP 503)" in str(exc.value)
+    assert len(front.seen) == 1  # not sent again after a wait past the deadline
