@@ -2,8 +2,11 @@
 
 Kept out of the state file on purpose: a log of 100,000 entries must not be
 rewritten on every sync. One JSON-lines segment per month, only ever appended to;
-retention drops whole segments. A torn last line (a crash mid-append) is skipped
-when read and cut off before the next append, so it never corrupts later entries.
+retention drops whole segments. Nothing already in a segment is ever cut or
+rewritten: a last line without its newline (a crash mid-append, or an editor that
+dropped it) is read like any other, and the next append starts on a fresh line
+after it. A line that cannot be read is kept as it is and reported by file and line
+(`unreadable`), never dropped.
 """
 
 from __future__ import annotations
@@ -16,36 +19,25 @@ from pathlib import Path
 from typing import Any
 
 from storage.atomic import FILE_MODE, ensure_dir
-from storage.errors import StoreCorrupt
+from storage.errors import StoreCorrupt, named
 
 
 def _segment_name(when: datetime) -> str:
     return f"{when:%Y-%m}.jsonl"
 
 
-def _complete_end(fd: int, chunk: int = 65536) -> int:
-    """Offset just past the file's last newline: where the complete lines end.
-
-    Scans backwards in chunks, since one entry (an item with a 100 KB text, before
-    and after) can be longer than any fixed tail.
-    """
-    pos = os.fstat(fd).st_size
-    if pos == 0 or os.pread(fd, 1, pos - 1) == b"\n":
-        return pos
-    while pos > 0:
-        start = max(0, pos - chunk)
-        data = os.pread(fd, pos - start, start)
-        cut = data.rfind(b"\n")
-        if cut >= 0:
-            return start + cut + 1
-        pos = start
-    return 0
+def _ends_mid_line(fd: int) -> bool:
+    """True when the file's last byte is not a newline: its last line is unfinished."""
+    size = os.fstat(fd).st_size
+    return size > 0 and os.pread(fd, 1, size - 1) != b"\n"
 
 
 class ChangeLog:
     def __init__(self, directory: Path) -> None:
         self.dir = directory
         self._pending: list[dict[str, Any]] = []
+        #: "FILE line N: ..." for each line the last read could not use (kept in the file)
+        self.unreadable: list[str] = []
 
     # -- writing ----------------------------------------------------------------------
 
@@ -68,11 +60,19 @@ class ChangeLog:
 
     @staticmethod
     def _append(path: Path, text: str) -> None:
+        try:
+            ChangeLog._append_text(path, text)
+        except OSError as exc:
+            raise named(exc, path) from exc
+
+    @staticmethod
+    def _append_text(path: Path, text: str) -> None:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, FILE_MODE)
         try:
-            end = _complete_end(fd)
-            if end < os.fstat(fd).st_size:
-                os.ftruncate(fd, end)  # cut a torn last line left by a crash mid-append
+            if _ends_mid_line(fd):
+                # the last line lost its newline: end it, never cut it (it may be a
+                # whole entry; if not, it stays for an operator to look at)
+                text = "\n" + text
             data = memoryview(text.encode())
             while data:
                 data = data[os.write(fd, data) :]
@@ -91,20 +91,26 @@ class ChangeLog:
         entries = []
         try:
             with path.open("rb") as fh:
-                for raw in fh:
-                    if not raw.endswith(b"\n"):
-                        break  # torn last line: the next append cuts it off
+                for number, raw in enumerate(fh, start=1):
+                    if not raw.strip():
+                        continue
                     try:
                         entry = json.loads(raw)
                     except ValueError:
-                        continue  # one damaged line must not hide the rest of the month
+                        entry = None  # one damaged line must not hide the rest of the month
                     if isinstance(entry, dict):
                         entries.append(entry)
+                    else:
+                        cut = "" if raw.endswith(b"\n") else ", cut short"
+                        self.unreadable.append(
+                            f"{path} line {number}: not a change-log entry{cut} (kept as it is)"
+                        )
         except OSError as exc:
             raise StoreCorrupt(path, exc.strerror or str(exc)) from exc
         return entries
 
     def newest_first(self) -> Iterator[dict[str, Any]]:
+        self.unreadable = []
         for path in reversed(self.segments()):
             yield from reversed(self._read_segment(path))
 

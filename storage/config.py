@@ -7,6 +7,8 @@
     window_past_days = 90
     window_future_days = 365
     interval = 600        # seconds between polls in `watch` and the TUI
+    request_deadline = 120   # seconds for one whole request (connect, send, full reply)
+    run_deadline = 1800      # seconds for one user's whole run
 
     [safety]
     max_delete_share = 0.5   # more deletions than this share of pairs needs --force
@@ -41,6 +43,7 @@ SECRET_KEY_RE = re.compile(
     re.IGNORECASE,
 )
 OWN_TABLES = ("job", "safety", "log")
+WEEK = 7 * 24 * 3600
 
 JOB_KEYS: dict[str, type | tuple[type, ...]] = {
     "skip_private": bool,
@@ -50,6 +53,8 @@ JOB_KEYS: dict[str, type | tuple[type, ...]] = {
     "window_future_days": int,
     "interval": int,
     "enabled": bool,
+    "request_deadline": (int, float),
+    "run_deadline": (int, float),
 }
 
 
@@ -66,6 +71,9 @@ def check_setting(key: str, value: Any, where: str) -> Any:
     elif key in ("window_past_days", "window_future_days"):
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 3650:
             raise ConfigInvalid(f"{where}: {key} must be a whole number of days from 0 to 3650")
+    elif key in ("request_deadline", "run_deadline"):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value <= WEEK:
+            raise ConfigInvalid(f"{where}: {key} must be a number of seconds from 1 to {WEEK}")
     elif key == "interval":
         if isinstance(value, bool) or not isinstance(value, int) or value < 10:
             raise ConfigInvalid(f"{where}: interval must be at least 10 seconds")

@@ -9,6 +9,19 @@ class StoreError(Exception):
     """Base of every state-store failure."""
 
 
+def named(exc: OSError, path: Path | str) -> OSError:
+    """`exc` carrying the file it is about, so the one-line error can name it."""
+    if exc.filename is not None or exc.errno is None:
+        return exc
+    return type(exc)(exc.errno, exc.strerror, str(path))
+
+
+def os_error_line(exc: OSError) -> str:
+    """ "cannot write PATH: No space left on device": one line, naming the file if known."""
+    reason = exc.strerror or str(exc)
+    return f"cannot write {exc.filename}: {reason}" if exc.filename else reason
+
+
 class StoreCorrupt(StoreError):
     def __init__(self, path: Path, detail: str) -> None:
         super().__init__(

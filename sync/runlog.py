@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from logging.handlers import RotatingFileHandler
@@ -130,33 +131,74 @@ class RedactFilter(logging.Filter):
 
 
 class PrivateRotatingFileHandler(RotatingFileHandler):
-    """Size-rotated, and every file it opens is 0600 whatever the umask."""
+    """Size-rotated, and every file it opens is 0600 whatever the umask.
+
+    A record it cannot write (a full disk, say) never prints logging's
+    "--- Logging error ---" traceback: the first failure is kept in `failure`, one
+    line naming the file, for the caller to report once.
+    """
+
+    failure: str | None = None
 
     def _open(self) -> Any:
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
         os.fchmod(fd, FILE_MODE)
         return os.fdopen(fd, "a", encoding=self.encoding or "utf-8", errors=self.errors)
 
+    def handleError(self, record: logging.LogRecord) -> None:
+        exc = sys.exc_info()[1]
+        if self.failure is None:
+            self.failure = write_failure(self.baseFilename, exc)
+
+    def close(self) -> None:
+        try:
+            super().close()  # flushes what is buffered: may hit the full disk too
+        except OSError as exc:
+            if self.failure is None:
+                self.failure = write_failure(self.baseFilename, exc)
+
+
+def write_failure(path: str | Path, exc: BaseException | None) -> str:
+    """ "cannot write the run log PATH: REASON", the one line a failed write is reported as."""
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc or "")
+    return f"cannot write the run log {path}: {reason or 'unknown error'}"
+
 
 @contextmanager
 def run_logger(
-    workspace: Workspace, redactor: Redactor, name: str = "calsync.job"
+    workspace: Workspace,
+    redactor: Redactor,
+    name: str = "calsync.job",
+    problems: list[str] | None = None,
 ) -> Iterator[logging.Logger]:
-    """A logger writing to the workspace's run log for the duration of one job."""
-    ensure_dir(workspace.logs_dir)
-    handler = PrivateRotatingFileHandler(
-        log_path(workspace), maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
-    )
+    """A logger writing to the workspace's run log for the duration of one job.
+
+    The log is a record, not the job: when it cannot be opened or written, the job
+    runs all the same and one line saying so is added to `problems`.
+    """
+    # a logger of its own, outside logging's tree: the run log must not spill onto
+    # the console through root handlers, and two jobs in one process never share one
+    logger = logging.Logger(name, logging.INFO)
+    path = log_path(workspace)
+    try:
+        ensure_dir(workspace.logs_dir)
+        handler = PrivateRotatingFileHandler(
+            path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+        )
+    except OSError as exc:
+        if problems is not None:
+            problems.append(write_failure(path, exc))
+        yield logger
+        return
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S%z")
     )
     handler.addFilter(RedactFilter(redactor))
-    # a logger of its own, outside logging's tree: the run log must not spill onto
-    # the console through root handlers, and two jobs in one process never share one
-    logger = logging.Logger(name, logging.INFO)
     logger.addHandler(handler)
     try:
         yield logger
     finally:
         logger.removeHandler(handler)
         handler.close()
+        if handler.failure is not None and problems is not None:
+            problems.append(handler.failure)

@@ -6,6 +6,8 @@ restoring from the TUI never races a cron run.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +20,7 @@ from sync.engine.applier import fresh_uid
 from sync.engine.pairs import SIDES, Side
 from sync.engine.runner import RunResult, SyncOptions, run_user
 from sync.model import Event, event_from_dict, event_to_dict
+from sync.providers import deadline
 from sync.providers.base import (
     BrokenItem,
     ItemRefused,
@@ -75,9 +78,16 @@ def status(ws: Workspace, config: Config) -> list[dict[str, Any]]:
     return [user_status(ws, config, u) for u in UserStore(ws).all()]
 
 
-def log_entries(ws: Workspace, name: str, limit: int | None = None) -> list[dict[str, Any]]:
+def log_entries(
+    ws: Workspace, name: str, limit: int | None = None, unreadable: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """The newest entries; each line that could not be read is added to `unreadable`."""
     UserStore(ws).get(name)
-    return UserFiles(ws, name).log.entries(limit)
+    log = UserFiles(ws, name).log
+    entries = log.entries(limit)
+    if unreadable is not None:
+        unreadable.extend(log.unreadable)
+    return entries
 
 
 def trash_entries(ws: Workspace, name: str) -> list[dict[str, Any]]:
@@ -88,9 +98,12 @@ def trash_entries(ws: Workspace, name: str) -> list[dict[str, Any]]:
 # -- restore and revert ----------------------------------------------------------------------
 
 
-def _open(ws: Workspace, config: Config, name: str, side: Side) -> Provider:
+@contextmanager
+def _open(ws: Workspace, config: Config, name: str, side: Side) -> Iterator[Provider]:
+    """The user's calendar on `side`, its requests within [job]'s deadlines."""
     user = UserStore(ws).get(name)
-    return open_provider(str(user[side]), config.providers)
+    with deadline.for_job(config.job), open_provider(str(user[side]), config.providers) as p:
+        yield p
 
 
 def _create(provider: Provider, event: Event) -> tuple[str, Event]:
@@ -236,8 +249,8 @@ def check_user(ws: Workspace, config: Config, name: str) -> list[dict[str, Any]]
             )
             continue
         try:
-            with open_provider(str(url), config.providers) as provider:
-                results = provider.check()
+            with deadline.for_job(config.job), open_provider(str(url), config.providers) as p:
+                results = p.check()
         except ProviderError as exc:
             results = [("calendar reachable", False, str(exc))]
         rows += [{"side": side, "check": c, "ok": ok, "detail": d} for c, ok, d in results]

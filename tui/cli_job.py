@@ -136,11 +136,15 @@ def run_all(
     cancel: threading.Event,
     names: list[str] | None = None,
     shard: Shard | None = None,
+    log_problems: list[str] | None = None,
 ) -> JobSummary:
-    """Run one job with the workspace's run log and, if wanted, a progress display."""
+    """Run one job with the workspace's run log and, if wanted, a progress display.
+
+    A run log that could not be written adds one line to `log_problems`.
+    """
     st = state(ctx)
     redactor = Redactor.for_config(st.config)
-    with run_logger(st.workspace, redactor) as logger:
+    with run_logger(st.workspace, redactor, problems=log_problems) as logger:
         job = Job(
             st.workspace,
             st.config,
@@ -184,6 +188,7 @@ def sync_all(
     from tui.cli_sync import exit_code
 
     cancel = threading.Event()
+    log_problems: list[str] = []
     on_terminal = err_console.is_terminal and out_console.is_terminal
     with stop_on_signals(cancel) as received:
         summary = run_all(
@@ -195,7 +200,10 @@ def sync_all(
             show_progress=on_terminal and not as_json,
             cancel=cancel,
             shard=shard,
+            log_problems=log_problems,
         )
+    for problem in log_problems:
+        err_console.print(f"calsync: {problem}", markup=False)
     if as_json:
         print_json(summary.to_json())
         report_problems(summary)

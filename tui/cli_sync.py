@@ -12,6 +12,7 @@ from rich.table import Table
 
 from sync import service
 from sync.engine.runner import IDENTITY_CHANGED, RunResult, SyncOptions
+from sync.job import error_line
 from sync.shard import ShardError, parse_shard
 from tui.cli import app
 from tui.cli_common import (
@@ -72,11 +73,27 @@ def render_result(result: RunResult) -> None:
     if result.reason:
         line += f" — {escape(result.reason)}"
     out_console.print(line)
-    for err in result.errors[:20]:
-        item, error = escape(str(err.get("item", ""))), escape(str(err.get("error", "")))
-        out_console.print(f"  [red]error[/] {item} {error}")
+    report_errors(result)
     for warning in result.warnings[:20]:
         out_console.print(f"  [yellow]warning[/] {escape(warning)}")
+
+
+def report_errors(result: RunResult) -> None:
+    """What failed, on stderr: one line per failed item, or the run's own error.
+
+    The result line stays on stdout with the other results; a script (or cron) that
+    keeps stdout for results sees every failure on stderr.
+    """
+    if result.result not in ("failed", "needs_operator"):
+        return
+    items = [e for e in result.errors[:20] if e.get("item")]
+    if not items:
+        line = error_line(result)
+        err_console.print(f"calsync: {result.user}: {result.result}: {line}", markup=False)
+    for err in items:
+        err_console.print(
+            f"calsync: {result.user}: {err.get('item')}: {err.get('error', '')}", markup=False
+        )
 
 
 def render_plan(result: RunResult) -> None:
@@ -181,6 +198,8 @@ def sync_cmd(
 def _finish(results: list[RunResult], as_json: bool) -> None:
     if as_json:
         print_json(results[0].to_json() if len(results) == 1 else [r.to_json() for r in results])
+        for result in results:
+            report_errors(result)
     else:
         for result in results:
             if result.plan is not None and result.result == "planned":
@@ -240,7 +259,10 @@ def log_cmd(
 ) -> None:
     """The change log, newest first: side, action, reason, before and after."""
     st = state(ctx)
-    entries = service.log_entries(st.workspace, name, limit)
+    unreadable: list[str] = []
+    entries = service.log_entries(st.workspace, name, limit, unreadable)
+    for problem in unreadable:
+        err_console.print(f"calsync: warning: {problem}", markup=False)
     if as_json:
         keys = ("id", "time", "side", "action", "reason", "item_id", "before", "after")
         print_json([{k: e.get(k) for k in keys} for e in entries])

@@ -61,7 +61,8 @@ def watch_cmd(
         err_console.print(f"calsync: {message}", markup=False)
 
     redactor = Redactor.for_config(config)
-    with run_logger(st.workspace, redactor) as logger:
+    log_problems: list[str] = []
+    with run_logger(st.workspace, redactor, problems=log_problems) as logger:
         watch = Watch(
             st.workspace,
             stop=stop,
@@ -83,4 +84,6 @@ def watch_cmd(
         with stop_on_signals(stop):
             watch.run()
         logger.info("watch: stopped")
+    for problem in log_problems:
+        on_error(problem)
     raise typer.Exit(EXIT_OK)

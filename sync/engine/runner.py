@@ -8,6 +8,7 @@ guard, apply, record.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -17,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from storage.config import Config
-from storage.errors import StoreBusy
+from storage.errors import StoreBusy, StoreError, os_error_line
 from storage.state import UserFiles, UserState
 from storage.users import UserStore
 from storage.workspace import Workspace
@@ -25,6 +26,7 @@ from sync.engine.actions import Plan
 from sync.engine.applier import Applier, Progress
 from sync.engine.pairs import SIDES, Pair, Side, Synced
 from sync.engine.planner import Planner, Safety, SideView
+from sync.providers import deadline
 from sync.providers.base import BrokenItem, Item, Listing, Provider, ProviderError, Window
 from sync.providers.registry import open_provider
 from sync.runlog import Redactor
@@ -127,7 +129,9 @@ class UserRun:
         try:
             with self.files.locked(self.options.lock_timeout):
                 state = UserState(self.files.state_path, writable=True)
-                return self._locked(user, settings, state)
+                # every request, and the run as a whole, within [job]'s deadlines
+                with deadline.for_job(self.config.job):
+                    return self._locked(user, settings, state)
         except StoreBusy:
             return RunResult(self.name, "busy", "another calsync run holds this user")
 
@@ -195,6 +199,9 @@ class UserRun:
             return RunResult(self.name, "needs_operator", reason, "mass_delete", plan=plan)
 
         files = self.files
+        # every file the run writes is read before its first write: a corrupt trash
+        # stops the run here with nothing written (exit 2), not after the first delete
+        expired = self._trash_expired()
         applier = Applier(
             providers,
             state,
@@ -209,6 +216,21 @@ class UserRun:
             state.meta["identity"] = identity
             state.meta["initialized_at"] = self.now.isoformat(timespec="seconds")
             state.meta["remote_url"] = providers["remote"].url
+        try:
+            return self._apply(state, applier, plan)
+        except (StoreError, OSError) as exc:
+            # some writes may have happened: a failure (exit 1), never "nothing written"
+            reason = os_error_line(exc) if isinstance(exc, OSError) else str(exc)
+            with contextlib.suppress(StoreError, OSError):
+                applier.flush()  # keep what was done, if the disk still takes it
+                self._record(state, "failed", reason)
+                state.flush()
+            return RunResult(self.name, "failed", reason, errors=[{"error": reason}])
+        finally:
+            with contextlib.suppress(StoreError, OSError):
+                self._purge(trash=expired)
+
+    def _apply(self, state: UserState, applier: Applier, plan: Plan) -> RunResult:
         outcome = applier.apply(plan.actions)
         if outcome.cancelled:
             status: Result = "cancelled"
@@ -226,7 +248,6 @@ class UserRun:
         )
         self._record(state, status, reason, result)
         state.flush()
-        self._purge()
         return result
 
     def _record(
@@ -249,15 +270,21 @@ class UserRun:
         if status == "failed" and result is None:
             state.flush_runs()
 
-    def _purge(self) -> None:
-        """Retention ([log] retention_days) for the change log and the trash."""
-        cutoff = self.now - timedelta(days=self.config.retention_days)
+    def _cutoff(self) -> datetime:
+        return self.now - timedelta(days=self.config.retention_days)
+
+    def _trash_expired(self) -> bool:
+        """Whether the trash holds entries past retention; StoreCorrupt if unreadable."""
+        stamp = self._cutoff().isoformat(timespec="seconds")
+        entries = self.files.trash.entries(include_restored=True)
+        return any(str(e.get("deleted_at", "")) < stamp for e in entries)
+
+    def _purge(self, *, trash: bool) -> None:
+        """Retention ([log] retention_days) for the change log and, if `trash`, the trash."""
+        cutoff = self._cutoff()
         self.files.log.purge_before(cutoff)
-        trash = self.files.trash
-        stamp = cutoff.isoformat(timespec="seconds")
-        # rewrite the trash file only when something has expired
-        if any(str(e.get("deleted_at", "")) < stamp for e in trash.entries(include_restored=True)):
-            trash.purge_before(cutoff)
+        if trash:  # rewrite the trash file only when something has expired
+            self.files.trash.purge_before(cutoff)
 
 
 def list_sides(

@@ -9,7 +9,7 @@ prefix of the calendar URL wins):
     password_env = "CALSYNC_CALDAV_PASSWORD"   # or password_file / password_keyring
     # token_env = "..."                        # a bearer token instead of a password
     verify_tls = true                          # or a CA bundle path
-    timeout = 30                               # seconds, every request
+    timeout = 30                               # seconds per socket read ([job] request_deadline: whole request)
     auth = "basic"                             # basic | digest | auto (negotiate on 401)
 
 Listing uses WebDAV sync (RFC 6578): the sync token and an index
@@ -64,6 +64,9 @@ from sync.providers.dav_http import (
     RetryPolicy,
     dav_request,
     host_of,
+    not_xml,
+    refused_as_conflict,
+    unreadable_body,
 )
 from sync.providers.dav_probe import Credentials
 from sync.recurrence import Series
@@ -364,6 +367,7 @@ class CalDAVProvider(Provider):
                 f"{host_of(self.collection_url)}: PROPFIND {self._collection_path} answered "
                 f"HTTP {response.status}"
             )
+        self._readable(response, f"PROPFIND {self._collection_path}")
         try:
             results = response.parse_propfind()
         except Exception as exc:  # the library raises assorted errors on odd replies
@@ -520,6 +524,7 @@ class CalDAVProvider(Provider):
         if response.status == 404:
             raise CalendarNotFound(f"calendar {self.collection_url} does not exist (HTTP 404)")
         if response.status in (200, 207):
+            self._readable(response, "REPORT sync-collection")
             try:
                 return response.parse_sync_collection()
             except Exception as exc:
@@ -609,7 +614,14 @@ class CalDAVProvider(Provider):
         else:
             cache.pop("ctag", None)
 
+    def _readable(self, response: Any, what: str) -> None:
+        """A 200/207 whose body is no XML is a broken reply, never "no such calendar"."""
+        why = unreadable_body(response)
+        if why is not None:
+            raise not_xml(host_of(self.collection_url), what, why)
+
     def _parse_query(self, response: Any) -> list[Any]:
+        self._readable(response, "REPORT")
         try:
             return list(response.parse_calendar_query())
         except Exception as exc:
@@ -730,6 +742,11 @@ class CalDAVProvider(Provider):
                 return str(value)
         raise ProviderError(f"{host_of(self.collection_url)}: no etag for {item_id} after writing")
 
+    def _exists(self, item_id: str) -> bool:
+        """Whether the server has `item_id` (a Depth-0 PROPFIND; only a 404 says no)."""
+        got = self._request("PROPFIND", self._href(item_id), _PROPFIND_ETAG, {"Depth": "0"})
+        return got.status not in (404, 410)
+
     def _parse_propfind(self, response: Any) -> list[Any]:
         if response.status not in (200, 207):
             return []
@@ -749,6 +766,9 @@ class CalDAVProvider(Provider):
         headers = {"If-None-Match": "*"} if self.if_none_match else {}
         response = self._put(item_id, without_scheduling(render_event(event)), headers)
         if response.status == 412:
+            if not self._exists(item_id):
+                # If-None-Match refused with nothing there: not a UID clash
+                raise refused_as_conflict(host_of(self.collection_url), item_id)
             raise ItemRefused(
                 item_id, f"an item with UID {event.uid!r} already exists", uid_conflict=True
             )

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from sync.providers import deadline
 from sync.providers.base import AuthFailed, ConnectionFailed, ProviderError
 
 R = TypeVar("R")
@@ -119,6 +120,52 @@ def unreadable(host: str, method: str, exc: BaseException) -> ProviderError:
     return ProviderError(f"{host}: unreadable reply to {method}: {_short(exc)}")
 
 
+def not_xml(host: str, what: str, why: str = "not XML") -> ProviderError:
+    """A 200/207 whose body is no multistatus: never "no such calendar" or "nothing listed"."""
+    return ProviderError(f"{host}: the server's reply to {what} could not be read ({why})")
+
+
+def cut_short(
+    host: str, method: str, got: int | None = None, expected: int | None = None
+) -> ProviderError:
+    """A reply that ended before its declared length: the server's fault, not the network's."""
+    size = f": {got} of {got + expected} bytes" if got is not None and expected else ""
+    return ProviderError(
+        f"{host}: the server's reply to {method} could not be read (cut short{size})"
+    )
+
+
+def refused_as_conflict(host: str, item_id: str) -> ProviderError:
+    """A 412 on a create although nothing is stored under its name: not a UID clash."""
+    return ProviderError(
+        f"{host}: the server refused the write of {item_id} as a conflict (HTTP 412) "
+        "though no such item exists; retried next run"
+    )
+
+
+#: the roots a multistatus reply may have: the standard one, a bare <response>, or a
+#: multistatus wrapped in <xml> (both seen from real servers; `dav_probe` reads them)
+_MULTISTATUS_ROOTS = {"{DAV:}multistatus", "{DAV:}response", "xml"}
+
+
+def unreadable_body(response: Any) -> str | None:
+    """Why a 200/207 reply's body is no multistatus ("not XML", ...); None if it is one.
+
+    Both transports leave `tree` None for a body that is no XML (the caldav library's
+    DAVResponse, and `dav_probe.Reply`, which reads it the same way); an empty body is
+    the server saying nothing, not a broken reply. An HTML page is often well-formed
+    XML, so the root element is checked too.
+    """
+    tree = getattr(response, "tree", None)
+    if tree is None:
+        raw = getattr(response, "_raw", b"")
+        return "not XML" if isinstance(raw, str | bytes) and raw.strip() else None
+    tag = getattr(tree, "tag", None)
+    if isinstance(tag, str) and tag not in _MULTISTATUS_ROOTS:
+        return f"not a WebDAV multistatus but <{tag.rpartition('}')[2]}>"
+    return None
+
+
 # -- the retry loop ----------------------------------------------------------------------
 
 
@@ -149,6 +196,7 @@ def with_retries(
                 f"{host} asks to retry after {wait:.0f} s (HTTP {status}); more than the "
                 f"{retry.max_wait:.0f} s calsync waits"
             )
+        deadline.check(host, f"a wait of {wait:.0f} s to retry (HTTP {status})", wait)
         sleep(max(0.0, wait))
 
 
@@ -181,7 +229,8 @@ def _attempt(
 
     host = host_of(url)
     try:
-        response = client.request(url, method, body, dict(headers or {}))
+        with deadline.request(host, f"{method} {urlsplit(url).path}"):
+            response = client.request(url, method, body, dict(headers or {}))
     except dav_error.RateLimitError as exc:
         raise Overloaded(exc.status or 429, exc.retry_after_seconds) from None
     except dav_error.AuthorizationError as exc:
@@ -193,6 +242,8 @@ def _attempt(
     except http.exceptions.Timeout:
         raise timed_out(host, client.timeout, method, url) from None
     except http.exceptions.RequestException as exc:
+        if "IncompleteRead" in str(exc) or isinstance(exc, http.exceptions.ChunkedEncodingError):
+            raise cut_short(host, method) from None  # the connection was fine; the reply not
         raise unreachable(host, exc) from None
     except dav_error.DAVError as exc:
         raise ProviderError(f"{host}: {method} failed: {_short(exc)}") from None

@@ -31,10 +31,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
+from sync.providers import deadline
 from sync.providers.dav_http import (
     Overloaded,
     RetryPolicy,
     auth_failed,
+    cut_short,
     forbidden,
     host_of,
     parse_retry_after,
@@ -99,6 +101,7 @@ class Reply:
     def __init__(self, status: int, headers: http.client.HTTPMessage, body: bytes) -> None:
         self.status = status
         self.headers = headers
+        self._raw = body  # as DAVResponse keeps it (`dav_http.body_not_xml` reads it)
         #: the parsed body, None when empty or not XML (read like the DAVClient reads it)
         self.tree = _parse(body, headers.get("Content-Type", ""))
 
@@ -161,8 +164,21 @@ def request(
     if timeout <= 0 or not environment_allows(url, anonymous="Authorization" not in headers):
         return None  # (a socket timeout of 0 would mean non-blocking, not "no limit")
     return with_retries(
-        url, lambda: _send(method, url, body, headers, verify, timeout), retry=retry
+        url, lambda: _bounded(method, url, body, headers, verify, timeout), retry=retry
     )
+
+
+def _bounded(
+    method: str,
+    url: str,
+    body: str,
+    headers: Mapping[str, str],
+    verify: bool | str,
+    timeout: float,
+) -> Reply | None:
+    """`_send` within the request deadline: `timeout` bounds each read, this the whole."""
+    with deadline.request(host_of(url), f"{method} {urlsplit(url).path}"):
+        return _send(method, url, body, headers, verify, timeout)
 
 
 def _send(
@@ -191,6 +207,9 @@ def _send(
         data = response.read()
     except TimeoutError:
         raise timed_out(host, timeout, method, url) from None
+    except http.client.IncompleteRead as exc:
+        # the connection was fine; the reply ended before its declared length
+        raise cut_short(host, method, len(exc.partial), exc.expected) from None
     except ssl.SSLError as exc:
         raise tls_failed(host, exc) from None
     except (OSError, http.client.HTTPException) as exc:

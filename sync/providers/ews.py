@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, NoReturn
+from urllib.parse import urlsplit
 
 import requests
 from exchangelib import (
@@ -51,10 +52,11 @@ from exchangelib import (
 from exchangelib import errors as ews_errors
 from exchangelib.items import MOVE_TO_DELETED_ITEMS, NEVER_OVERWRITE, SAVE_ONLY, SEND_TO_NONE
 from exchangelib.properties import ItemId
-from exchangelib.protocol import Protocol
+from exchangelib.protocol import BaseProtocol, Protocol
 from exchangelib.version import VERSIONS
 
 from sync.model import Event
+from sync.providers import deadline
 from sync.providers.base import (
     AuthFailed,
     BrokenItem,
@@ -144,15 +146,27 @@ class _BoundedRetry(FaultTolerance):  # type: ignore[misc]
         return super().raise_response_errors(response)
 
 
-def _adapter_class(verify: bool | str) -> type[requests.adapters.HTTPAdapter]:
+def _adapter_class(verify: bool | str | None) -> type[requests.adapters.HTTPAdapter]:
     class _VerifyAdapter(requests.adapters.HTTPAdapter):
-        """Pins TLS verification to the [exchange] setting for every request."""
+        """Pins TLS verification to the [exchange] setting (unless None) for every
+        request, and bounds each request whole (connect, send, the full reply) by the
+        request deadline."""
 
         def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-            kwargs["verify"] = verify
-            return super().send(request, *args, **kwargs)
+            if verify is not None:
+                kwargs["verify"] = verify
+            parts = urlsplit(request.url)
+            with deadline.request(parts.netloc, f"{request.method} {parts.path}"):
+                response = super().send(request, *args, **kwargs)
+                if not kwargs.get("stream"):
+                    response.content  # noqa: B018 - read the body inside the deadline
+                return response
 
     return _VerifyAdapter
+
+
+# autodiscover's requests too: exchangelib's documented hook for the adapter
+BaseProtocol.HTTP_ADAPTER_CLS = _adapter_class(None)
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
@@ -266,13 +280,12 @@ class EWSProvider(Provider):
         )
         access = IMPERSONATION if self.conn.access == "impersonation" else DELEGATE
         with self._errors(), _PROTOCOL_LOCK:
-            if self.conn.verify_tls is not True and self.conn.service_endpoint:
+            if self.conn.service_endpoint:
                 # exchangelib picks the HTTP adapter per Protocol class and caches protocols
                 # per endpoint+credentials; a subclass created first is the one Account reuses
+                verify = None if self.conn.verify_tls is True else self.conn.verify_tls
                 cls = type(
-                    "CalsyncProtocol",
-                    (Protocol,),
-                    {"HTTP_ADAPTER_CLS": _adapter_class(self.conn.verify_tls)},
+                    "CalsyncProtocol", (Protocol,), {"HTTP_ADAPTER_CLS": _adapter_class(verify)}
                 )
                 cls(config=config)
             account = Account(
@@ -311,6 +324,9 @@ class EWSProvider(Provider):
     def _raise(self, exc: Exception) -> NoReturn:
         user, box, where = self.conn.account_name, self.mailbox, self._where
         e = ews_errors
+        for cause in _chain(exc):  # exchangelib may wrap it (its version probe does)
+            if isinstance(cause, deadline.DeadlineExceeded):
+                raise cause from None
         if isinstance(exc, e.ErrorImpersonateUserDenied):
             raise AccessRefused(
                 f"{user} may not impersonate {box}: grant ApplicationImpersonation "

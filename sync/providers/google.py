@@ -27,10 +27,11 @@ import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from caldav.lib.http_sync import AuthBase
 
+from sync.providers import deadline
 from sync.providers.base import (
     AuthFailed,
     Capabilities,
@@ -211,7 +212,10 @@ class GoogleProvider(CalDAVProvider):
 
         def timed(*args: Any, **kwargs: Any) -> Any:
             kwargs.setdefault("timeout", timeout)
-            return transport(*args, **kwargs)
+            url = urlsplit(str(kwargs.get("url") or (args[0] if args else "")))
+            what = f"{kwargs.get('method', 'POST')} {url.path}"
+            with deadline.request(url.netloc or "Google's token endpoint", what):
+                return transport(*args, **kwargs)
 
         try:
             self._credentials.refresh(timed)

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
+from sync.providers import deadline
 from sync.providers.base import AuthFailed, ConfigError, ConnectionFailed
 from sync.providers.google import SCOPES, client_config, store_token
 
@@ -133,19 +134,21 @@ def run_consent(
     if server.code is None:
         raise AuthFailed(f"no consent reply for {calendar_id} within {timeout:.0f} s")
 
+    endpoint = urlsplit(token_uri)
     try:
-        reply = requests.post(
-            token_uri,
-            data={
-                "code": server.code,
-                "client_id": client_id,
-                "client_secret": client_secret,
-                "redirect_uri": redirect_uri,
-                "grant_type": "authorization_code",
-                "code_verifier": verifier,
-            },
-            timeout=30,
-        )
+        with deadline.request(endpoint.netloc, f"POST {endpoint.path}"):
+            reply = requests.post(
+                token_uri,
+                data={
+                    "code": server.code,
+                    "client_id": client_id,
+                    "client_secret": client_secret,
+                    "redirect_uri": redirect_uri,
+                    "grant_type": "authorization_code",
+                    "code_verifier": verifier,
+                },
+                timeout=30,
+            )
     except requests.RequestException as exc:
         raise ConnectionFailed(f"cannot reach Google's token endpoint: {exc}") from None
     try:

@@ -13,7 +13,7 @@ every mailbox (app-only, client credentials), configured once in calsync.toml:
     # authority = "https://login.microsoftonline.us"   # sovereign clouds
     # graph_url = "https://graph.microsoft.us"
     verify_tls = true                             # or a CA bundle path
-    timeout = 30                                  # seconds, every request
+    timeout = 30                                  # seconds per socket read ([job] request_deadline: whole)
 
 Listing is `calendarView/delta` over the sync window widened to whole months (so
 the delta link survives the window's daily move). The delta link and an index

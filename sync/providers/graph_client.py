@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from sync.providers import deadline
 from sync.providers.base import (
     AuthFailed,
     CalendarNotFound,
@@ -234,11 +235,13 @@ class _EntraHTTP:
 
     def get(self, url: str, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self._timeout)
-        return self._session.get(url, verify=self._verify, **kwargs)
+        with deadline.request(urlsplit(url).netloc, f"GET {urlsplit(url).path}"):
+            return self._session.get(url, verify=self._verify, **kwargs)
 
     def post(self, url: str, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self._timeout)
-        return self._session.post(url, verify=self._verify, **kwargs)
+        with deadline.request(urlsplit(url).netloc, f"POST {urlsplit(url).path}"):
+            return self._session.post(url, verify=self._verify, **kwargs)
 
     def close(self) -> None:
         self._session.close()
@@ -396,15 +399,16 @@ class GraphClient:
             send_headers = {"Authorization": f"Bearer {self.tokens.token(refresh=False)}"}
             send_headers.update(headers or {})
             try:
-                response = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    json=json_body,
-                    headers=send_headers,
-                    timeout=self.conf.timeout,
-                    verify=self.conf.verify,
-                )
+                with deadline.request(self.host, f"{method} {urlsplit(url).path}"):
+                    response = self.session.request(
+                        method,
+                        url,
+                        params=params,
+                        json=json_body,
+                        headers=send_headers,
+                        timeout=self.conf.timeout,
+                        verify=self.conf.verify,
+                    )
             except requests.exceptions.SSLError as exc:
                 raise ConnectionFailed(
                     f"TLS failure talking to {self.host}: {_short(exc)} "
@@ -445,6 +449,7 @@ class GraphClient:
                         f"{response.status_code}); more than the {self.conf.max_wait:.0f} s "
                         "calsync waits ([graph] max_retry_wait)"
                     )
+                deadline.check(self.host, f"a wait of {wait:.0f} s to retry", wait)
                 self.sleep(wait)
                 continue
             raise self.error(response)

@@ -229,14 +229,15 @@ def test_garbage_labelled_xml_is_a_provider_error(radicale_calendar: str) -> Non
     assert not isinstance(info.value, CalendarNotFound)
 
 
-def test_an_html_page_is_no_calendar(radicale_calendar: str) -> None:
-    # what the DAVClient concludes too: a web page at the URL, not a collection
+def test_an_html_page_is_an_unreadable_reply(radicale_calendar: str) -> None:
+    # a web page at the URL, or a proxy's error page: not "no such calendar" (issue 20)
     canned = [(200, {"Content-Type": "text/html"}, b"<html><body>Welcome</body>")]
     with (
         dav_front(radicale_calendar, canned=canned) as front,
-        pytest.raises(CalendarNotFound, match="does not exist"),
+        pytest.raises(ProviderError, match=r"could not be read \(not XML\)") as exc,
     ):
         open_caldav(front.calendar_url).identity()
+    assert not isinstance(exc.value, CalendarNotFound)
 
 
 def test_a_dtd_in_the_reply_is_refused(radicale_calendar: str) -> None:

@@ -1,4 +1,4 @@
-"""The change log: monthly append-only segments that survive a torn last line."""
+"""The change log: monthly append-only segments; no line once written is ever lost."""
 
 from __future__ import annotations
 
@@ -41,7 +41,9 @@ def test_nothing_is_written_before_flush(tmp_path: Path) -> None:
     assert _ids(log) == ["e1"]
 
 
-def test_torn_last_line_is_skipped_then_cut_on_next_append(tmp_path: Path) -> None:
+def test_torn_last_line_is_reported_and_kept_and_the_next_append_starts_a_line(
+    tmp_path: Path,
+) -> None:
     log = ChangeLog(tmp_path / "log")
     log.add(_entry(1, "2026-01-02T10:00:00+00:00"))
     log.add(_entry(2, "2026-01-03T10:00:00+00:00"))
@@ -53,17 +55,37 @@ def test_torn_last_line_is_skipped_then_cut_on_next_append(tmp_path: Path) -> No
     segment.write_bytes(full + torn)
 
     assert _ids(log) == ["e2", "e1"]
+    assert log.unreadable == [
+        f"{segment} line 3: not a change-log entry, cut short (kept as it is)"
+    ]
 
     log.add(_entry(4, "2026-01-05T10:00:00+00:00"))
     log.flush()
     assert _ids(log) == ["e4", "e2", "e1"]
-    lines = segment.read_bytes().splitlines(keepends=True)
-    assert len(lines) == 3
-    assert all(line.endswith(b"\n") for line in lines)
-    assert all(json.loads(line) for line in lines)
+    assert (
+        segment.read_bytes()
+        == full
+        + torn
+        + b"\n"
+        + json.dumps(_entry(4, "2026-01-05T10:00:00+00:00"), separators=(",", ":")).encode()
+        + b"\n"
+    )
 
 
-def test_torn_line_longer_than_one_read_chunk_is_cut_whole(tmp_path: Path) -> None:
+def test_whole_last_line_without_newline_is_read_and_never_cut(tmp_path: Path) -> None:
+    log = ChangeLog(tmp_path / "log")
+    for n in (1, 2, 3):
+        log.add(_entry(n, f"2026-01-0{n}T10:00:00+00:00"))
+    log.flush()
+    segment = log.segments()[0]
+    segment.write_bytes(segment.read_bytes().rstrip(b"\n"))
+    assert _ids(log) == ["e3", "e2", "e1"] and log.unreadable == []
+    log.add(_entry(4, "2026-01-04T10:00:00+00:00"))
+    log.flush()
+    assert _ids(log) == ["e4", "e3", "e2", "e1"] and log.unreadable == []
+
+
+def test_torn_line_longer_than_one_read_chunk_is_kept_whole(tmp_path: Path) -> None:
     log = ChangeLog(tmp_path / "log")
     log.add(_entry(1, "2026-01-02T10:00:00+00:00"))
     log.flush()
@@ -75,9 +97,10 @@ def test_torn_line_longer_than_one_read_chunk_is_cut_whole(tmp_path: Path) -> No
     log.flush()
     assert _ids(log) == ["e3", "e1"]
     assert log.entries()[0]["text"] == "ü" * 200_000
+    assert big[:-10] + b"\n" in segment.read_bytes()
 
 
-def test_torn_first_line_leaves_an_empty_segment_to_append_to(tmp_path: Path) -> None:
+def test_torn_first_line_is_kept_before_the_next_entry(tmp_path: Path) -> None:
     log = ChangeLog(tmp_path / "log")
     log.dir.mkdir()
     (log.dir / "2026-01.jsonl").write_bytes(b'{"id": "e0", "ti')
@@ -85,6 +108,7 @@ def test_torn_first_line_leaves_an_empty_segment_to_append_to(tmp_path: Path) ->
     log.add(_entry(1, "2026-01-02T10:00:00+00:00"))
     log.flush()
     assert _ids(log) == ["e1"]
+    assert len(log.unreadable) == 1 and "2026-01.jsonl line 1" in log.unreadable[0]
 
 
 def test_damaged_middle_line_does_not_hide_the_rest(tmp_path: Path) -> None:
