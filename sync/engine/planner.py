@@ -14,12 +14,12 @@ from datetime import datetime
 from enum import Enum
 
 from sync.engine.actions import Action, Plan
+from sync.engine.matching import match_by_shape
 from sync.engine.pairs import SIDES, Pair, Side, Synced, other, pair_key
 from sync.engine.transform import (
     desired,
     equivalent,
     is_private_for,
-    match_key,
     new_copy,
     propagate,
     stamp,
@@ -336,23 +336,17 @@ class Planner:
         #: and creating (an initial sync does this for every item)
         copies: dict[int, Event] = {}
         if self.init:
-            by_shape: dict[tuple[str, str, str], Item] = {}
-            for remote_item in unmatched_remote:
+
+            def crm_view(remote_item: Item) -> Event:
                 view = desired(remote_item.event, "remote", None, self.settings)
                 copies[id(remote_item)] = view
-                by_shape.setdefault(match_key(view), remote_item)
-            still_crm = []
-            for crm_item in unmatched_crm:
-                match = by_shape.pop(match_key(crm_item.event), None)
-                if match is None:
-                    still_crm.append(crm_item)
-                else:
-                    self._plan_match(
-                        crm_item, match, "matched by start, end and subject", views, plan
-                    )
-            unmatched_crm = still_crm
-            matched = {id(i) for i in unmatched_remote} - {id(i) for i in by_shape.values()}
-            unmatched_remote = [i for i in unmatched_remote if id(i) not in matched]
+                return view
+
+            matched, unmatched_crm, unmatched_remote = match_by_shape(
+                unmatched_crm, unmatched_remote, crm_view
+            )
+            for crm_item, match in matched:
+                self._plan_match(crm_item, match, "matched by start, end and subject", views, plan)
 
         for side, items in (("crm", unmatched_crm), ("remote", unmatched_remote)):
             for item in items:
