@@ -15,6 +15,7 @@ from enum import Enum
 
 from sync.engine.actions import Action, Plan
 from sync.engine.matching import match_by_shape
+from sync.engine.multiday import title_follow_up
 from sync.engine.pairs import SIDES, Pair, Side, Synced, other, pair_key
 from sync.engine.transform import (
     desired,
@@ -261,11 +262,21 @@ class Planner:
             # the protected item's version wins: copy it over the other side instead
             self._propagate(pair, other(source_side), target, None, source, PROTECTED_REASON, plan)
             return
-        after = propagate(source.event, old, source_side, target.event, self.settings, self.now)
+        # a pair born in the CRM never gets the multi-day title form (R4)
+        titling = pair is None or pair.origin != "crm"
+        after = propagate(
+            source.event, old, source_side, target.event, self.settings, self.now, titling=titling
+        )
         if after is None:
             crm, remote = (source, target) if source_side == "crm" else (target, source)
             plan.actions.append(self._pair_action(crm, remote, f"{reason} (nothing to copy)", pair))
             return
+        key, origin = (pair.key, pair.origin) if pair else (None, "both")
+        retitle = None
+        if source_side == "crm":
+            retitle = title_follow_up(
+                source, target.event, after, self.settings, self.now, titling=titling, key=key
+            )
         plan.actions.append(
             Action(
                 "update",
@@ -276,8 +287,9 @@ class Planner:
                 before=target.event,
                 after=after,
                 source=source,
-                drop_key=pair.key if pair else None,
-                origin=pair.origin if pair else "both",
+                drop_key=key,
+                origin=origin,
+                then=retitle,
             )
         )
 

@@ -67,7 +67,7 @@ class RunResult:
             "run_id": self.run_id,
         }
         if self.plan is not None:
-            data["plan"] = [a.to_json() for a in self.plan.actions if a.writes]
+            data["plan"] = [a.to_json() for a in self.plan.writes]
             data["guard"] = self.plan.guard
         return data
 
