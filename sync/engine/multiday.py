@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sync.engine.actions import Action
+from sync.engine.pairs import Side
 from sync.engine.transform import desired, stamp
 from sync.model import Event
 from sync.providers.base import Item
@@ -20,22 +21,23 @@ RETITLE_REASON = "multi-day item moved: the title follows its new end date"
 
 
 def title_follow_up(
+    source_side: Side,
     crm: Item,
     remote_before: Event,
     remote_after: Event,
     settings: Settings,
     now: datetime,
-    *,
     titling: bool,
     key: str | None,
 ) -> Action | None:
-    """The CRM update that recomputes the title after the remote span or start moved
-    from `remote_before` to `remote_after`, or None when the title already reads right.
+    """After a CRM change (`source_side` "crm", item `crm`) moved the remote item from
+    `remote_before` to `remote_after`: the CRM update that recomputes the title, or
+    None when the title already reads right.
 
     Only a move retitles: a CRM subject typed without the suffix stays as typed.
     """
-    if not titling:
-        return None  # born in the CRM: its own title (issue 21.15)
+    if source_side != "crm" or not titling:
+        return None  # a remote change is retitled by `desired`; a CRM-born item never
     moved = (remote_before.start, remote_before.end, remote_before.all_day) != (
         remote_after.start,
         remote_after.end,

@@ -14,6 +14,7 @@ from datetime import datetime
 from enum import Enum
 
 from sync.engine.actions import Action, Plan
+from sync.engine.conflict import SIDE_NAME, When, change_time, decide
 from sync.engine.matching import match_by_shape
 from sync.engine.multiday import title_follow_up
 from sync.engine.pairs import SIDES, Pair, Side, Synced, other, pair_key
@@ -29,7 +30,6 @@ from sync.model import Event
 from sync.providers.base import Item, Window
 from sync.settings import Settings
 
-SIDE_NAME = {"crm": "CRM", "remote": "remote"}
 PROTECTED_REASON = "a meeting with attendees: writing it would notify them, so its version is kept"
 
 
@@ -54,6 +54,9 @@ class SideView:
     listed_nothing: bool = False
     #: the side's modification times can be trusted (R3)
     trusted_mtime: bool = True
+    #: changed items without a trusted modification time: when the change was
+    #: observed (`sync.engine.observed`)
+    observed: dict[str, When] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -139,9 +142,8 @@ class Planner:
                 )
             return
         if c is Status.CHANGED and r is Status.CHANGED:
-            winner = self._winner(crm_item.event, remote_item.event, views)
+            winner, reason = self._winner(crm_item, remote_item, views)
             loser = other(winner)
-            reason = f"conflict: {SIDE_NAME[winner]} newer"
             self._propagate(pair, winner, items[winner], None, items[loser], reason, plan)
             return
         changed: Side = "crm" if c is Status.CHANGED else "remote"
@@ -272,11 +274,9 @@ class Planner:
             plan.actions.append(self._pair_action(crm, remote, f"{reason} (nothing to copy)", pair))
             return
         key, origin = (pair.key, pair.origin) if pair else (None, "both")
-        retitle = None
-        if source_side == "crm":
-            retitle = title_follow_up(
-                source, target.event, after, self.settings, self.now, titling=titling, key=key
-            )
+        retitle = title_follow_up(
+            source_side, source, target.event, after, self.settings, self.now, titling, key
+        )
         plan.actions.append(
             Action(
                 "update",
@@ -304,13 +304,12 @@ class Planner:
             origin=pair.origin if pair else "both",
         )
 
-    def _winner(self, crm: Event, remote: Event, views: dict[Side, SideView]) -> Side:
-        def when(side: Side, event: Event) -> datetime:
-            if views[side].trusted_mtime and event.last_modified is not None:
-                return event.last_modified
-            return self.now  # untrusted: the time the change was observed
+    def _winner(self, crm: Item, remote: Item, views: dict[Side, SideView]) -> tuple[Side, str]:
+        def when(side: Side, item: Item) -> When:
+            view = views[side]
+            return change_time(item, view.trusted_mtime, view.observed, self.now)
 
-        return "remote" if when("remote", remote) > when("crm", crm) else "crm"
+        return decide(when("crm", crm), when("remote", remote))
 
     # -- items with no pair yet -----------------------------------------------------------
 
@@ -386,16 +385,10 @@ class Planner:
         if equivalent(crm.event, remote.event, self.settings):
             plan.actions.append(self._pair_action(crm, remote, how, None))
             return
-        winner = self._winner(crm.event, remote.event, views)
+        winner, reason = self._winner(crm, remote, views)
         items: dict[Side, Item] = {"crm": crm, "remote": remote}
         self._propagate(
-            None,
-            winner,
-            items[winner],
-            None,
-            items[other(winner)],
-            f"{how}; conflict: {SIDE_NAME[winner]} newer",
-            plan,
+            None, winner, items[winner], None, items[other(winner)], f"{how}; {reason}", plan
         )
 
     # -- safety -------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from storage.users import UserStore
 from storage.workspace import Workspace
 from sync.engine.actions import Plan
 from sync.engine.applier import Applier, Progress
+from sync.engine.observed import observe, settle
 from sync.engine.pairs import SIDES, Pair, Side, Synced
 from sync.engine.planner import Planner, Safety, SideView
 from sync.providers.base import BrokenItem, Item, Listing, Provider, ProviderError, Window
@@ -180,6 +181,7 @@ class UserRun:
         window = make_window(settings, self.now)
         pairs = [Pair.from_json(p) for p in state.pairs.values()]
         views = fetch_views(providers, listings, pairs, window)
+        observe(views, pairs, providers, state.meta, self.now)
         safety = Safety(self.config.safety.max_delete_share, self.config.safety.min_delete_count)
         planner = Planner(settings, window, self.now, init=opts.init, safety=safety)
         plan = planner.plan(pairs, views["crm"], views["remote"])
@@ -210,6 +212,7 @@ class UserRun:
             state.meta["initialized_at"] = self.now.isoformat(timespec="seconds")
             state.meta["remote_url"] = providers["remote"].url
         outcome = applier.apply(plan.actions)
+        settle(state.meta, pairs, state.pairs)
         if outcome.cancelled:
             status: Result = "cancelled"
         else:

@@ -160,6 +160,14 @@ class Provider(ABC):
     def fetch(self, ids: Sequence[str]) -> dict[str, Item | BrokenItem]:
         """Fetch these items in bulk. An id absent from the result is confirmed gone."""
 
+    def change_time(self, item: Item) -> datetime | None:
+        """When `item` last changed by a clock the calendar itself keeps (a folder's
+        file time), for conflicts between items without LAST-MODIFIED (SPEC R3).
+
+        None: the engine uses the time it first saw the change, kept in the state.
+        """
+        return None
+
     # -- writing (never notify attendees: `notify` exists so callers say so) -----------
 
     @abstractmethod
