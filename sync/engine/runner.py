@@ -161,7 +161,7 @@ class UserRun:
                 # were filled by this run's listing of these very calendars: dropping
                 # them made the first sync after an init list and parse everything again
                 state.pairs.clear()
-            return self._sync(settings, state, providers, identity, listings)
+            return self._sync(settings, state, providers, listings)
         except ProviderError as exc:
             self._record(state, "failed", str(exc))
             return RunResult(self.name, "failed", str(exc), errors=[{"error": str(exc)}])
@@ -174,7 +174,6 @@ class UserRun:
         settings: Settings,
         state: UserState,
         providers: dict[Side, Provider],
-        identity: str,
         listings: dict[Side, Listing],
     ) -> RunResult:
         opts = self.options
@@ -208,7 +207,7 @@ class UserRun:
             cancel=opts.cancel,
         )
         if opts.init:
-            state.meta["identity"] = identity
+            state.meta["identity"] = providers["remote"].claim_identity()
             state.meta["initialized_at"] = self.now.isoformat(timespec="seconds")
             state.meta["remote_url"] = providers["remote"].url
         outcome = applier.apply(plan.actions)

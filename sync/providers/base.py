@@ -147,6 +147,11 @@ class Provider(ABC):
     def identity(self) -> str:
         """A stable string that changes when this is a different calendar (SPEC R10)."""
 
+    def claim_identity(self) -> str:
+        """At initialization: the identity to record. A provider may first mark the
+        calendar so that a replacement at the same address is told apart (CalDAV)."""
+        return self.identity()
+
     @abstractmethod
     def list_window(self, window: Window, cache: MutableMapping[str, Any]) -> Listing:
         """List the items whose start lies in `window`.
