@@ -3,9 +3,9 @@
 Each side's change gets a time and the basis of that time: its LAST-MODIFIED where
 the side's modification times are trusted, else when the change was observed — a
 folder's file time, or the time of the listing that first saw the new etag (kept in
-the state, `sync.engine.observed`). The later time wins. The log says "X newer" bare
-only when both times are modification times; otherwise it names what it compared,
-and when the times are equal it says the order is unknown instead of inventing one.
+the state, `sync.engine.observed`). The later time wins. The log says "X newer" only
+when both times are modification times; otherwise it states the two times it
+compared, and when they are equal it says the order is unknown instead of inventing one.
 """
 
 from __future__ import annotations
@@ -50,4 +50,10 @@ def decide(crm: When, remote: When) -> tuple[Side, str]:
     winner: Side = "remote" if remote.time > crm.time else "crm"
     if crm.basis == remote.basis == MODIFIED:
         return winner, f"conflict: {SIDE_NAME[winner]} newer"
-    return winner, f"conflict: {SIDE_NAME[winner]} newer (CRM {crm}, remote {remote})"
+    # an observation bounds a change, it does not date it: say what was compared
+    won, lost = (remote, crm) if winner == "remote" else (crm, remote)
+    loser = SIDE_NAME["crm" if winner == "remote" else "remote"]
+    return winner, (
+        f"conflict: {SIDE_NAME[winner]} version kept: {SIDE_NAME[winner]} {won} "
+        f"is later than {loser} {lost}"
+    )

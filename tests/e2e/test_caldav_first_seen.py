@@ -61,8 +61,10 @@ def test_a_change_first_seen_by_an_earlier_run_keeps_that_time(
         assert env.by_subject(side)["Demo"].event.location == "C"
     [entry] = [e for e in env.log() if e["reason"].startswith("conflict")]
     assert entry["side"] == "remote"
-    assert entry["reason"].startswith("conflict: CRM newer (CRM modified ")
-    assert entry["reason"].endswith(f"remote first seen {seen_at:%Y-%m-%d %H:%M:%S} UTC)")
+    assert entry["reason"].startswith("conflict: CRM version kept: CRM modified ")
+    assert entry["reason"].endswith(
+        f"is later than remote first seen {seen_at:%Y-%m-%d %H:%M:%S} UTC"
+    )
     # synced: nothing is kept about it any more
     assert "seen" not in env.files.read_state().meta
     env.assert_converged()

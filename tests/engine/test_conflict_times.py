@@ -56,13 +56,12 @@ def test_the_later_file_wins_when_neither_has_last_modified(env, tmp_path, later
         assert env.by_subject(side)["Demo"].event.location == f"set in {later}"
     entry = env.log()[0]  # newest first
     assert entry["side"] == earlier
-    # the log names what it compared, not a bare "newer"
+    # the log states the two times it compared, not "newer"
     name_of = {"crm": "CRM", "remote": "remote"}
-    stamp = {later: later_time, earlier: t0}
     assert entry["reason"] == (
-        f"conflict: {name_of[later]} newer ("
-        f"CRM file written {stamp['crm']:%Y-%m-%d %H:%M:%S} UTC, "
-        f"remote file written {stamp['remote']:%Y-%m-%d %H:%M:%S} UTC)"
+        f"conflict: {name_of[later]} version kept: "
+        f"{name_of[later]} file written {later_time:%Y-%m-%d %H:%M:%S} UTC "
+        f"is later than {name_of[earlier]} file written {t0:%Y-%m-%d %H:%M:%S} UTC"
     )
     env.assert_converged()
 
