@@ -93,6 +93,8 @@ def test_without_dead_properties_a_refused_sync_token_tells(
         env = make_env(tmp_path, front.calendar_url, monkeypatch)
         for n in range(3):
             env.put("crm", ev(f"c{n}", f"Item {n}", days=n + 1))
+        assert env.init(dry_run=True).result == "planned"
+        assert not any(s.method == "PROPPATCH" for s in front.seen)  # a dry run marks nothing
         assert env.init().result == "ok"
         assert env.files.read_state().identity == f"caldav:{front.calendar_url}"
         assert any(s.method == "PROPPATCH" for s in front.seen)
