@@ -33,10 +33,17 @@ class Action:
     crm: Item | None = None
     remote: Item | None = None
     origin: str = "both"
+    #: done right after this action succeeds, with `source` set to the item this one
+    #: wrote (a CRM title that follows the remote span this action moved)
+    then: Action | None = None
 
     @property
     def writes(self) -> bool:
         return self.op in WRITES
+
+    def chain(self) -> list[Action]:
+        """This action and its follow-ups, in order."""
+        return [self, *(self.then.chain() if self.then is not None else [])]
 
     def to_json(self) -> dict[str, Any]:
         shown = self.after or self.before or (self.crm.event if self.crm else None)
@@ -63,7 +70,7 @@ class Plan:
 
     @property
     def writes(self) -> list[Action]:
-        return [a for a in self.actions if a.writes]
+        return [step for a in self.actions for step in a.chain() if step.writes]
 
     def count(self, op: str, side: Side) -> int:
         return sum(1 for a in self.actions if a.op == op and a.side == side)

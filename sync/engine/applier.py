@@ -11,7 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -167,6 +167,9 @@ class Applier:
         self._store_with_source(action, item)
         self._log(action, item.id, action.before, item.event)
         self.outcome.counts[action.side]["update"] += 1
+        if action.then is not None:
+            # the same pair again, now with the item just written as the other side
+            self._apply_one(replace(action.then, source=item, origin=action.origin))
 
     def _delete(self, action: Action) -> None:
         assert action.before is not None and action.item_id and action.etag is not None

@@ -14,12 +14,14 @@ from datetime import datetime
 from enum import Enum
 
 from sync.engine.actions import Action, Plan
+from sync.engine.conflict import SIDE_NAME, When, change_time, decide
+from sync.engine.matching import match_by_shape
+from sync.engine.multiday import title_follow_up
 from sync.engine.pairs import SIDES, Pair, Side, Synced, other, pair_key
 from sync.engine.transform import (
     desired,
     equivalent,
     is_private_for,
-    match_key,
     new_copy,
     propagate,
     stamp,
@@ -28,7 +30,6 @@ from sync.model import Event
 from sync.providers.base import Item, Window
 from sync.settings import Settings
 
-SIDE_NAME = {"crm": "CRM", "remote": "remote"}
 PROTECTED_REASON = "a meeting with attendees: writing it would notify them, so its version is kept"
 
 
@@ -53,6 +54,9 @@ class SideView:
     listed_nothing: bool = False
     #: the side's modification times can be trusted (R3)
     trusted_mtime: bool = True
+    #: changed items without a trusted modification time: when the change was
+    #: observed (`sync.engine.observed`)
+    observed: dict[str, When] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -138,9 +142,8 @@ class Planner:
                 )
             return
         if c is Status.CHANGED and r is Status.CHANGED:
-            winner = self._winner(crm_item.event, remote_item.event, views)
+            winner, reason = self._winner(crm_item, remote_item, views)
             loser = other(winner)
-            reason = f"conflict: {SIDE_NAME[winner]} newer"
             self._propagate(pair, winner, items[winner], None, items[loser], reason, plan)
             return
         changed: Side = "crm" if c is Status.CHANGED else "remote"
@@ -261,11 +264,19 @@ class Planner:
             # the protected item's version wins: copy it over the other side instead
             self._propagate(pair, other(source_side), target, None, source, PROTECTED_REASON, plan)
             return
-        after = propagate(source.event, old, source_side, target.event, self.settings, self.now)
+        # a pair born in the CRM never gets the multi-day title form (R4)
+        titling = pair is None or pair.origin != "crm"
+        after = propagate(
+            source.event, old, source_side, target.event, self.settings, self.now, titling=titling
+        )
         if after is None:
             crm, remote = (source, target) if source_side == "crm" else (target, source)
             plan.actions.append(self._pair_action(crm, remote, f"{reason} (nothing to copy)", pair))
             return
+        key, origin = (pair.key, pair.origin) if pair else (None, "both")
+        retitle = title_follow_up(
+            source_side, source, target.event, after, self.settings, self.now, titling, key
+        )
         plan.actions.append(
             Action(
                 "update",
@@ -276,8 +287,9 @@ class Planner:
                 before=target.event,
                 after=after,
                 source=source,
-                drop_key=pair.key if pair else None,
-                origin=pair.origin if pair else "both",
+                drop_key=key,
+                origin=origin,
+                then=retitle,
             )
         )
 
@@ -292,13 +304,12 @@ class Planner:
             origin=pair.origin if pair else "both",
         )
 
-    def _winner(self, crm: Event, remote: Event, views: dict[Side, SideView]) -> Side:
-        def when(side: Side, event: Event) -> datetime:
-            if views[side].trusted_mtime and event.last_modified is not None:
-                return event.last_modified
-            return self.now  # untrusted: the time the change was observed
+    def _winner(self, crm: Item, remote: Item, views: dict[Side, SideView]) -> tuple[Side, str]:
+        def when(side: Side, item: Item) -> When:
+            view = views[side]
+            return change_time(item, view.trusted_mtime, view.observed, self.now)
 
-        return "remote" if when("remote", remote) > when("crm", crm) else "crm"
+        return decide(when("crm", crm), when("remote", remote))
 
     # -- items with no pair yet -----------------------------------------------------------
 
@@ -336,23 +347,17 @@ class Planner:
         #: and creating (an initial sync does this for every item)
         copies: dict[int, Event] = {}
         if self.init:
-            by_shape: dict[tuple[str, str, str], Item] = {}
-            for remote_item in unmatched_remote:
+
+            def crm_view(remote_item: Item) -> Event:
                 view = desired(remote_item.event, "remote", None, self.settings)
                 copies[id(remote_item)] = view
-                by_shape.setdefault(match_key(view), remote_item)
-            still_crm = []
-            for crm_item in unmatched_crm:
-                match = by_shape.pop(match_key(crm_item.event), None)
-                if match is None:
-                    still_crm.append(crm_item)
-                else:
-                    self._plan_match(
-                        crm_item, match, "matched by start, end and subject", views, plan
-                    )
-            unmatched_crm = still_crm
-            matched = {id(i) for i in unmatched_remote} - {id(i) for i in by_shape.values()}
-            unmatched_remote = [i for i in unmatched_remote if id(i) not in matched]
+                return view
+
+            matched, unmatched_crm, unmatched_remote = match_by_shape(
+                unmatched_crm, unmatched_remote, crm_view
+            )
+            for crm_item, match in matched:
+                self._plan_match(crm_item, match, "matched by start, end and subject", views, plan)
 
         for side, items in (("crm", unmatched_crm), ("remote", unmatched_remote)):
             for item in items:
@@ -380,16 +385,10 @@ class Planner:
         if equivalent(crm.event, remote.event, self.settings):
             plan.actions.append(self._pair_action(crm, remote, how, None))
             return
-        winner = self._winner(crm.event, remote.event, views)
+        winner, reason = self._winner(crm, remote, views)
         items: dict[Side, Item] = {"crm": crm, "remote": remote}
         self._propagate(
-            None,
-            winner,
-            items[winner],
-            None,
-            items[other(winner)],
-            f"{how}; conflict: {SIDE_NAME[winner]} newer",
-            plan,
+            None, winner, items[winner], None, items[other(winner)], f"{how}; {reason}", plan
         )
 
     # -- safety -------------------------------------------------------------------------------

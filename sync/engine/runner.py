@@ -24,6 +24,7 @@ from storage.users import UserStore
 from storage.workspace import Workspace
 from sync.engine.actions import Plan
 from sync.engine.applier import Applier, Progress
+from sync.engine.observed import observe, settle
 from sync.engine.pairs import SIDES, Pair, Side, Synced
 from sync.engine.planner import Planner, Safety, SideView
 from sync.providers import deadline
@@ -69,7 +70,7 @@ class RunResult:
             "run_id": self.run_id,
         }
         if self.plan is not None:
-            data["plan"] = [a.to_json() for a in self.plan.actions if a.writes]
+            data["plan"] = [a.to_json() for a in self.plan.writes]
             data["guard"] = self.plan.guard
         return data
 
@@ -164,7 +165,7 @@ class UserRun:
                 # were filled by this run's listing of these very calendars: dropping
                 # them made the first sync after an init list and parse everything again
                 state.pairs.clear()
-            return self._sync(settings, state, providers, identity, listings)
+            return self._sync(settings, state, providers, listings)
         except ProviderError as exc:
             self._record(state, "failed", str(exc))
             return RunResult(self.name, "failed", str(exc), errors=[{"error": str(exc)}])
@@ -177,13 +178,13 @@ class UserRun:
         settings: Settings,
         state: UserState,
         providers: dict[Side, Provider],
-        identity: str,
         listings: dict[Side, Listing],
     ) -> RunResult:
         opts = self.options
         window = make_window(settings, self.now)
         pairs = [Pair.from_json(p) for p in state.pairs.values()]
         views = fetch_views(providers, listings, pairs, window)
+        observe(views, pairs, providers, state.meta, self.now)
         safety = Safety(self.config.safety.max_delete_share, self.config.safety.min_delete_count)
         planner = Planner(settings, window, self.now, init=opts.init, safety=safety)
         plan = planner.plan(pairs, views["crm"], views["remote"])
@@ -213,11 +214,11 @@ class UserRun:
             cancel=opts.cancel,
         )
         if opts.init:
-            state.meta["identity"] = identity
+            state.meta["identity"] = providers["remote"].claim_identity()
             state.meta["initialized_at"] = self.now.isoformat(timespec="seconds")
             state.meta["remote_url"] = providers["remote"].url
         try:
-            return self._apply(state, applier, plan)
+            return self._apply(state, applier, plan, pairs)
         except (StoreError, OSError) as exc:
             # some writes may have happened: a failure (exit 1), never "nothing written"
             reason = os_error_line(exc) if isinstance(exc, OSError) else str(exc)
@@ -230,8 +231,11 @@ class UserRun:
             with contextlib.suppress(StoreError, OSError):
                 self._purge(trash=expired)
 
-    def _apply(self, state: UserState, applier: Applier, plan: Plan) -> RunResult:
+    def _apply(
+        self, state: UserState, applier: Applier, plan: Plan, pairs: Sequence[Pair]
+    ) -> RunResult:
         outcome = applier.apply(plan.actions)
+        settle(state.meta, pairs, state.pairs)
         if outcome.cancelled:
             status: Result = "cancelled"
         else:

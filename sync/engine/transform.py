@@ -32,8 +32,13 @@ def last_date(event: Event) -> date:
     return (end_local - timedelta(microseconds=1)).date()
 
 
-def titled(remote: Event, settings: Settings) -> bool:
-    return settings.multiday == "title" and remote.is_multiday
+def titled(remote: Event, settings: Settings, *, titling: bool = True) -> bool:
+    """The CRM holds `remote` as a one-day activity with an "(until …)" title (R4).
+
+    `titling` is False for a pair born in the CRM: the title form is for multi-day
+    items from the remote, and an item the CRM created keeps its own title and span.
+    """
+    return titling and settings.multiday == "title" and remote.is_multiday
 
 
 def _single_day(remote: Event) -> tuple[datetime | date, datetime | date]:
@@ -66,10 +71,18 @@ def _reminder(source: Event, base: Event | None, settings: Settings) -> int | No
     return settings.reminder_minutes  # off → None, minutes:N → N
 
 
-def desired(source: Event, source_side: Side, base: Event | None, settings: Settings) -> Event:
+def desired(
+    source: Event,
+    source_side: Side,
+    base: Event | None,
+    settings: Settings,
+    *,
+    titling: bool = True,
+) -> Event:
     """The full version of `source` as the other side should hold it.
 
-    `base` is the other side's current version (None when creating the copy).
+    `base` is the other side's current version (None when creating the copy);
+    `titling` is False for a pair born in the CRM (see `titled`).
     """
     uid = base.uid if base is not None else source.uid
     rid = base.recurrence_id if base is not None else source.recurrence_id
@@ -83,14 +96,14 @@ def desired(source: Event, source_side: Side, base: Event | None, settings: Sett
     if source_side == "remote":
         subject = source.subject
         start, end = source.start, source.end
-        if titled(source, settings):
+        if titled(source, settings, titling=titling):
             subject = f"{strip_suffix(source.subject)} (until {last_date(source).isoformat()})"
             start, end = _single_day(source)
         return source.replace(
             uid=uid, recurrence_id=rid, subject=subject, start=start, end=end, reminder=reminder
         )
     # CRM → remote: a titled pair keeps the remote's span; the suffix never travels back
-    if base is not None and titled(base, settings):
+    if base is not None and titled(base, settings, titling=titling):
         start, end, all_day = source.start, source.end, source.all_day
         if source.all_day == base.all_day:
             start = source.start
@@ -126,15 +139,17 @@ def propagate(
     target: Event,
     settings: Settings,
     now: datetime,
+    *,
+    titling: bool = True,
 ) -> Event | None:
     """The target's new version after `old` → `new` on the source side, or None when
     the target needs no write. With `old` None every differing field travels (a
     conflict winner overrides the loser whole)."""
-    want = desired(new, source_side, target, settings)
+    want = desired(new, source_side, target, settings, titling=titling)
     if old is None:
         fields = changed_fields(want, target)
     else:
-        before = desired(old, source_side, target, settings)
+        before = desired(old, source_side, target, settings, titling=titling)
         fields = changed_fields(want, before) & changed_fields(want, target)
     if not fields:
         return None

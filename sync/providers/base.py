@@ -147,6 +147,11 @@ class Provider(ABC):
     def identity(self) -> str:
         """A stable string that changes when this is a different calendar (SPEC R10)."""
 
+    def claim_identity(self) -> str:
+        """At initialization: the identity to record. A provider may first mark the
+        calendar so that a replacement at the same address is told apart (CalDAV)."""
+        return self.identity()
+
     @abstractmethod
     def list_window(self, window: Window, cache: MutableMapping[str, Any]) -> Listing:
         """List the items whose start lies in `window`.
@@ -159,6 +164,14 @@ class Provider(ABC):
     @abstractmethod
     def fetch(self, ids: Sequence[str]) -> dict[str, Item | BrokenItem]:
         """Fetch these items in bulk. An id absent from the result is confirmed gone."""
+
+    def change_time(self, item: Item) -> datetime | None:
+        """When `item` last changed by a clock the calendar itself keeps (a folder's
+        file time), for conflicts between items without LAST-MODIFIED (SPEC R3).
+
+        None: the engine uses the time it first saw the change, kept in the state.
+        """
+        return None
 
     # -- writing (never notify attendees: `notify` exists so callers say so) -----------
 

@@ -41,7 +41,7 @@ from xml.sax.saxutils import escape
 from sync import recurrence
 from sync.ical import parse_event, render_event
 from sync.model import Event
-from sync.providers import dav_each, dav_probe
+from sync.providers import dav_each, dav_identity, dav_probe
 from sync.providers.base import (
     AuthFailed,
     BrokenItem,
@@ -88,7 +88,8 @@ _PROPFIND_COLLECTION = (
     '<?xml version="1.0" encoding="utf-8"?>'
     '<d:propfind xmlns:d="DAV:" xmlns:cs="http://calendarserver.org/ns/">'
     "<d:prop><d:resourcetype/>{tokens}<d:resource-id/>"
-    "<d:current-user-privilege-set/><d:displayname/></d:prop></d:propfind>"
+    "<d:current-user-privilege-set/><d:displayname/>"
+    f"{dav_identity.PROP_XML}</d:prop></d:propfind>"
 )
 #: the change markers to ask for, by listing mode: a server computes each from every
 #: item's etag (Radicale: 10 ms for sync-token, 7 ms for getctag, 17 ms for both on a
@@ -168,6 +169,8 @@ class CalDAVProvider(Provider):
     section: ClassVar[str] = "caldav"
     #: send If-None-Match: * on create (Google honours only If-Match)
     if_none_match: ClassVar[bool] = True
+    #: mark the collection at init with a dead property (`dav_identity`)
+    dead_properties: ClassVar[bool] = True
 
     def __init__(self, url: str, *, settings: Mapping[str, Any] | None = None) -> None:
         super().__init__(url, settings=settings)
@@ -202,6 +205,8 @@ class CalDAVProvider(Provider):
         #: href -> (etags this run's own writes replaced, the etag after them)
         self._superseded: dict[str, tuple[set[str], str]] = {}
         self.max_occurrences = recurrence.max_occurrences(self.table, self.section)
+        #: this run's listing found its sync token refused and none of the old items
+        self._replaced = False
 
     # -- configuration ------------------------------------------------------------------
 
@@ -393,7 +398,20 @@ class CalDAVProvider(Provider):
         props = self._props if self._props is not None else self._collection_props()
         resource_id = props.get("{DAV:}resource-id")
         ident = f"{self.scheme}:{self.collection_url}"
-        return f"{ident}#{resource_id}" if isinstance(resource_id, str) and resource_id else ident
+        if isinstance(resource_id, str) and resource_id:
+            ident = f"{ident}#{resource_id}"
+        # a calendar re-created at this URL differs by a marker or its sync token
+        return dav_identity.identity(ident, props, replaced=self._replaced)
+
+    def claim_identity(self) -> str:
+        if self.dead_properties:
+            dav_identity.claim(
+                self._props if self._props is not None else self._collection_props(),
+                lambda body: self._listing_request("PROPPATCH", body, dav_identity.HEADERS),
+                lambda: self._collection_props(self._props_mode),
+            )
+        self._replaced = False  # init accepts the calendar as it is now
+        return self.identity()
 
     def list_window(self, window: Window, cache: MutableMapping[str, Any]) -> Listing:
         if cache.get("v") != CACHE_VERSION or cache.get("url") != self.collection_url:
@@ -403,6 +421,7 @@ class CalDAVProvider(Provider):
         if not isinstance(series, dict):
             series = cache["series"] = {}
         self._series = series
+        self._replaced = False
         # one PROPFIND answers both "did anything change?" (sync token, ctag) and
         # "is this still the same calendar?" (resource id): a no-change run costs one request
         self._collection_props(cache.get("mode"))
@@ -469,6 +488,7 @@ class CalDAVProvider(Provider):
         if token and known.get("{DAV:}sync-token") == token:
             return  # identity() just read the collection's token: nothing changed
         index: dict[str, list[Any]] = dict(cache.get("index") or {}) if token else {}
+        refused_from: dict[str, list[Any]] | None = None
         missing: list[str] = []
         while True:
             try:
@@ -487,6 +507,7 @@ class CalDAVProvider(Provider):
             else:
                 result = self._parse_sync(response, token)
             if result is None:  # the token is no longer valid: list everything afresh
+                refused_from = index
                 token, index, missing = None, {}, []
                 continue
             for href in result.deleted:
@@ -519,6 +540,8 @@ class CalDAVProvider(Provider):
                     self._remember(index, item_id, *got)
         cache["token"] = token
         cache["index"] = index
+        if refused_from is not None:
+            self._replaced = dav_identity.replaced(refused_from, index)
 
     def _parse_sync(self, response: Any, token: str | None) -> Any:
         if response.status == 404:

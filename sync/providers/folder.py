@@ -409,6 +409,11 @@ class FolderProvider(Provider):
             raise ProviderError(f"cannot delete {path}: {exc.strerror or exc}") from exc
         self._dirty = True
 
+    def change_time(self, item: Item) -> datetime | None:
+        """The file's mtime, which the etag carries: every write is a new file."""
+        mtime_ns, _, _ = item.etag.partition("-")
+        return datetime.fromtimestamp(int(mtime_ns) / 1e9, UTC) if mtime_ns.isdigit() else None
+
     def _current_etag(self, name: str, etag: str) -> str:
         """`etag`, or the file's etag after this run's own writes if those replaced it.
 

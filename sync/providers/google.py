@@ -117,6 +117,8 @@ class GoogleProvider(CalDAVProvider):
     if_none_match: ClassVar[bool] = False
     # Google stamps LAST-MODIFIED itself, and keeps deleted events' UIDs (409)
     capabilities: ClassVar[Capabilities] = Capabilities(trusted_mtime=True, reuse_uid=False)
+    # a calendar id is never re-used for another calendar; no marker to set
+    dead_properties: ClassVar[bool] = False
 
     def __init__(self, url: str, *, settings: Mapping[str, Any] | None = None) -> None:
         self.calendar_id = self.calendar_id_of(url)

@@ -2,8 +2,9 @@
 
 Requests to `FRONT_PREFIX...` are forwarded to one Radicale calendar (hrefs in the
 replies are rewritten back), so items really live in a CalDAV server, while the
-front can: refuse sync-collection (507, like Google), demand a bearer token, serve
-an OAuth token endpoint, or answer a queue of canned statuses (429/503/401) first.
+front can: refuse sync-collection (507, like Google), keep no dead properties, demand
+a bearer token, serve an OAuth token endpoint, or answer a queue of canned statuses
+(429/503/401) first.
 Everything it saw is recorded for assertions.
 """
 
@@ -41,6 +42,9 @@ class DavFront:
     canned: list[tuple[int, dict[str, str], bytes]] = field(default_factory=list)
     #: POST /token handler: form fields -> (status, JSON reply)
     token_endpoint: Callable[[dict[str, str]], tuple[int, dict[str, Any]]] | None = None
+    #: answer PROPPATCH "200 OK" and keep nothing: a server without dead properties
+    #: that still claims success (Puter's WebDAV PROPPATCH handler is such a stub)
+    drop_dead_properties: bool = False
     #: more calendars: path prefix -> (Radicale calendar URL, the one bearer token allowed)
     routes: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
@@ -96,6 +100,14 @@ def _handler(front: DavFront) -> type[BaseHTTPRequestHandler]:
                 f"Bearer {only_token}"
             ):
                 return self._reply(403, b"", {"Content-Type": "text/plain"})
+            if front.drop_dead_properties and self.command == "PROPPATCH":
+                reply = (
+                    '<?xml version="1.0" encoding="utf-8"?><d:multistatus xmlns:d="DAV:">'
+                    f"<d:response><d:href>{self.path}</d:href><d:propstat><d:prop/>"
+                    "<d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>"
+                    "</d:multistatus>"
+                ).encode()
+                return self._reply(207, reply, {"Content-Type": "application/xml; charset=utf-8"})
             if (
                 front.refuse_sync is not None
                 and self.command == "REPORT"
