@@ -110,6 +110,7 @@ def test_mass_deletion_guard_exit_3_then_force(env):
 def test_identity_change_headless_exit_3_and_init_yes(env, tmp_path):
     calsync(env.ws.root, "init", "anna")
     other = tmp_path / "other"
+    other.mkdir()
     calsync(env.ws.root, "user", "set", "anna", f"remote=folder:{other}")
     proc = calsync(env.ws.root, "sync", "anna")
     assert proc.returncode == 3
