@@ -99,7 +99,7 @@ class Config:
 
 
 def did_you_mean(word: str, known: Iterable[str]) -> str:
-    """ " (did you mean 'job'?)" for a near miss of a known name, else ""."""
+    """The suffix `" (did you mean 'job'?)"` for a near miss of a known name, else ""."""
     names = list(known)
     by_lower = {name.lower(): name for name in names}
     if word.lower() in by_lower:  # [Job]: TOML names are case-sensitive
