@@ -27,8 +27,10 @@ knows nothing about providers.
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,11 @@ SECRET_KEY_RE = re.compile(
 )
 OWN_TABLES = ("job", "safety", "log")
 WEEK = 7 * 24 * 3600
+#: the built-in providers' connection tables; a plugin's table is named after its scheme
+CONNECTION_TABLES = ("caldav", "google", "exchange", "graph", "folder", "sql")
+SAFETY_KEYS = ("max_delete_share", "min_delete_count")
+LOG_KEYS = ("retention_days",)
+PLUGIN_GROUP = "calsync.providers"
 
 JOB_KEYS: dict[str, type | tuple[type, ...]] = {
     "skip_private": bool,
@@ -99,6 +106,45 @@ class Config:
     providers: dict[str, Any] = field(default_factory=dict)
 
 
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """The suffix `" (did you mean 'job'?)"` for a near miss of a known name, else ""."""
+    names = list(known)
+    by_lower = {name.lower(): name for name in names}
+    if word.lower() in by_lower:  # [Job]: TOML names are case-sensitive
+        return f" (did you mean {by_lower[word.lower()]!r}?)"
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
+    return f" (did you mean {by_lower[close[0]]!r}?)" if close else ""
+
+
+def _unknown_key(path: Path, table: str, key: str, known: Iterable[str]) -> ConfigInvalid:
+    names = list(known)
+    return ConfigInvalid(
+        f"{path}: [{table}] has unknown key {key!r}{did_you_mean(key, names)}"
+        f" (known: {', '.join(names)})"
+    )
+
+
+def _plugin_tables() -> list[str]:
+    """Connection tables of installed provider plugins (their URL schemes)."""
+    from importlib.metadata import entry_points
+
+    return [ep.name for ep in entry_points(group=PLUGIN_GROUP)]
+
+
+def _check_tables(path: Path, data: dict[str, Any]) -> None:
+    """Refuse a table calsync does not read: a misspelt [job] would do nothing, silently."""
+    known = [*OWN_TABLES, *CONNECTION_TABLES]
+    unknown = [name for name in data if name not in known and isinstance(data[name], dict)]
+    if unknown:
+        known += [name for name in _plugin_tables() if name not in known]
+    for name in unknown:
+        if name not in known:
+            raise ConfigInvalid(
+                f"{path}: unknown table [{name}]{did_you_mean(name, known)}"
+                f" (known: {', '.join(known)})"
+            )
+
+
 def _find_secrets(value: Any, trail: str, path: Path) -> None:
     if isinstance(value, list):
         for item in value:
@@ -125,6 +171,7 @@ def load_config(path: Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigInvalid(f"{path}: not valid TOML: {exc}") from exc
 
+    _check_tables(path, data)
     job = data.pop("job", {})
     safety_raw = data.pop("safety", {})
     log_raw = data.pop("log", {})
@@ -133,9 +180,7 @@ def load_config(path: Path) -> Config:
             raise ConfigInvalid(f"{path}: [{name}] must be a table")
     for key, value in job.items():
         if key not in JOB_KEYS:
-            raise ConfigInvalid(
-                f"{path}: [job] has unknown key {key!r} (known: {', '.join(JOB_KEYS)})"
-            )
+            raise _unknown_key(path, "job", key, JOB_KEYS)
         check_setting(key, value, f"{path}: [job]")
 
     share = safety_raw.get("max_delete_share", 0.5)
@@ -146,13 +191,12 @@ def load_config(path: Path) -> Config:
         )
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         raise ConfigInvalid(f"{path}: [safety] min_delete_count must be a whole number ≥ 0")
-    unknown = set(safety_raw) - {"max_delete_share", "min_delete_count"}
-    if unknown:
-        raise ConfigInvalid(f"{path}: [safety] has unknown key(s) {', '.join(sorted(unknown))}")
-
-    unknown = set(log_raw) - {"retention_days"}
-    if unknown:
-        raise ConfigInvalid(f"{path}: [log] has unknown key(s) {', '.join(sorted(unknown))}")
+    for key in safety_raw:
+        if key not in SAFETY_KEYS:
+            raise _unknown_key(path, "safety", key, SAFETY_KEYS)
+    for key in log_raw:
+        if key not in LOG_KEYS:
+            raise _unknown_key(path, "log", key, LOG_KEYS)
     retention = log_raw.get("retention_days", 180)
     if isinstance(retention, bool) or not isinstance(retention, int) or retention < 1:
         raise ConfigInvalid(f"{path}: [log] retention_days must be a whole number ≥ 1")

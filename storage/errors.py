@@ -29,6 +29,7 @@ class StoreCorrupt(StoreError):
             "restore it from a backup or move it away"
         )
         self.path = path
+        self.detail = detail
 
 
 class StoreTooNew(StoreError):
@@ -61,3 +62,18 @@ class DuplicateUser(StoreError):
 
 class ConfigInvalid(StoreError):
     """The workspace's calsync.toml is broken; the message names file and key."""
+
+
+def state_unreadable(exc: StoreError) -> str:
+    """One line for a user whose own files cannot be read: "state unreadable: FILE: why".
+
+    Shown in that user's row (status, the TUI, `sync --all`) while the others carry on.
+    """
+    if isinstance(exc, StoreCorrupt):
+        return f"state unreadable: {exc.path}: {exc.detail}"
+    if isinstance(exc, StoreTooNew):
+        return (
+            f"state unreadable: {exc.path}: written by a newer calsync "
+            f"(schema version {exc.version}); upgrade calsync"
+        )
+    return f"state unreadable: {exc}"

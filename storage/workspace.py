@@ -80,6 +80,17 @@ class Workspace:
     def user_dir(self, name: str) -> Path:
         return self.root / "users" / check_user_name(name)
 
+    def missing(self) -> str | None:
+        """Why this folder is no workspace yet, or None if it is one (has users.json)."""
+        if not self.root.is_dir():
+            return f"no calsync workspace at {self.root}: the folder does not exist"
+        if not self.users_path.is_file():
+            return (
+                f"no calsync workspace at {self.root}: it has no users.json "
+                "(add a user with `calsync user add` to start one)"
+            )
+        return None
+
     def ensure(self) -> Workspace:
         ensure_dir(self.root)
         return self

@@ -20,9 +20,11 @@ from logging import Logger
 from typing import Any
 
 from storage.config import Config
+from storage.errors import StoreError
 from storage.users import UserStore
 from storage.workspace import Workspace
 from sync.engine.runner import RunResult, SyncOptions, new_run_id
+from sync.providers.base import ProviderError
 from sync.runlog import Redactor
 from sync.service import sync_user
 from sync.shard import Shard
@@ -131,6 +133,8 @@ def error_line(result: RunResult) -> str | None:
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     detail = text[0] if text else ""
+    if isinstance(exc, (StoreError, ProviderError)) and detail:
+        return detail  # written for the operator: no class name
     return (
         f"unexpected {type(exc).__name__}: {detail}"
         if detail

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from storage.config import Config
-from storage.errors import StoreError
+from storage.errors import StoreError, state_unreadable
 from storage.state import UserFiles
 from storage.users import UserStore
 from storage.workspace import Workspace
@@ -54,14 +54,33 @@ def init_user(
 
 
 def user_status(ws: Workspace, config: Config, user: dict[str, Any]) -> dict[str, Any]:
-    state = UserFiles(ws, str(user["name"])).read_state()
-    last = state.last_run or {}
+    """One user's row. A state file that cannot be read fails this row only: its
+    `state_error` (and `last_error`) says "state unreadable: FILE: why"."""
     settings, _ = effective_settings(user, config)
-    return {
+    row: dict[str, Any] = {
         "name": user["name"],
         "crm": user.get("crm"),
         "remote": user.get("remote"),
         "enabled": bool(user.get("enabled", True)),
+        "initialized": None,
+        "identity": None,
+        "pairs": 0,
+        "last_sync": None,
+        "last_result": None,
+        "last_reason": "",
+        "counts": {},
+        "last_error": "",
+        "skip_private": settings.skip_private,
+        "state_error": None,
+    }
+    try:
+        state = UserFiles(ws, str(user["name"])).read_state()
+    except StoreError as exc:
+        problem = state_unreadable(exc)
+        return {**row, "state_error": problem, "last_error": problem}
+    last = state.last_run or {}
+    return {
+        **row,
         "initialized": state.initialized,
         "identity": state.identity,
         "pairs": len(state.pairs),
@@ -70,7 +89,6 @@ def user_status(ws: Workspace, config: Config, user: dict[str, Any]) -> dict[str
         "last_reason": last.get("reason") or "",
         "counts": last.get("counts") or {},
         "last_error": "; ".join(e.get("error", "") for e in last.get("errors") or []),
-        "skip_private": settings.skip_private,
     }
 
 
@@ -149,7 +167,10 @@ def _log(
 
 def restore(ws: Workspace, config: Config, name: str, entry_id: str) -> dict[str, Any]:
     """Re-create a trashed item on the side it was deleted from (R8)."""
+    UserStore(ws).get(name)  # UnknownUser before anything is touched
     files = UserFiles(ws, name)
+    if files.trash.get(entry_id) is None:  # checked again under the lock
+        raise OperationError(f"no trash entry {entry_id!r} for user {name}")
     with files.locked():
         entry = files.trash.get(entry_id)
         if entry is None:
@@ -181,7 +202,10 @@ def restore(ws: Workspace, config: Config, name: str, entry_id: str) -> dict[str
 
 def revert(ws: Workspace, config: Config, name: str, log_id: str) -> dict[str, Any]:
     """Put the item a logged change touched back to its "before" version."""
+    UserStore(ws).get(name)  # UnknownUser before anything is touched
     files = UserFiles(ws, name)
+    if files.log.get(log_id) is None:  # a bad id creates no lock file
+        raise OperationError(f"no log entry {log_id!r} for user {name}")
     with files.locked():
         entry = files.log.get(log_id)
         if entry is None:
@@ -249,8 +273,12 @@ def check_user(ws: Workspace, config: Config, name: str) -> list[dict[str, Any]]
             )
             continue
         try:
-            with deadline.for_job(config.job), open_provider(str(url), config.providers) as p:
-                results = p.check()
+            # a check creates nothing: no folder, no id file, no property
+            with (
+                deadline.for_job(config.job),
+                open_provider(str(url), config.providers, read_only=True) as provider,
+            ):
+                results = provider.check()
         except ProviderError as exc:
             results = [("calendar reachable", False, str(exc))]
         rows += [{"side": side, "check": c, "ok": ok, "detail": d} for c, ok, d in results]

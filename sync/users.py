@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from storage.config import Config, check_setting, load_config
-from storage.errors import ConfigInvalid, DuplicateUser, StoreError
+from storage.errors import ConfigInvalid, DuplicateUser, StoreError, state_unreadable
 from storage.state import UserFiles
 from storage.users import SETTING_KEYS, UserStore
 from storage.workspace import Workspace, check_user_name
@@ -217,7 +217,7 @@ def state_summary(workspace: Workspace, name: str) -> dict[str, Any]:
     try:
         state = UserFiles(workspace, name).read_state()
     except StoreError as exc:
-        return {"initialized": None, "error": str(exc)}
+        return {"initialized": None, "error": state_unreadable(exc)}
     last = state.last_run
     return {
         "initialized": state.initialized,

@@ -23,6 +23,14 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"calsync {version('calsync')}")
+        raise typer.Exit(0)
+
+
 @app.callback(invoke_without_command=True)
 def root(
     ctx: typer.Context,
@@ -34,6 +42,16 @@ def root(
             help="Workspace folder (default: $CALSYNC_WORKSPACE, else the user data dir).",
         ),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=_print_version,
+            expose_value=False,
+            help="Print calsync's version and exit.",
+        ),
+    ] = False,
 ) -> None:
     ctx.obj = AppState(workspace)
     if ctx.invoked_subcommand is None:

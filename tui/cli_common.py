@@ -28,12 +28,20 @@ out_console = Console(highlight=False)
 
 
 class AppState:
-    def __init__(self, workspace: Path | None) -> None:
+    def __init__(self, workspace: Path | None, *, may_create: bool = False) -> None:
         self.explicit_workspace = workspace
+        #: only `user add`, `demo` and the TUI may start a workspace; every other
+        #: command on a folder that is no workspace (a typo in a cron line) is an error
+        self.may_create = may_create
 
     @cached_property
     def workspace(self) -> Workspace:
-        return Workspace(resolve_workspace(self.explicit_workspace))
+        ws = Workspace(resolve_workspace(self.explicit_workspace))
+        if not self.may_create:
+            problem = ws.missing()
+            if problem:
+                fail(problem)
+        return ws
 
     @cached_property
     def config(self) -> Config:

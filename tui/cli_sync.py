@@ -14,6 +14,7 @@ from sync import service
 from sync.engine.runner import IDENTITY_CHANGED, RunResult, SyncOptions
 from sync.job import error_line
 from sync.shard import ShardError, parse_shard
+from sync.users import get_user
 from tui.cli import app
 from tui.cli_common import (
     EXIT_FAILED,
@@ -30,9 +31,14 @@ from tui.cli_common import (
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
 
 
-def exit_code(results: list[RunResult]) -> int:
-    """0 all synced, 1 at least one failed, 3 at least one needs an operator."""
-    if any(r.result == "failed" for r in results):
+def exit_code(results: list[RunResult], *, busy_fails: bool = False) -> int:
+    """0 all synced, 1 at least one failed, 3 at least one needs an operator.
+
+    `busy_fails`: a user named on the command line that another run holds was not
+    synced, so it fails the command; the `--all` job skips busy users (exit 0).
+    """
+    failed = ("failed", "busy") if busy_fails else ("failed",)
+    if any(r.result in failed for r in results):
         return EXIT_FAILED
     if any(r.result == "needs_operator" for r in results):
         return EXIT_OPERATOR
@@ -155,7 +161,10 @@ def sync_cmd(
         typer.Option("--jobs", "-j", min=1, help="With --all: users synced at once (default 8)."),
     ] = None,
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="With --all: no progress, only errors.")
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="No output unless a user fails or needs an operator (stderr)."
+        ),
     ] = False,
     shard: Annotated[
         str | None,
@@ -188,24 +197,34 @@ def sync_cmd(
             ctx, dry_run=dry_run, force=force, as_json=as_json, jobs=jobs, quiet=quiet, shard=part
         )
         return
+    unique = list(dict.fromkeys(names or []))  # `sync anna anna` syncs anna once
+    for n in unique:
+        get_user(st.workspace, n)  # an unknown name fails before anyone is synced
     results = [
         service.sync_user(st.workspace, st.config, n, SyncOptions(dry_run=dry_run, force=force))
-        for n in names or []
+        for n in unique
     ]
-    _finish(results, as_json)
+    _finish(results, as_json, quiet=quiet)
 
 
-def _finish(results: list[RunResult], as_json: bool) -> None:
+def _finish(results: list[RunResult], as_json: bool, *, quiet: bool = False) -> None:
     if as_json:
         print_json(results[0].to_json() if len(results) == 1 else [r.to_json() for r in results])
         for result in results:
             report_errors(result)
+    elif quiet:
+        for result in results:
+            problem = error_line(result) or (result.reason if result.result == "busy" else None)
+            if problem is not None:
+                err_console.print(
+                    f"calsync: {result.user}: {result.result}: {problem}", markup=False
+                )
     else:
         for result in results:
             if result.plan is not None and result.result == "planned":
                 render_plan(result)
             render_result(result)
-    raise typer.Exit(exit_code(results))
+    raise typer.Exit(exit_code(results, busy_fails=True))
 
 
 @app.command("status")
@@ -227,7 +246,7 @@ def status_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             table,
             str(r["name"]),
             "yes" if r["enabled"] else "no",
-            "yes" if r["initialized"] else "no",
+            "?" if r["initialized"] is None else "yes" if r["initialized"] else "no",
             str(r["last_sync"] or "never"),
             str(r["last_result"] or ""),
             _counts_text(r["counts"]) if r["counts"] else "",

@@ -17,6 +17,8 @@ def open_tui(app_state: AppState, *, autosync: bool = True) -> None:
             "the TUI needs a terminal; for scripts use `calsync status`, `calsync sync` …",
             EXIT_USAGE,
         )
+    # the TUI starts a workspace: its first user is added from the screen
+    app_state.may_create = True
     # config errors surface here as one line, before the screen takes over the terminal
     _ = app_state.config
     from tui.app import CalsyncApp

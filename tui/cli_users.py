@@ -95,15 +95,18 @@ def add_cmd(
     disabled: Annotated[
         bool, typer.Option("--disabled", help="Register the user with sync turned off.")
     ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Register a user with their CRM calendar and remote calendar."""
     if not crm:
         fail("user add needs --crm URL (the user's CRM calendar)")
     if not remote:
         fail("user add needs --remote URL (the user's Exchange, Google or CalDAV calendar)")
+    app_state = state(ctx)
+    app_state.may_create = True  # the first user starts the workspace
     with _edge():
         record = users.add_user(
-            state(ctx).workspace,
+            app_state.workspace,
             name,
             crm,
             remote,
@@ -112,6 +115,9 @@ def add_cmd(
             multiday=multiday,
             enabled=not disabled,
         )
+    if as_json:
+        print_json(record)
+        return
     enabled = "" if record["enabled"] else " (sync disabled)"
     _say(f"Added user {record['name']}{enabled}.")
     _say(f"Next: calsync init {record['name']}  — compares both calendars before the first sync.")
@@ -220,11 +226,15 @@ def set_cmd(
             show_default=False,
         ),
     ],
+    as_json: JsonOpt = False,
 ) -> None:
     """Change a user's calendars or settings."""
     changes = _pairs(assignments)
     with _edge():
         record = users.set_user(state(ctx).workspace, name, changes)
+    if as_json:
+        print_json(record)
+        return
     shown = ", ".join(f"{key}={_text(record.get(key))}" for key in changes)
     _say(f"Updated {name}: {shown}.")
 
@@ -237,12 +247,15 @@ def remove_cmd(
     ctx: typer.Context,
     name: NameArg,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Remove a user. Their state, log and trash move to WORKSPACE/removed/."""
     ws = state(ctx).workspace
     with _edge():
         users.get_user(ws, name)  # an unknown user fails before the question
     if not yes:
+        if as_json:
+            fail(f"not removing user {name} without --yes (--json asks no question)")
         if not sys.stdin.isatty():
             fail(f"not removing user {name} without --yes (no terminal to ask on)")
         if not typer.confirm(
@@ -253,5 +266,8 @@ def remove_cmd(
             raise typer.Exit(EXIT_FAILED)
     with _edge():
         archived = users.remove_user(ws, name)
+    if as_json:
+        print_json({"removed": name, "files": str(archived) if archived else None})
+        return
     where = f"; their files are in {archived}" if archived else ""
     _say(f"Removed user {name}{where}.")

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from storage.config import Config, load_config
-from storage.errors import StoreError
+from storage.errors import StoreError, state_unreadable
 from storage.state import UserFiles
 from storage.users import UserStore
 from storage.workspace import Workspace
@@ -173,7 +173,7 @@ class Services:
         try:
             state = UserFiles(self.workspace, name).read_state()
         except StoreError as exc:
-            return UserSummary(error=str(exc))
+            return UserSummary(error=state_unreadable(exc))
         last = state.last_run or {}
         finished = last.get("finished") or last.get("started")
         return UserSummary(
@@ -204,7 +204,8 @@ class Services:
         try:
             state = UserFiles(self.workspace, name).read_state()
         except StoreError as exc:
-            return UserDetail(row, values, None, None, 0, None, [], state_error=str(exc))
+            problem = state_unreadable(exc)
+            return UserDetail(row, values, None, None, 0, None, [], state_error=problem)
         last = state.last_run
         errors = []
         for err in (last or {}).get("errors") or []:

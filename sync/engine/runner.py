@@ -13,12 +13,20 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from storage.config import Config
-from storage.errors import StoreBusy, StoreError, os_error_line
+from storage.errors import (
+    StoreBusy,
+    StoreCorrupt,
+    StoreError,
+    StoreTooNew,
+    os_error_line,
+    state_unreadable,
+)
 from storage.state import UserFiles, UserState
 from storage.users import UserStore
 from storage.workspace import Workspace
@@ -127,9 +135,22 @@ class UserRun:
         settings, _ = effective_settings(user, self.config)
         if not user.get("remote"):
             return RunResult(self.name, "skipped", "no mailbox registered")
+        dry_run = self.options.dry_run
+        # a dry run of a user with no files yet has nothing to lock, and must not
+        # create the user's folder for a lock file
+        lock: AbstractContextManager[None] = (
+            nullcontext()
+            if dry_run and not self.files.dir.exists()
+            else self.files.locked(self.options.lock_timeout)
+        )
         try:
-            with self.files.locked(self.options.lock_timeout):
-                state = UserState(self.files.state_path, writable=True)
+            with lock:
+                try:
+                    state = UserState(self.files.state_path, writable=not dry_run)
+                except (StoreCorrupt, StoreTooNew) as exc:
+                    # this user's files only: the others sync on (left untouched, R17)
+                    reason = state_unreadable(exc)
+                    return RunResult(self.name, "failed", reason, errors=[{"error": reason}])
                 # every request, and the run as a whole, within [job]'s deadlines
                 with deadline.for_job(self.config.job):
                     return self._locked(user, settings, state)
@@ -147,14 +168,21 @@ class UserRun:
             )
         providers: dict[Side, Provider] = {}
         try:
-            providers["crm"] = open_provider(str(user["crm"]), self.config.providers)
-            providers["remote"] = open_provider(str(user["remote"]), self.config.providers)
+            for side in SIDES:
+                providers[side] = open_provider(
+                    str(user[side]), self.config.providers, read_only=opts.dry_run
+                )
             # list first: a provider can prove its identity from the listing it just
             # did (a still-valid sync token or delta link), saving a request per run
             listings = list_sides(providers, state, make_window(settings, self.now))
             identity = providers["remote"].identity()
             if state.identity is not None and identity != state.identity:
                 if not (opts.init and opts.accept_new_identity):
+                    if not opts.dry_run:
+                        # recorded, so `status` stops saying the last result was ok; the
+                        # pairs and caches in memory belong to another calendar: runs only
+                        self._record(state, "needs_operator", IDENTITY_CHANGED)
+                        state.flush_runs()
                     return RunResult(
                         self.name, "needs_operator", IDENTITY_CHANGED, "identity_changed"
                     )
@@ -257,6 +285,8 @@ class UserRun:
     def _record(
         self, state: UserState, status: str, reason: str, result: RunResult | None = None
     ) -> None:
+        if self.options.dry_run:
+            return  # a dry run writes nothing, not even its own record
         reason = self.redact(reason)
         state.add_run(
             {

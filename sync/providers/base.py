@@ -137,6 +137,10 @@ class Provider(ABC):
     scheme: ClassVar[str]
     capabilities: ClassVar[Capabilities] = Capabilities()
 
+    #: set for a dry run or a check (`open_provider(..., read_only=True)`): the provider
+    #: then writes nothing at all, not even a marker of its own (an id file, a property)
+    read_only: bool = False
+
     def __init__(self, url: str, *, settings: Mapping[str, Any] | None = None) -> None:
         self.url = url
         self.settings: Mapping[str, Any] = settings or {}

@@ -46,6 +46,7 @@ from sync.ical import parse_event, render_event, round_trips_exactly
 from sync.model import Event
 from sync.providers.base import (
     BrokenItem,
+    CalendarNotFound,
     Capabilities,
     ConfigError,
     EtagMismatch,
@@ -149,7 +150,8 @@ class FolderProvider(Provider):
         The id file makes a different folder mounted at the same path, or the same
         path wiped and recreated, a different calendar (SPEC R10).
         """
-        return f"folder:{self.path}#{self._calendar_id()}"
+        calendar_id = self._calendar_id()
+        return f"folder:{self.path}#{calendar_id}" if calendar_id else f"folder:{self.path}"
 
     def _calendar_id(self) -> str:
         id_path = self.path / ID_FILE
@@ -159,7 +161,8 @@ class FolderProvider(Provider):
             existing = ""
         except OSError as exc:
             raise ConfigError(f"cannot read {id_path}: {exc.strerror or exc}") from exc
-        if existing:
+        if existing or self.read_only:
+            # a dry run or a check marks nothing: a folder without an id file has none yet
             return existing
         self._ensure_folder()
         new_id = secrets.token_hex(16)
@@ -169,6 +172,9 @@ class FolderProvider(Provider):
             # another process created it first: theirs wins
             return id_path.read_text(encoding="utf-8").strip()
         return new_id
+
+    def _not_found(self) -> str:
+        return f"calendar folder {self.path} not found (create it, or correct the path)"
 
     def _ensure_folder(self) -> None:
         try:
@@ -252,7 +258,9 @@ class FolderProvider(Provider):
         try:
             entries = list(os.scandir(self.path))
         except FileNotFoundError:
-            entries = []  # never written yet: an empty calendar
+            # never an empty calendar: a mistyped or unmounted path would make a sync
+            # copy everything into a new folder, or delete everything on the other side
+            raise CalendarNotFound(self._not_found()) from None
         except OSError as exc:
             raise ConfigError(f"cannot read calendar folder {self.path}: {exc}") from exc
 
@@ -562,6 +570,8 @@ class FolderProvider(Provider):
     # -- operator checks ----------------------------------------------------------------
 
     def check(self) -> list[tuple[str, bool, str]]:
+        if not self.path.is_dir():
+            return [("calendar reachable", False, self._not_found())]
         results = super().check()
         if results and results[0][1]:
             writable = os.access(self.path, os.W_OK | os.X_OK)

@@ -82,7 +82,14 @@ def validate_url(url: str) -> str:
     return cls.normalize_url(f"{scheme}:{rest}") if hasattr(cls, "normalize_url") else url
 
 
-def open_provider(url: str, connections: Mapping[str, Any] | None = None) -> Provider:
-    """Instantiate the provider for `url` with the workspace's connection settings."""
+def open_provider(
+    url: str, connections: Mapping[str, Any] | None = None, *, read_only: bool = False
+) -> Provider:
+    """Instantiate the provider for `url` with the workspace's connection settings.
+
+    `read_only` (dry runs, `calsync check`): the provider must write nothing.
+    """
     cls = provider_class(url)
-    return cls(url, settings=connections or {})
+    provider = cls(url, settings=connections or {})
+    provider.read_only = read_only
+    return provider

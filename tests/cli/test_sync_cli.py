@@ -110,6 +110,7 @@ def test_mass_deletion_guard_exit_3_then_force(env):
 def test_identity_change_headless_exit_3_and_init_yes(env, tmp_path):
     calsync(env.ws.root, "init", "anna")
     other = tmp_path / "other"
+    other.mkdir()
     calsync(env.ws.root, "user", "set", "anna", f"remote=folder:{other}")
     proc = calsync(env.ws.root, "sync", "anna")
     assert proc.returncode == 3
@@ -155,8 +156,10 @@ def test_corrupt_state_file_is_named_and_left_alone(env):
     calsync(env.ws.root, "init", "anna")
     env.files.state_path.write_text("{not json")
     proc = calsync(env.ws.root, "sync", "anna")
-    assert proc.returncode == 2
-    assert str(env.files.state_path) in proc.stderr and proc.stderr.count("\n") == 1
+    # a problem with one user's own files fails that user (exit 1), as in `sync --all`
+    assert proc.returncode == 1
+    assert f"state unreadable: {env.files.state_path}: not valid JSON" in proc.stdout
+    assert "StoreCorrupt" not in proc.stdout + proc.stderr
     assert env.files.state_path.read_text() == "{not json"
 
 

@@ -141,6 +141,10 @@ def test_no_skip_private_is_stored_as_off(ws: Workspace, cals: dict[str, str]) -
 
 
 def test_list_human_and_json(ws: Workspace, cals: dict[str, str]) -> None:
+    # no workspace yet: an error, not an empty list (issue 15: a typo must not look fine)
+    assert_usage_error(cli(ws, "user", "list"), "no calsync workspace", str(ws.root))
+    add_anna(ws, cals)
+    assert cli(ws, "user", "remove", "anna", "--yes").code == 0
     empty = cli(ws, "user", "list")
     assert empty.code == 0
     assert "No users yet" in empty.out

@@ -52,6 +52,10 @@ class Env:
         self.name = name
         self.crm_url = crm_url or f"folder:{root / 'crm'}"
         self.remote_url = remote_url or f"folder:{root / 'remote'}"
+        for url in (self.crm_url, self.remote_url):
+            if url.startswith("folder:"):
+                # calsync never creates a calendar folder: the operator makes it, as here
+                Path(url.removeprefix("folder:")).mkdir(parents=True, exist_ok=True)
 
     @property
     def config(self):  # type: ignore[no-untyped-def]

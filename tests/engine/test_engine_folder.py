@@ -233,6 +233,7 @@ def test_identity_change_stops_sync_until_reinitialized(tmp_path):
     env.add_user()
     env.put("crm", ev("c1", "Visit"))
     env.init()
+    (tmp_path / "other-remote").mkdir()
     env.set(remote=f"folder:{tmp_path / 'other-remote'}")
     env.remote_url = f"folder:{tmp_path / 'other-remote'}"
     r = env.sync()

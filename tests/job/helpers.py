@@ -93,6 +93,11 @@ class Site:
             "remote": self.url(name, "remote") if remote == "" else remote,
             **settings,
         }
+        for side in ("crm", "remote"):
+            url = record[side]
+            if isinstance(url, str) and url.startswith("folder:"):
+                # calsync never creates a calendar folder: the operator makes it, as here
+                Path(url.removeprefix("folder:")).mkdir(parents=True, exist_ok=True)
         UserStore(self.ws).add(record)
 
     def put(self, name: str, side: str, event: Event) -> Item:

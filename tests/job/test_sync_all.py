@@ -137,6 +137,7 @@ def _not_initialized(site: Site, name: str) -> None:
 
 def _identity_changed(site: Site, name: str) -> None:
     _ok(site, name)
+    Path(site.url(name, "elsewhere").removeprefix("folder:")).mkdir(parents=True)
     run = site.cli("user", "set", name, f"remote={site.url(name, 'elsewhere')}")
     assert run.code == 0, run
 
@@ -154,7 +155,7 @@ def _unreadable_remote(site: Site, name: str) -> None:
 
 
 def _corrupt_state(site: Site, name: str) -> None:
-    # not a provider error: an exception the engine does not expect at all
+    # one user's own file: that user fails, named, and the others sync (issue 15)
     _ok(site, name)
     site.files(name).state_path.write_text("{ not json", encoding="utf-8")
 
@@ -235,7 +236,10 @@ def test_a_failing_user_does_not_stop_the_others_without_json(tmp_path: Path) ->
     # off a terminal: no progress, no results on stdout; the failure on stderr, one line
     assert run.out == ""
     lines = run.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("calsync: broken: failed: unexpected"), run
+    assert len(lines) == 1 and lines[0].startswith("calsync: broken: failed: state unreadable: "), (
+        run
+    )
+    assert "StoreCorrupt" not in run.err and "unexpected" not in run.err
     assert [i.event.subject for i in site.items("fine", "crm")] == ["fine remote"]
 
 

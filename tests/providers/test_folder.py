@@ -13,7 +13,7 @@ import icalendar
 import pytest
 
 from sync.ical import parse_event
-from sync.providers.base import ConfigError, Item, ItemRefused
+from sync.providers.base import CalendarNotFound, ConfigError, Item, ItemRefused
 from sync.providers.folder import ID_FILE, FolderProvider, file_name_for
 from sync.providers.registry import open_provider, validate_url
 from tests.providers.contract import WINDOW, ProviderContract, make_event
@@ -21,7 +21,9 @@ from tests.providers.contract import WINDOW, ProviderContract, make_event
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    return tmp_path / "calendar"
+    path = tmp_path / "calendar"
+    path.mkdir()  # a calendar folder is the operator's to make
+    return path
 
 
 @pytest.fixture
@@ -100,10 +102,36 @@ def test_other_folder_is_a_different_calendar(tmp_path: Path) -> None:
     assert a != b
 
 
-def test_folder_is_created_on_first_write(provider: FolderProvider, folder: Path) -> None:
-    assert provider.list_window(WINDOW, {}).etags == {}
-    assert not folder.exists()
-    provider.create(make_event())
+def test_a_missing_folder_is_not_found_and_reading_it_creates_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "typo" / "calendar"
+    with open_provider(f"folder:{missing}", read_only=True) as provider:
+        with pytest.raises(CalendarNotFound, match=f"calendar folder {missing} not found"):
+            provider.list_window(WINDOW, {})
+        assert provider.check() == [
+            ("calendar reachable", False, f"calendar folder {missing} not found "
+             "(create it, or correct the path)")
+        ]  # fmt: skip
+    assert not (tmp_path / "typo").exists()
+
+
+def test_a_read_only_provider_writes_no_id_file(folder: Path) -> None:
+    with open_provider(f"folder:{folder}", read_only=True) as provider:
+        assert provider.identity() == f"folder:{folder}"  # no id yet, and none made
+        assert [ok for _, ok, _ in provider.check()] == [True, True]
+    assert list(folder.iterdir()) == []
+    with open_provider(f"folder:{folder}") as provider:
+        made = provider.identity()
+    assert (folder / ID_FILE).is_file()
+    with open_provider(f"folder:{folder}", read_only=True) as provider:
+        assert provider.identity() == made
+
+
+def test_a_write_still_makes_the_folder(tmp_path: Path) -> None:
+    # the demo and the tests fill new folders through the provider; a run lists first,
+    # so a sync or an init never gets this far with a missing folder
+    folder = tmp_path / "new"
+    with FolderProvider(f"folder:{folder}") as provider:
+        provider.create(make_event())
     assert folder.is_dir()
 
 

@@ -22,6 +22,7 @@ class CountingFolder(FolderProvider):
 
 
 def test_files_written_in_a_run_are_listed_next_run_without_parsing(tmp_path: Path) -> None:
+    (tmp_path / "cal").mkdir()
     url = f"folder:{tmp_path / 'cal'}"
     cache: dict[str, Any] = {}
     with FolderProvider(url) as writer:

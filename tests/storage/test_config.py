@@ -79,9 +79,9 @@ BAD = {
     "share zero": ("[safety]\nmax_delete_share = 0", "[safety] max_delete_share"),
     "share above one": ("[safety]\nmax_delete_share = 1.5", "[safety] max_delete_share"),
     "count negative": ("[safety]\nmin_delete_count = -2", "[safety] min_delete_count"),
-    "unknown safety key": ("[safety]\nmax_deletes = 3", "[safety] has unknown key(s) max_deletes"),
+    "unknown safety key": ("[safety]\nmax_deletes = 3", "[safety] has unknown key 'max_deletes'"),
     "retention zero": ("[log]\nretention_days = 0", "[log] retention_days"),
-    "unknown log key": ("[log]\nlevel = 'debug'", "[log] has unknown key(s) level"),
+    "unknown log key": ("[log]\nlevel = 'debug'", "[log] has unknown key 'level'"),
     "top-level scalar": ('server = "x"', "server must be inside a table"),
     "clear password": ('[caldav]\npassword = "hunter2"', "[caldav] password holds a secret"),
     "clear token nested": (

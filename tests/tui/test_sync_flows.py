@@ -103,6 +103,8 @@ async def test_preview_cancel_writes_nothing(demo: Workspace) -> None:
 async def test_preview_of_uninitialized_user_plans_init(demo: Workspace, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from sync.users import add_user
 
+    for folder in ("dcrm", "drem"):  # calsync never creates a calendar folder
+        (tmp_path / folder).mkdir()
     add_user(demo, "dora", f"folder:{tmp_path / 'dcrm'}", f"folder:{tmp_path / 'drem'}")
     cal.put(demo, "dora", "remote", "Kickoff")
     app = make_app(demo)
@@ -123,6 +125,7 @@ def _point_remote_elsewhere(ws: Workspace, tmp_path) -> str:  # type: ignore[no-
     from sync.users import set_user
 
     other = tmp_path / "new-remote"
+    other.mkdir()
     set_user(ws, "anna", {"remote": f"folder:{other}"})
     return str(other)
 

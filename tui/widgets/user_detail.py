@@ -64,7 +64,7 @@ def render_detail(detail: UserDetail, now: datetime, root: Path | None) -> Rende
     parts: list[RenderableType] = [head, Text(""), cal, Text("")]
     last = detail.last_run
     if detail.state_error:
-        parts.append(Text(f"State unreadable: {detail.state_error}", style="bold red"))
+        parts.append(Text(detail.state_error, style="bold red"))
     elif last:
         when = last.get("finished") or last.get("started")
         try:
