@@ -12,7 +12,8 @@ no override) with VALARMs. Lines are unfolded and split exactly as icalendar doe
 (`icalendar.parser.content_line`). Every line read must be `NAME(;KEY=VALUE)*:value`
 with plain parameter values (no backslash, caret, percent or lists) and only the
 parameters calsync understands; DATE and DATE-TIME values in basic form, strict
-durations, TZIDs that name an IANA zone, a Windows zone or UTC. Equality with
+durations, TZIDs that name an IANA zone, a Windows zone or UTC (no floating
+date-times: their zone is the full parser's business). Equality with
 icalendar rests on these facts about it, each checked by
 tests/test_ical_fast_read.py against the full parser:
 
@@ -398,7 +399,11 @@ def _time(props: _Props, name: str) -> datetime | date | None:
             raise _Unsure  # icalendar reads a DATE with a TZID as a midnight date-time
         return value
     if tzid is None:
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        if value.tzinfo is None:
+            # floating: its zone is the calendar's X-WR-TIMEZONE, or DTSTART's
+            # beside a floating DTEND (sync.ical_timezones); the full parser decides
+            raise _Unsure
+        return value
     return value.replace(tzinfo=_zone(tzid))  # the wall time there, Z or not, as read_time
 
 
