@@ -579,10 +579,27 @@ def _set_text(comp: icalendar.cal.Component, name: str, value: str) -> None:
 
 
 def _same_time(old: datetime | date | None, new: datetime | date) -> bool:
-    """The same instant (or day), and both date-times or both dates."""
+    """The same day, or the same instant in the same zone.
+
+    A zone calsync cannot name (a file's own VTIMEZONE, a fixed offset) reaches
+    the CRM as UTC, so UTC coming back at the same instant is no change either.
+    """
     if old is None or isinstance(old, datetime) != isinstance(new, datetime):
         return False
-    return old == new
+    if not isinstance(old, datetime) or not isinstance(new, datetime):
+        return old == new
+    if old != new:
+        return False
+    old_zone, new_zone = _zone_name(old), _zone_name(new)
+    return old_zone == new_zone or (old_zone is None and new_zone == "UTC")
+
+
+def _zone_name(value: datetime) -> str | None:
+    """"UTC", an IANA key, or None for a zone without a name calsync writes."""
+    zone = value.tzinfo
+    if zone is UTC or (isinstance(zone, ZoneInfo) and zone.key in _UTC_KEYS):
+        return "UTC"
+    return zone.key if isinstance(zone, ZoneInfo) else None
 
 
 def _write_times(comp: icalendar.cal.Component, event: Event, zones: ZoneLookup | None) -> None:
