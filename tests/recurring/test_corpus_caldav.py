@@ -1,0 +1,104 @@
+"""Issue 21 through the engine: real exported files on Radicale, synced with a CRM.
+
+Each file (tests/data/corpus, sources in MANIFEST.md) is PUT as the resource a
+client's import makes, its dates moved by whole weeks into the sync window.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.corpus import lines, moved, resources, text, today, weeks_until
+from tests.engine.harness import Env
+from tests.recurring.series import assert_mirrored, by_key, crm_edit
+from tests.recurring.test_caldav import CONFIG, PASSWORD_ENV
+
+AUTH = ("calsync", "x")
+
+
+@pytest.fixture
+def env(tmp_path: Path, radicale_calendar: str, monkeypatch: pytest.MonkeyPatch) -> Env:
+    monkeypatch.setenv(PASSWORD_ENV, "x")
+    env = Env(tmp_path, remote_url=f"caldav:{radicale_calendar}", config_text=CONFIG)
+    env.add_user()
+    return env
+
+
+def _put(url: str, name: str, data: str) -> None:
+    r = requests.put(
+        url + name,
+        data=data.replace("\n", "\r\n").encode(),
+        headers={"Content-Type": "text/calendar; charset=utf-8"},
+        auth=AUTH,
+        timeout=10,
+    )
+    assert r.status_code in (201, 204), r.status_code
+
+
+def _get(url: str, name: str) -> str:
+    r = requests.get(url + name, auth=AUTH, timeout=10)
+    assert r.status_code == 200, r.status_code
+    return r.text
+
+
+def test_floating_google_style_item_lands_in_its_zone_and_stays_floating(
+    env: Env, radicale_calendar: str
+) -> None:
+    """Causes 1 and 2: the Brussels 21:00 item is 21:00 Brussels in the CRM, and a
+    CRM title edit writes the remote's times back floating, unmoved."""
+    data = text("rie-x-wr-timezone-floating.ics")
+    data = moved(data, weeks_until(datetime(2021, 9, 16).date(), today() + timedelta(days=7)))
+    _put(radicale_calendar, "brussels.ics", data)
+    assert env.init().result == "ok"
+    (crm,) = by_key(env, "crm").values()
+    remote_start = lines(data, "DTSTART")[0].split(":")[1]
+    wall = datetime.strptime(remote_start, "%Y%m%dT%H%M%S")
+    assert crm.start.astimezone(UTC) == wall.replace(tzinfo=crm.start.tzinfo).astimezone(UTC)
+    assert crm.start.utcoffset() in (timedelta(hours=1), timedelta(hours=2))  # Brussels
+
+    crm_edit(env, "match_1025179", None, subject="Renamed in the CRM")  # type: ignore[arg-type]
+    assert env.sync().result == "ok"
+    after = _get(radicale_calendar, "brussels.ics")
+    assert lines(after, "SUMMARY") == ["SUMMARY:Renamed in the CRM"]
+    assert lines(after, "DTSTART") == lines(data, "DTSTART")
+    assert lines(after, "DTEND") == lines(data, "DTEND")
+    assert_mirrored(env)
+
+
+def test_google_utc_rule_across_dst_syncs_every_occurrence(env: Env, radicale_calendar: str) -> None:
+    """Cause 5: every occurrence listed is fetched, before and after the change. The
+    rule repeats forever from its (old) start, so the window holds a DST change.
+    (node-ical's biweekly export shows the same at the codec; Radicale refuses its
+    date-only EXDATE.)"""
+    uid = "38m812jicsrer5gorh3mlp7qhc@google.com"
+    _put(radicale_calendar, "google.ics", text("xwr-google-utc-rrule-moved.ics"))
+    assert env.init().result == "ok"
+    crm = {rid: e for (u, rid), e in by_key(env, "crm").items() if u == uid}
+    remote = {rid: e for (u, rid), e in by_key(env, "remote").items() if u == uid}
+    assert len(remote) > 4 and set(crm) == set(remote)
+    assert len({e.start.utcoffset() for e in remote.values()}) == 2  # across a DST change
+    assert_mirrored(env)
+
+
+def test_exchange_customized_time_zone_series_syncs_at_its_local_time(
+    env: Env, radicale_calendar: str
+) -> None:
+    """Cause 3: the Exchange 2010 series in "Customized Time Zone" reaches the CRM at
+    10:35 US Eastern, and a CRM edit of one occurrence syncs (no failure each run)."""
+    data = text("nodeical-exchange2010-customized-tz.ics")
+    weeks = weeks_until(datetime(2020, 8, 25).date(), today() + timedelta(days=2))
+    _put(radicale_calendar, "exchange.ics", moved(data, weeks))
+    assert env.init().result == "ok"
+    crm = {rid: e for (u, rid), e in by_key(env, "crm").items() if u == "1173422081SZR322"}
+    assert crm
+    eastern = {e.start_utc.hour for e in crm.values()}
+    assert eastern <= {14, 15}  # 10:35 EDT or EST, never 10:35 UTC
+    rid = sorted(crm)[1]
+    crm_edit(env, "1173422081SZR322", rid, subject="Moved by the CRM")
+    assert env.sync().result == "ok"
+    assert by_key(env, "remote")[("1173422081SZR322", rid)].subject == "Moved by the CRM"
+    assert_mirrored(env)
