@@ -34,7 +34,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -43,7 +43,7 @@ from icalendar.error import GloballyUniqueTZIDGuessed
 from icalendar.prop import vBroken, vText
 
 from sync.ical_load import FaithfulCalendar, repair_offsets
-from sync.ical_timezones import ZoneLookup
+from sync.ical_timezones import ZoneLookup, same_time
 from sync.model import Event, EventError, Privacy, ShowAs
 from sync.providers.base import MalformedItem
 
@@ -286,7 +286,8 @@ def _read_end(
     end = read_time(comp, "DTEND", zones, item_id)
     if end is not None:
         if isinstance(start, datetime) and _floating(comp, "DTEND") and _has_tzid(comp, "DTSTART"):
-            end = comp["DTEND"].dt.replace(tzinfo=start.tzinfo)  # Mozilla-era files
+            assert isinstance(end, datetime)  # read as floating, so a date-time
+            end = end.replace(tzinfo=start.tzinfo)  # Mozilla-era files: DTSTART's zone
         if isinstance(end, datetime) != isinstance(start, datetime):
             raise MalformedItem(item_id, "DTSTART and DTEND are not both dates or both date-times")
         return end
@@ -578,30 +579,6 @@ def _set_text(comp: icalendar.cal.Component, name: str, value: str) -> None:
         _set(comp, name, _Text(value))
 
 
-def _same_time(old: datetime | date | None, new: datetime | date) -> bool:
-    """The same day, or the same instant in the same zone.
-
-    A zone calsync cannot name (a file's own VTIMEZONE, a fixed offset) reaches
-    the CRM as UTC, so UTC coming back at the same instant is no change either.
-    """
-    if old is None or isinstance(old, datetime) != isinstance(new, datetime):
-        return False
-    if not isinstance(old, datetime) or not isinstance(new, datetime):
-        return old == new
-    if old != new:
-        return False
-    old_zone, new_zone = _zone_name(old), _zone_name(new)
-    return old_zone == new_zone or (old_zone is None and new_zone == "UTC")
-
-
-def _zone_name(value: datetime) -> str | None:
-    """"UTC", an IANA key, or None for a zone without a name calsync writes."""
-    zone = value.tzinfo
-    if zone is UTC or (isinstance(zone, ZoneInfo) and zone.key in _UTC_KEYS):
-        return "UTC"
-    return zone.key if isinstance(zone, ZoneInfo) else None
-
-
 def _write_times(comp: icalendar.cal.Component, event: Event, zones: ZoneLookup | None) -> None:
     """DTSTART and DTEND; each kept in its own form (floating, TZID, DURATION) if unchanged."""
     old_start: datetime | date | None = None
@@ -611,11 +588,11 @@ def _write_times(comp: icalendar.cal.Component, event: Event, zones: ZoneLookup 
             old_start = read_time(comp, "DTSTART", zones, event.uid)
             if old_start is not None:
                 old_end = _read_end(comp, old_start, zones, event.uid)
-    keep_start = _same_time(old_start, event.start)
+    keep_start = same_time(old_start, event.start)
     if not keep_start:
         _set(comp, "DTSTART", _ical_time(event.start))
     has_end = "DTEND" in comp or (keep_start and "DURATION" in comp)
-    if not (has_end and _same_time(old_end, event.end)):
+    if not (has_end and same_time(old_end, event.end)):
         _set(comp, "DTEND", _ical_time(event.end))
         _drop(comp, "DURATION")
 

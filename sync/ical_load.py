@@ -18,6 +18,7 @@ write:
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import icalendar
 from icalendar.parser.ical.calendar import CalendarIcalParser
@@ -45,10 +46,10 @@ def repair_offsets(text: str) -> str:
 class _FaithfulParser(CalendarIcalParser):
     """icalendar's parser, but every X- property value is kept verbatim."""
 
-    def get_factory_for_property(self, name: str, params: object) -> type:
+    def get_factory_for_property(self, name: str, params: Any) -> Any:
         if name.upper().startswith("X-"):
             return vUnknown
-        return super().get_factory_for_property(name, params)  # type: ignore[arg-type, no-any-return]
+        return super().get_factory_for_property(name, params)
 
 
 class FaithfulCalendar(icalendar.Calendar):

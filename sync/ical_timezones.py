@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import icalendar
 from icalendar.prop import vDDDLists, vDDDTypes
@@ -36,7 +37,14 @@ from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 from sync.providers.base import MalformedItem
 from sync.timezones import UnknownTimezone, resolve_tzid
 
-__all__ = ["ZoneLookup", "display_name_zone", "expandable", "tzid_name"]
+__all__ = [
+    "ZoneLookup",
+    "display_name_zone",
+    "expandable",
+    "same_time",
+    "tzid_name",
+    "zone_name",
+]
 
 #: Windows display names (the registry's "Display" text without its "(UTC±hh:mm) "
 #: prefix) -> Windows zone id; Outlook 2003/2007 and OWA name zones this way.
@@ -235,6 +243,35 @@ def _calendar_zone(cal: icalendar.Calendar) -> tzinfo:
         return display_name_zone(str(name)) or UTC
 
 
+# -- writing ---------------------------------------------------------------------------------
+
+_UTC_KEYS = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Zulu", "Zulu", "Universal"})
+
+
+def same_time(old: datetime | date | None, new: datetime | date) -> bool:
+    """The same day, or the same instant in the same zone.
+
+    A zone calsync cannot name (a file's own VTIMEZONE, a fixed offset) reaches
+    the CRM as UTC, so UTC coming back at the same instant is no change either.
+    """
+    if old is None or isinstance(old, datetime) != isinstance(new, datetime):
+        return False
+    if not isinstance(old, datetime) or not isinstance(new, datetime):
+        return old == new
+    if old != new:
+        return False
+    old_zone, new_zone = zone_name(old), zone_name(new)
+    return old_zone == new_zone or (old_zone is None and new_zone == "UTC")
+
+
+def zone_name(value: datetime) -> str | None:
+    """ "UTC", an IANA key, or None for a zone without a name calsync writes."""
+    zone = value.tzinfo
+    if zone is UTC or (isinstance(zone, ZoneInfo) and zone.key in _UTC_KEYS):
+        return "UTC"
+    return zone.key if isinstance(zone, ZoneInfo) else None
+
+
 # -- expansion ---------------------------------------------------------------------------------
 
 _TIMES = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE")
@@ -294,11 +331,4 @@ def _zoned_value(value: Any, zone: tzinfo, named: bool) -> Any:
         return value  # a date or a duration
     if named or value.tzinfo is None:
         return value.replace(tzinfo=zone)  # the wall time in the zone calsync reads
-    return value
-
-
-def read_floating(value: datetime | date, zone: tzinfo) -> datetime | date:
-    """A floating date-time in `zone`; dates and aware times unchanged."""
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=zone)
     return value

@@ -218,9 +218,7 @@ def test_range_stays_on_the_recurrence_id_of_an_edited_override() -> None:
     occurrence = found.occurrence(rid)
     assert occurrence is not None
     written = override(base, "r.ics", occurrence.replace(subject="Edited again"))
-    assert "RECURRENCE-ID;RANGE=THISANDFUTURE:20240921T120000Z" in lines(
-        written, "RECURRENCE-ID"
-    )
+    assert "RECURRENCE-ID;RANGE=THISANDFUTURE:20240921T120000Z" in lines(written, "RECURRENCE-ID")
     assert series(written.decode()).occurrence(rid) == occurrence.replace(subject="Edited again")
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.corpus import lines, moved, resources, text, today, weeks_until
+from tests.corpus import lines, moved, text, today, weeks_until
 from tests.engine.harness import Env
 from tests.recurring.series import assert_mirrored, by_key, crm_edit
 from tests.recurring.test_caldav import CONFIG, PASSWORD_ENV
@@ -69,7 +69,9 @@ def test_floating_google_style_item_lands_in_its_zone_and_stays_floating(
     assert_mirrored(env)
 
 
-def test_google_utc_rule_across_dst_syncs_every_occurrence(env: Env, radicale_calendar: str) -> None:
+def test_google_utc_rule_across_dst_syncs_every_occurrence(
+    env: Env, radicale_calendar: str
+) -> None:
     """Cause 5: every occurrence listed is fetched, before and after the change. The
     rule repeats forever from its (old) start, so the window holds a DST change.
     (node-ical's biweekly export shows the same at the codec; Radicale refuses its
