@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from sync import service
 from tests.corpus import lines, moved, text, today, weeks_until
 from tests.engine.harness import Env
 from tests.recurring.series import assert_mirrored, by_key, crm_edit
@@ -104,3 +105,58 @@ def test_exchange_customized_time_zone_series_syncs_at_its_local_time(
     assert env.sync().result == "ok"
     assert by_key(env, "remote")[("1173422081SZR322", rid)].subject == "Moved by the CRM"
     assert_mirrored(env)
+
+
+def _restore(env: Env, entry: dict[str, object]) -> dict[str, object]:
+    return service.restore(env.ws, env.config, env.name, str(entry["id"]))
+
+
+def test_restore_puts_back_an_apple_item_whole(env: Env, radicale_calendar: str) -> None:
+    """Causes 13 and 16: an item with Apple's structured location (a Synology
+    export), deleted from the CRM and so from the remote, comes back with its
+    X-APPLE-STRUCTURED-LOCATION exactly as written, geo:lat\\,lon included."""
+    data = text("nodeical-apple-structured-location.ics")
+    data = moved(data, weeks_until(datetime(2024, 2, 15).date(), today() + timedelta(days=3)))
+    _put(radicale_calendar, "synology.ics", data)
+    assert env.init().result == "ok"
+    env.remove("crm", "period test2")
+    assert env.sync(force=True).result == "ok"
+    assert "period test2" not in env.by_subject("remote")
+    (entry,) = env.trash()
+    assert entry["side"] == "remote" and "X-APPLE-STRUCTURED-LOCATION" in str(entry["raw"])
+
+    done = _restore(env, entry)
+    restored = _get(radicale_calendar, str(done["item_id"]))
+    (location,) = lines(restored, "X-APPLE-STRUCTURED-LOCATION")
+    assert location.endswith(": geo:50.083558\\,8.4693855")
+    assert lines(restored, "DURATION") == ["DURATION:PT1H15M"]
+    assert env.sync().result == "ok"
+    assert_mirrored(env)
+
+
+def test_restore_of_a_remotely_deleted_multi_day_item_has_its_real_span(
+    env: Env, radicale_calendar: str
+) -> None:
+    """Cause 13: Google's three-day "Busy" deleted on the remote; its CRM copy is the
+    one-day "Busy (until …)". The restore gives the remote back "Busy" over three
+    days, and the CRM its copy again."""
+    data = text("icalevents-google-multiday.ics")
+    data = moved(data, weeks_until(datetime(2021, 3, 24).date(), today() + timedelta(days=3)))
+    _put(radicale_calendar, "busy.ics", data)
+    assert env.init().result == "ok"
+    (crm,) = env.items("crm")
+    assert crm.event.subject.startswith("Busy (until ")
+    r = requests.delete(radicale_calendar + "busy.ics", auth=AUTH, timeout=10)
+    assert r.status_code in (200, 204)
+    assert env.sync(force=True).result == "ok"
+    assert env.items("crm") == []
+    (entry,) = env.trash()
+
+    _restore(env, entry)
+    assert env.sync().result == "ok"
+    (remote,) = env.items("remote")
+    assert remote.event.subject == "Busy"
+    assert remote.event.end - remote.event.start == timedelta(days=3)  # type: ignore[operator]
+    (crm,) = env.items("crm")
+    assert crm.event.subject.startswith("Busy (until ")
+    env.assert_converged()
