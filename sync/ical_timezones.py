@@ -287,6 +287,13 @@ def expandable(cal: icalendar.Calendar, zones: ZoneLookup) -> icalendar.Calendar
     out = icalendar.Calendar()
     for name, value in cal.items():
         out[name] = value
+    if "X-WR-TIMEZONE" in out:
+        # recurring-ical-events applies it by IANA key: the zone read here, or none
+        floating = zones.floating
+        if isinstance(floating, ZoneInfo):
+            out["X-WR-TIMEZONE"] = floating.key
+        else:
+            del out["X-WR-TIMEZONE"]
     for comp in cal.subcomponents:
         out.add_component(_zoned(comp, zones) if comp.name == "VEVENT" else comp)
     return out
