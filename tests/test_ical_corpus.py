@@ -244,3 +244,18 @@ def test_x_apple_structured_location_is_written_as_it_was(name: str, value: str)
         written = override(base, "a.ics", first.replace(subject="Renamed"))
     locations = lines(written, "X-APPLE-STRUCTURED-LOCATION")
     assert locations and all(line.endswith(":" + value) for line in locations)
+
+
+def test_a_bare_gmt_offset_name_is_that_offset_not_utc() -> None:
+    """Cause 3: node-ical's music-school export writes TZID="(GMT +01:00)" with no
+    VTIMEZONE (the line below is its DTSTART); the offset is all there is to go on."""
+    data = (
+        "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:0000021\n"
+        'DTSTART;TZID="(GMT +01:00)":20221004T140000\n'
+        'DTEND;TZID="(GMT +01:00)":20221004T150000\n'
+        "RRULE:FREQ=WEEKLY;UNTIL=20221201T020000;BYDAY=TU\nEND:VEVENT\nEND:VCALENDAR\n"
+    )
+    assert parse_event(data, "a.ics").start_utc == datetime(2022, 10, 4, 13, tzinfo=UTC)
+    occurrences = listed(series(data))
+    assert len(occurrences) == 9
+    assert {o.start_utc.hour for o in occurrences} == {13}
