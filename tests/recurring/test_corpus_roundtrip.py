@@ -1,4 +1,4 @@
-"""Issue 21 through the engine: real exported files on Radicale, synced with a CRM.
+"""Issue 21 through the engine: real exported files on Radicale (one on a folder remote).
 
 Each file (tests/data/corpus, sources in MANIFEST.md) is PUT as the resource a
 client's import makes, its dates moved by whole weeks into the sync window.
@@ -160,3 +160,20 @@ def test_restore_of_a_remotely_deleted_multi_day_item_has_its_real_span(
     (crm,) = env.items("crm")
     assert crm.event.subject.startswith("Busy (until ")
     env.assert_converged()
+
+
+def test_google_utc_rule_across_dst_syncs_every_occurrence_from_a_folder(tmp_path: Path) -> None:
+    """Cause 5 with a folder remote (as khal keeps a calendar), whose fetch looks
+    each occurrence up in the series: the ones after the DST change used to be
+    listed and then never found."""
+    env = Env(tmp_path)
+    env.add_user()
+    (tmp_path / "remote").mkdir(exist_ok=True)
+    (tmp_path / "remote" / "google.ics").write_text(text("xwr-google-utc-rrule-moved.ics"))
+    assert env.init().result == "ok"
+    uid = "38m812jicsrer5gorh3mlp7qhc@google.com"
+    crm = {rid for (u, rid) in by_key(env, "crm") if u == uid}
+    remote = {rid: e for (u, rid), e in by_key(env, "remote").items() if u == uid}
+    assert len(remote) > 4 and crm == set(remote)
+    assert len({e.start.utcoffset() for e in remote.values()}) == 2  # across a DST change
+    assert_mirrored(env)
