@@ -177,3 +177,33 @@ def test_google_utc_rule_across_dst_syncs_every_occurrence_from_a_folder(tmp_pat
     assert len(remote) > 4 and crm == set(remote)
     assert len({e.start.utcoffset() for e in remote.values()}) == 2  # across a DST change
     assert_mirrored(env)
+
+
+def test_crm_edit_keeps_apple_location_and_exchange_languages(
+    env: Env, radicale_calendar: str
+) -> None:
+    """Causes 14 and 16 through Radicale: after a CRM title edit the remote still has
+    geo:lat\\,lon (Radicale kept only geo:lat of the unescaped form), and after a CRM
+    text edit Exchange's SUMMARY;LANGUAGE and LOCATION;LANGUAGE are still there."""
+    apple = text("nodeical-apple-structured-location.ics")
+    apple = moved(apple, weeks_until(datetime(2024, 2, 15).date(), today() + timedelta(days=3)))
+    exchange = text("icalevents-exchange2010-language.ics")
+    exchange = moved(
+        exchange, weeks_until(datetime(2021, 6, 7).date(), today() + timedelta(days=4))
+    )
+    _put(radicale_calendar, "synology.ics", apple)
+    _put(radicale_calendar, "exchange.ics", exchange)
+    assert env.init().result == "ok"
+    env.edit("crm", "period test2", subject="Renamed in the CRM")
+    env.edit("crm", "Declined: *[T] Beratung - Martin Eigenmann", text="Agenda from the CRM")
+    assert env.sync().result == "ok"
+
+    after = _get(radicale_calendar, "synology.ics")
+    assert lines(after, "SUMMARY") == ["SUMMARY:Renamed in the CRM"]
+    (location,) = lines(after, "X-APPLE-STRUCTURED-LOCATION")
+    assert location.endswith(": geo:50.083558\\,8.4693855")
+    after = _get(radicale_calendar, "exchange.ics")
+    assert lines(after, "DESCRIPTION") == ["DESCRIPTION:Agenda from the CRM"]
+    assert lines(after, "SUMMARY") == lines(exchange, "SUMMARY")
+    assert lines(after, "LOCATION") == lines(exchange, "LOCATION")
+    assert_mirrored(env)
