@@ -43,12 +43,22 @@ class Trash:
         return open_db(self.path).table("trash")
 
     def put(
-        self, *, side: str, item_id: str, item: dict[str, Any], reason: str, run: str = ""
+        self,
+        *,
+        side: str,
+        item_id: str,
+        item: dict[str, Any],
+        reason: str,
+        run: str = "",
+        extra: dict[str, Any] | None = None,
     ) -> str:
+        """`extra`: more of the item ("raw": its stored text; "source": the other
+        side's item whose deletion this one follows)."""
         entry_id = uuid.uuid4().hex[:12]
         with self._writing() as table:
             table.insert(
                 {
+                    **(extra or {}),
                     "id": entry_id,
                     "deleted_at": _now(),
                     "side": side,

@@ -16,10 +16,15 @@ survive an update made by calsync.
 
 Two choices worth knowing:
 
-* Floating times (no TZID, no Z) are read as UTC. RFC 5545 says they mean the
-  wall clock of whoever looks at them; the parser has no viewer, and the engine
-  compares instants, so a fixed, documented reading beats guessing the host zone
-  (which would differ between the cron host and an operator's laptop).
+* Floating times (no TZID, no Z) are in the calendar's X-WR-TIMEZONE, else read
+  as UTC. RFC 5545 says they mean the wall clock of whoever looks at them; the
+  parser has no viewer, and the engine compares instants, so a fixed, documented
+  reading beats guessing the host zone (which would differ between the cron host
+  and an operator's laptop). A floating DTEND beside a DTSTART with a TZID is in
+  DTSTART's zone. Which zone a TZID means: `sync.ical_timezones`.
+* A property whose value an edit did not change is written back as it was,
+  parameters and form included (floating stays floating, a TZID stays that TZID,
+  LANGUAGE and ALTREP stay); X- properties keep their exact text.
 * iCalendar text cannot hold a carriage return (icalendar turns CR and CRLF into
   LF), so texts are LF-normalized on the way through.
 """
@@ -29,7 +34,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,9 +42,10 @@ import icalendar
 from icalendar.error import GloballyUniqueTZIDGuessed
 from icalendar.prop import vBroken, vText
 
+from sync.ical_load import FaithfulCalendar, repair_offsets
+from sync.ical_timezones import ZoneLookup, same_time
 from sync.model import Event, EventError, Privacy, ShowAs
 from sync.providers.base import MalformedItem
-from sync.timezones import UnknownTimezone, resolve_tzid
 
 __all__ = [
     "PRIVACY_X_PROP",
@@ -127,7 +133,7 @@ def _load_calendar(data: bytes | str, item_id: str) -> icalendar.Calendar:
     text = _decode(data, item_id)
     if "BEGIN:VCALENDAR" not in text[:4096].upper():
         raise MalformedItem(item_id, "not iCalendar data (no BEGIN:VCALENDAR)")
-    cal = icalendar.Calendar.from_ical(text)
+    cal = FaithfulCalendar.from_ical(repair_offsets(text))
     if cal.name != "VCALENDAR":
         raise MalformedItem(item_id, f"top-level component is {cal.name}, not VCALENDAR")
     return cal
@@ -251,38 +257,6 @@ def _upper(comp: icalendar.cal.Component, name: str) -> str:
     return _text(comp, name).strip().upper()
 
 
-class ZoneLookup:
-    """TZID -> tzinfo for one calendar: IANA/Windows names, else its own VTIMEZONEs."""
-
-    def __init__(self, cal: icalendar.Calendar, item_id: str) -> None:
-        self._custom = {
-            str(c.get("TZID", "")): c
-            for c in cal.subcomponents
-            if isinstance(c, icalendar.Timezone)
-        }
-        self._item_id = item_id
-        self._made: dict[str, tzinfo] = {}
-
-    def __call__(self, tzid: str) -> tzinfo:
-        try:
-            return resolve_tzid(tzid)
-        except UnknownTimezone:
-            pass
-        if tzid in self._made:
-            return self._made[tzid]
-        comp = self._custom.get(tzid)
-        if comp is None:
-            raise MalformedItem(self._item_id, f"unknown time zone TZID={tzid!r}")
-        try:
-            zone: tzinfo = comp.to_tz(lookup_tzid=False)
-        except Exception as exc:  # a VTIMEZONE icalendar cannot turn into rules
-            raise MalformedItem(
-                self._item_id, _one_line(f"time zone {tzid!r} is unusable: {exc}")
-            ) from exc
-        self._made[tzid] = zone
-        return zone
-
-
 def read_time(
     comp: icalendar.cal.Component, name: str, zones: ZoneLookup, item_id: str
 ) -> datetime | date | None:
@@ -299,7 +273,7 @@ def read_time(
         if tzid:
             return value.replace(tzinfo=None).replace(tzinfo=zones(str(tzid)))
         if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)  # floating: see module docstring
+            return value.replace(tzinfo=zones.floating)  # see module docstring
         return value.astimezone(UTC) if value.utcoffset() == timedelta(0) else value
     if isinstance(value, date):
         return value
@@ -311,6 +285,9 @@ def _read_end(
 ) -> datetime | date:
     end = read_time(comp, "DTEND", zones, item_id)
     if end is not None:
+        if isinstance(start, datetime) and _floating(comp, "DTEND") and _has_tzid(comp, "DTSTART"):
+            assert isinstance(end, datetime)  # read as floating, so a date-time
+            end = end.replace(tzinfo=start.tzinfo)  # Mozilla-era files: DTSTART's zone
         if isinstance(end, datetime) != isinstance(start, datetime):
             raise MalformedItem(item_id, "DTSTART and DTEND are not both dates or both date-times")
         return end
@@ -325,6 +302,21 @@ def _read_end(
     if isinstance(start, datetime):
         return start
     return start + timedelta(days=1)
+
+
+def _floating(comp: icalendar.cal.Component, name: str) -> bool:
+    """The property is a date-time with neither TZID nor Z."""
+    prop = comp.get(name)
+    value = getattr(prop, "dt", None)
+    return (
+        isinstance(value, datetime)
+        and value.tzinfo is None
+        and not getattr(prop, "params", {}).get("TZID")
+    )
+
+
+def _has_tzid(comp: icalendar.cal.Component, name: str) -> bool:
+    return bool(getattr(comp.get(name), "params", {}).get("TZID"))
 
 
 def _add_duration(start: datetime | date, duration: timedelta) -> datetime | date:
@@ -428,7 +420,7 @@ def render_event(event: Event, base: bytes | str | None = None) -> bytes:
 def _render_full(event: Event, base: bytes | str | None) -> bytes:
     """render_event through icalendar's object model: any base, any event."""
     cal, comp = _canvas(event, base)
-    _write_event(comp, event)
+    _write_event(comp, event, ZoneLookup(cal, event.uid) if base is not None else None)
     return finish_calendar(cal, [event.start, event.end])
 
 
@@ -454,9 +446,12 @@ def finish_calendar(cal: icalendar.Calendar, around: list[datetime | date]) -> b
     return data
 
 
-def write_component(comp: icalendar.cal.Component, event: Event) -> None:
-    """Write the synced fields of `event` into one VEVENT, keeping what calsync does not map."""
-    _write_event(comp, event)
+def write_component(
+    comp: icalendar.cal.Component, event: Event, zones: ZoneLookup | None = None
+) -> None:
+    """Write the synced fields of `event` into one VEVENT, keeping what calsync does not map
+    (and, given the calendar's `zones`, every mapped property whose value is unchanged)."""
+    _write_event(comp, event, zones)
 
 
 def _canvas(
@@ -526,32 +521,29 @@ def _ical_time(value: datetime | date) -> datetime | date:
     return value.astimezone(UTC)
 
 
-def _write_event(comp: icalendar.cal.Component, event: Event) -> None:
+def _write_event(
+    comp: icalendar.cal.Component, event: Event, zones: ZoneLookup | None = None
+) -> None:
     old_text = _text(comp, "DESCRIPTION") if "DESCRIPTION" in comp else None
     old_status = _upper(comp, "STATUS")
 
-    _set(comp, "UID", _Text(event.uid))
-    _set(comp, "SUMMARY", _Text(event.subject))
-    _set(comp, "DTSTART", _ical_time(event.start))
-    _set(comp, "DTEND", _ical_time(event.end))
-    _drop(comp, "DURATION")
+    # a property whose value did not change stays as it is, parameters included
+    _set_text(comp, "UID", event.uid)
+    _set_text(comp, "SUMMARY", event.subject)
+    _write_times(comp, event, zones)
     if "X-MICROSOFT-CDO-ALLDAYEVENT" in comp:
         _set(comp, "X-MICROSOFT-CDO-ALLDAYEVENT", "TRUE" if event.all_day else "FALSE")
 
-    if event.recurrence_id is not None:
-        _set(comp, "RECURRENCE-ID", recurrence_value(event.recurrence_id))
-    else:
+    if event.recurrence_id is None:
         _drop(comp, "RECURRENCE-ID")
+    elif _old_recurrence(comp, zones) != event.recurrence_id:
+        _set(comp, "RECURRENCE-ID", recurrence_value(event.recurrence_id))
 
-    if event.location:
-        _set(comp, "LOCATION", _Text(event.location))
-    else:
-        _drop(comp, "LOCATION")
-
-    if event.text:
-        _set(comp, "DESCRIPTION", _Text(event.text))
-    else:
-        _drop(comp, "DESCRIPTION")
+    for name, value in (("LOCATION", event.location), ("DESCRIPTION", event.text)):
+        if value:
+            _set_text(comp, name, value)
+        else:
+            _drop(comp, name)
     if old_text is not None and old_text != event.text:
         _drop(comp, "X-ALT-DESC")  # Outlook's HTML body would contradict the new text
 
@@ -580,6 +572,39 @@ def _write_event(comp: icalendar.cal.Component, event: Event) -> None:
             comp.add("DTSTAMP", datetime.now(UTC).replace(microsecond=0))
     # SEQUENCE stays as it was and METHOD is never added: calsync edits copies,
     # it does not schedule (no iTIP), so attendees are never told anything
+
+
+def _set_text(comp: icalendar.cal.Component, name: str, value: str) -> None:
+    if name not in comp or isinstance(comp[name], list) or _text(comp, name) != value:
+        _set(comp, name, _Text(value))
+
+
+def _write_times(comp: icalendar.cal.Component, event: Event, zones: ZoneLookup | None) -> None:
+    """DTSTART and DTEND; each kept in its own form (floating, TZID, DURATION) if unchanged."""
+    old_start: datetime | date | None = None
+    old_end: datetime | date | None = None
+    if zones is not None:
+        with contextlib.suppress(Exception):  # unreadable times are simply rewritten
+            old_start = read_time(comp, "DTSTART", zones, event.uid)
+            if old_start is not None:
+                old_end = _read_end(comp, old_start, zones, event.uid)
+    keep_start = same_time(old_start, event.start)
+    if not keep_start:
+        _set(comp, "DTSTART", _ical_time(event.start))
+    has_end = "DTEND" in comp or (keep_start and "DURATION" in comp)
+    if not (has_end and same_time(old_end, event.end)):
+        _set(comp, "DTEND", _ical_time(event.end))
+        _drop(comp, "DURATION")
+
+
+def _old_recurrence(comp: icalendar.cal.Component, zones: ZoneLookup | None) -> str | None:
+    if zones is None or "RECURRENCE-ID" not in comp:
+        return None
+    try:
+        value = read_time(comp, "RECURRENCE-ID", zones, "")
+    except Exception:
+        return None
+    return recurrence_key(value) if value is not None else None
 
 
 def recurrence_value(key: str) -> datetime | date:

@@ -12,7 +12,8 @@ no override) with VALARMs. Lines are unfolded and split exactly as icalendar doe
 (`icalendar.parser.content_line`). Every line read must be `NAME(;KEY=VALUE)*:value`
 with plain parameter values (no backslash, caret, percent or lists) and only the
 parameters calsync understands; DATE and DATE-TIME values in basic form, strict
-durations, TZIDs that name an IANA zone, a Windows zone or UTC. Equality with
+durations, TZIDs that name an IANA zone, a Windows zone or UTC; floating times
+only without X-WR-TIMEZONE and not as DTEND beside a DTSTART with TZID. Equality with
 icalendar rests on these facts about it, each checked by
 tests/test_ical_fast_read.py against the full parser:
 
@@ -134,6 +135,7 @@ def _read(text: str) -> Event | None:
     alarms: list[_Props] = []
     stack: list[str] = []
     closed = False
+    zoned = False  # the calendar has an X-WR-TIMEZONE
     count = len(lines)
     i = 0
     while i < count:
@@ -183,12 +185,13 @@ def _read(text: str) -> Event | None:
             else:
                 _check_strict(name, line, head.end())
         elif where == "VCALENDAR":
+            zoned = zoned or name == "X-WR-TIMEZONE"
             _check_strict(name, line, head.end())
         else:
             return None
     if not closed or event is None:
         return None
-    return _event(event, alarms)
+    return _event(event, alarms, zoned)
 
 
 def _zone_end(lines: list[str], start: int) -> int:
@@ -527,8 +530,19 @@ def _last_modified(props: _Props) -> datetime | None:
     return value.astimezone(UTC).replace(microsecond=0)
 
 
-def _event(props: _Props, alarms: list[_Props]) -> Event | None:
+def _floating(props: _Props, name: str) -> bool:
+    prop = props.get(name)
+    return prop is not None and "TZID" not in prop[0] and len(prop[1]) == 15
+
+
+def _event(props: _Props, alarms: list[_Props], zoned: bool) -> Event | None:
     uid = _text(props, "UID")
+    # a floating time is in X-WR-TIMEZONE's zone, a floating DTEND in DTSTART's
+    # (sync.ical_timezones): the full parser reads those
+    if _floating(props, "DTSTART") and zoned:
+        return None
+    if _floating(props, "DTEND") and (zoned or "TZID" in props.get("DTSTART", ({}, ""))[0]):
+        return None
     start = _time(props, "DTSTART")
     if not uid.strip() or start is None:
         return None

@@ -43,6 +43,7 @@ from sync.ical import (
     vevents,
     write_component,
 )
+from sync.ical_timezones import expandable
 from sync.model import Event
 from sync.providers.base import ConfigError, ItemNotFound, MalformedItem, Window
 
@@ -183,7 +184,7 @@ class Series:
 
         found: list[Event] = []
         try:
-            for comp in recurring_ical_events.of(self.cal).after(window.start):
+            for comp in recurring_ical_events.of(self.expandable()).after(window.start):
                 event = self._event(comp)
                 if event.start_utc >= window.end:
                     break
@@ -205,13 +206,21 @@ class Series:
                 out[recurrence_key(value)] = comp
         return out
 
+    def expandable(self) -> icalendar.Calendar:
+        """The calendar as it is now, every time in the zone `sync.ical` reads it in."""
+        return expandable(self.cal, self.zones)
+
     def _master_only(self) -> icalendar.Calendar:
+        # the calendar's properties too: X-WR-TIMEZONE decides where a UTC rule
+        # repeats, so listing and lookup must both see it (issue 21)
         cal = icalendar.Calendar()
+        for name, value in self.cal.items():
+            cal[name] = value
         for comp in self.cal.subcomponents:
             if comp.name == "VTIMEZONE":
                 cal.add_component(comp)
         cal.add_component(self.master)
-        return cal
+        return expandable(cal, self.zones)
 
     def in_rule(self, recurrence_id: str) -> Event | None:
         """The unmodified occurrence the rule makes at `recurrence_id`, if it makes one."""
@@ -235,7 +244,7 @@ class Series:
         import recurring_ical_events  # type: ignore[import-untyped]
 
         try:
-            first = next(iter(recurring_ical_events.of(self.cal).all()), None)
+            first = next(iter(recurring_ical_events.of(self.expandable()).all()), None)
         except Exception:
             return False  # unsure: keep the resource
         return first is None
@@ -253,8 +262,8 @@ class Series:
         tzid = prop.params.get("TZID")
         if tzid:
             return value.astimezone(self.zones(str(tzid))).replace(tzinfo=None), {"TZID": str(tzid)}
-        if start.tzinfo is None:
-            return value.replace(tzinfo=None), {}  # floating, read as UTC (sync.ical)
+        if start.tzinfo is None:  # floating, in the zone sync.ical reads it in
+            return value.astimezone(self.zones.floating).replace(tzinfo=None), {}
         return value, {}
 
 
@@ -276,6 +285,7 @@ def override(base: bytes | str, item_id: str, event: Event) -> bytes:
     if series.occurrence(rid) is None:
         raise ItemNotFound(item_id)
     comp = series.overrides().get(rid)
+    existing = comp is not None
     if comp is None:
         # start from the master so properties calsync does not map (attendees,
         # categories, alarms) stay as the series has them
@@ -283,10 +293,11 @@ def override(base: bytes | str, item_id: str, event: Event) -> bytes:
         for name in (*_RULE_PROPS, "RECURRENCE-ID"):
             comp.pop(name, None)
         series.cal.add_component(comp)
-    write_component(comp, event.replace(uid=series.uid or event.uid))
-    value, params = series.master_form(rid)
-    comp.pop("RECURRENCE-ID", None)
-    comp.add("RECURRENCE-ID", value, parameters=params)
+    write_component(comp, event.replace(uid=series.uid or event.uid), series.zones)
+    if not existing:  # an existing override keeps its RECURRENCE-ID, RANGE included
+        value, params = series.master_form(rid)
+        comp.pop("RECURRENCE-ID", None)
+        comp.add("RECURRENCE-ID", value, parameters=params)
     return finish_calendar(series.cal, [event.start, event.end])
 
 

@@ -19,6 +19,7 @@ from storage.workspace import Workspace
 from sync.engine.applier import fresh_uid
 from sync.engine.pairs import SIDES, Side
 from sync.engine.runner import RunResult, SyncOptions, run_user
+from sync.engine.whole import create_whole, restore_target
 from sync.model import Event, event_from_dict, event_to_dict
 from sync.providers import deadline
 from sync.providers.base import (
@@ -124,13 +125,13 @@ def _open(ws: Workspace, config: Config, name: str, side: Side) -> Iterator[Prov
         yield p
 
 
-def _create(provider: Provider, event: Event) -> tuple[str, Event]:
+def _create(provider: Provider, event: Event, text: str | None = None) -> tuple[str, Event]:
     try:
-        item = provider.create(event, notify=False)
+        item = create_whole(provider, event, text)
     except ItemRefused as exc:
         if not exc.uid_conflict:
             raise
-        item = provider.create(event.replace(uid=fresh_uid()), notify=False)
+        item = create_whole(provider, event.replace(uid=fresh_uid()), text)
     return item.id, item.event
 
 
@@ -177,10 +178,12 @@ def restore(ws: Workspace, config: Config, name: str, entry_id: str) -> dict[str
             raise OperationError(f"no trash entry {entry_id!r} for user {name}")
         if entry.get("restored_at"):
             raise OperationError(f"trash entry {entry_id} was already restored")
-        side: Side = entry["side"]
-        event = event_from_dict(entry["item"]).replace(last_modified=_now())
+        # the item whole, and a remote multi-day original rather than its CRM copy
+        target, original, text = restore_target(entry)
+        side: Side = "crm" if target == "crm" else "remote"
+        event = original.replace(last_modified=_now())
         with _open(ws, config, name, side) as provider:
-            item_id, created = _create(provider, event)
+            item_id, created = _create(provider, event, text)
         files.trash.mark_restored(entry_id)
         log_id = _log(
             files,

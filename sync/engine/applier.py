@@ -20,6 +20,7 @@ from storage.state import UserState
 from storage.trash import Trash
 from sync.engine.actions import Action
 from sync.engine.pairs import Side, make_pair, other
+from sync.engine.whole import whole_entry
 from sync.model import Event, event_to_dict
 from sync.providers.base import (
     EtagMismatch,
@@ -179,6 +180,7 @@ class Applier:
             item=event_to_dict(action.before),
             reason=action.reason,
             run=self.run_id,
+            extra=whole_entry(self.providers[action.side], action),
         )
         try:
             self.providers[action.side].delete(action.item_id, action.etag, notify=False)

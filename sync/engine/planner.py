@@ -203,6 +203,7 @@ class Planner:
                 item_id=other_item.id,
                 etag=other_item.etag,
                 before=other_item.event,
+                source=pair.side(gone_side).as_item(),  # what was deleted: for the trash
                 drop_key=pair.key,
             )
         )

@@ -781,13 +781,15 @@ class CalDAVProvider(Provider):
     def _put(self, item_id: str, body: bytes, headers: dict[str, str]) -> Any:
         return self._request("PUT", self._href(item_id), body, {**self._write_headers(), **headers})
 
-    def create(self, event: Event, *, notify: bool = False) -> Item:
+    def create(self, event: Event, *, notify: bool = False, base: str | None = None) -> Item:
+        """`base`: the text of an item this one restores (the trash keeps it whole)."""
         ensure_no_notify(notify)
         event = recurrence.detach(event)  # never a second resource with the series' UID
         item_id = self._name_for(event.uid)
         event = event.replace(last_modified=_stamp())
         headers = {"If-None-Match": "*"} if self.if_none_match else {}
-        response = self._put(item_id, without_scheduling(render_event(event)), headers)
+        body = without_scheduling(render_event(event, base=base))
+        response = self._put(item_id, body, headers)
         if response.status == 412:
             if not self._exists(item_id):
                 # If-None-Match refused with nothing there: not a UID clash
@@ -819,6 +821,16 @@ class CalDAVProvider(Provider):
         self._raw.pop(item_id, None)
         self._props = None  # the collection's sync token moved on
         return Item(item_id, new_etag, event)
+
+    def item_text(self, item_id: str, etag: str) -> str | None:
+        """The item's stored iCalendar text, for the trash to keep it whole; None for
+        an occurrence (its text is the whole series) or when it cannot be read."""
+        if recurrence.split_id(item_id)[1] is not None:
+            return None
+        try:
+            return self._base_for(item_id, etag)
+        except ProviderError:
+            return None
 
     def _base_for(self, item_id: str, etag: str) -> str:
         """The item's current text, so an update keeps what calsync does not map."""
