@@ -38,7 +38,7 @@ def listed(found: Series, window: Window = WIDE, cap: int = 500) -> list[Event]:
 
 def test_floating_times_are_in_the_calendars_x_wr_timezone() -> None:
     """Cause 1: 21:00 in Brussels, not 21:00 UTC (recurring-ical-events issue 86)."""
-    event = parse_event(text("rie-x-wr-timezone-floating.ics"), "a.ics")
+    event = parse_event(text("calsync-x-wr-timezone-floating.ics"), "a.ics")
     assert event.start == datetime(2021, 9, 16, 21, tzinfo=BRUSSELS)
     assert event.end == datetime(2021, 9, 16, 22, 45, tzinfo=BRUSSELS)
     assert event.start_utc == datetime(2021, 9, 16, 19, tzinfo=UTC)
@@ -46,7 +46,7 @@ def test_floating_times_are_in_the_calendars_x_wr_timezone() -> None:
 
 def test_a_title_edit_writes_an_unchanged_floating_time_back_floating() -> None:
     """Cause 2: DTSTART:20210916T210000 stays as written, never becomes …Z."""
-    base = text("rie-x-wr-timezone-floating.ics")
+    base = text("calsync-x-wr-timezone-floating.ics")
     event = parse_event(base, "a.ics")
     written = render_event(event.replace(subject="Renamed"), base)
     assert lines(written, "DTSTART") == ["DTSTART:20210916T210000"]

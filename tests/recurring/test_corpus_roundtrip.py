@@ -51,7 +51,7 @@ def test_floating_google_style_item_lands_in_its_zone_and_stays_floating(
 ) -> None:
     """Causes 1 and 2: the Brussels 21:00 item is 21:00 Brussels in the CRM, and a
     CRM title edit writes the remote's times back floating, unmoved."""
-    data = text("rie-x-wr-timezone-floating.ics")
+    data = text("calsync-x-wr-timezone-floating.ics")
     data = moved(data, weeks_until(datetime(2021, 9, 16).date(), today() + timedelta(days=7)))
     _put(radicale_calendar, "brussels.ics", data)
     assert env.init().result == "ok"
@@ -61,7 +61,7 @@ def test_floating_google_style_item_lands_in_its_zone_and_stays_floating(
     assert crm.start.astimezone(UTC) == wall.replace(tzinfo=crm.start.tzinfo).astimezone(UTC)
     assert crm.start.utcoffset() in (timedelta(hours=1), timedelta(hours=2))  # Brussels
 
-    crm_edit(env, "match_1025179", None, subject="Renamed in the CRM")  # type: ignore[arg-type]
+    crm_edit(env, "calsync-floating-match-1", None, subject="Renamed in the CRM")  # type: ignore[arg-type]
     assert env.sync().result == "ok"
     after = _get(radicale_calendar, "brussels.ics")
     assert lines(after, "SUMMARY") == ["SUMMARY:Renamed in the CRM"]
