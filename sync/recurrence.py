@@ -20,6 +20,20 @@ hand-written rule logic. Writes go back into the same resource: an edit becomes
 An occurrence is looked up by its recurrence id independently of any window,
 so an occurrence that merely left the window is still found (R2) and one the
 series no longer produces is confirmed gone.
+
+Real files this reads (tests/data/corpus/recurrence, MANIFEST-recurrence.md):
+
+* a resource holding only RECURRENCE-ID overrides and no master (an invitation
+  to some occurrences of someone else's series: Google, Sun Calendar Server,
+  khal) is a series without a rule: each override is an occurrence of its own;
+* RSCALE=GREGORIAN rules (RFC 7529) are plain RFC 5545 rules and expand as such;
+  other calendar scales and SKIP=BACKWARD/FORWARD are refused by name;
+* a VTIMEZONE whose name is a known zone (Exchange's "W. Europe Standard Time",
+  with rules from 1601) is replaced by zoneinfo before expanding: evaluating
+  the VTIMEZONE's own rules cost seconds per series;
+* an override keeps the RECURRENCE-ID form it was written with (Google writes
+  DATE-TIME ones into all-day series), so calsync's edit does not change the
+  occurrence's identity.
 """
 
 from __future__ import annotations
@@ -61,6 +75,10 @@ __all__ = [
 MAX_OCCURRENCES = 500
 _MARK = re.compile(r"\d{8}(?:T\d{6}Z)?")
 _RULE_PROPS = ("RRULE", "RDATE", "EXDATE", "EXRULE")
+#: date-time properties of a VEVENT re-zoned to zoneinfo before expanding
+_TIME_PROPS = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE")
+#: the first expansion span; each next one doubles (see `Series.occurrences`)
+_FIRST_SPAN = timedelta(days=8)
 
 
 # -- ids ------------------------------------------------------------------------------------
@@ -113,7 +131,8 @@ def max_occurrences(table: Mapping[str, Any] | None, where: str) -> int:
 
 
 def might_be_series(data: bytes | str) -> bool:
-    """Cheap pre-check before a full parse: a series names RRULE or RDATE in a VEVENT.
+    """Cheap pre-check before a full parse: a series names RRULE or RDATE in a VEVENT,
+    or holds several VEVENTs with a RECURRENCE-ID (overrides without their master).
 
     Only inside VEVENT blocks: nearly every item with a time zone carries a VTIMEZONE
     whose daylight-saving rules are RRULEs, and treating those as "maybe a series"
@@ -121,10 +140,14 @@ def might_be_series(data: bytes | str) -> bool:
     """
     probe = data.upper() if isinstance(data, str) else data.decode("utf-8", "replace").upper()
     start = probe.find("BEGIN:VEVENT")
+    overrides = 0
     while start != -1:
         end = probe.find("END:VEVENT", start)
         block = probe[start:] if end == -1 else probe[start:end]
         if "RRULE" in block or "RDATE" in block:
+            return True
+        overrides += "RECURRENCE-ID" in block
+        if overrides > 1:
             return True
         if end == -1:
             return False
@@ -132,18 +155,53 @@ def might_be_series(data: bytes | str) -> bool:
     return False
 
 
+def _gregorian_rule(comp: icalendar.cal.Component, item_id: str) -> bool:
+    """Whether the component's RRULE has RFC 7529 parts: True when they are the plain
+    Gregorian defaults (stripped for expanding), MalformedItem naming them otherwise."""
+    rules = comp.get("RRULE")
+    found = False
+    for rule in rules if isinstance(rules, list) else [rules]:
+        if not isinstance(rule, Mapping):
+            continue
+        scale = [str(v).upper() for v in rule.get("RSCALE", [])]
+        skip = [str(v).upper() for v in rule.get("SKIP", [])]
+        if not scale and not skip:
+            continue
+        if any(v != "GREGORIAN" for v in scale):
+            raise MalformedItem(
+                item_id,
+                f"its rule uses the {', '.join(scale)} calendar scale (RSCALE, RFC 7529), "
+                "which calsync cannot expand",
+            )
+        if any(v != "OMIT" for v in skip):
+            raise MalformedItem(
+                item_id,
+                f"its rule moves skipped dates (SKIP={', '.join(skip)}, RFC 7529), "
+                "which calsync cannot expand",
+            )
+        found = True
+    return found
+
+
 # -- reading ------------------------------------------------------------------------------
 
 
 class Series:
-    """One resource's recurring series. Writes parse their own copy (see `override`)."""
+    """One resource's recurring series. Writes parse their own copy (see `override`).
 
-    def __init__(self, cal: icalendar.Calendar, master: icalendar.cal.Component, item_id: str):
+    `master` is None for a resource holding only overrides: those are its occurrences.
+    """
+
+    def __init__(
+        self, cal: icalendar.Calendar, master: icalendar.cal.Component | None, item_id: str
+    ):
         self.cal = cal
         self.master = master
         self.item_id = item_id
         self.zones = ZoneLookup(cal, item_id)
-        self.uid = str(master.get("UID", ""))
+        first = master if master is not None else vevents(cal)[0]
+        self.uid = str(first.get("UID", ""))
+        self._expander: icalendar.Calendar | None = None
 
     @classmethod
     def parse(cls, data: bytes | str, item_id: str) -> Series | None:
@@ -151,16 +209,59 @@ class Series:
         if not might_be_series(data):
             return None
         cal = load_calendar(data, item_id)
-        masters = [c for c in vevents(cal) if "RECURRENCE-ID" not in c]
-        if not masters or not is_series_master(masters[0]):
-            return None
-        return cls(cal, masters[0], item_id)
+        events = vevents(cal)
+        masters = [c for c in events if "RECURRENCE-ID" not in c]
+        if masters:
+            return cls(cal, masters[0], item_id) if is_series_master(masters[0]) else None
+        return cls(cal, None, item_id) if len(events) > 1 else None
 
     def _event(self, comp: icalendar.cal.Component) -> Event:
         event = event_from_component(comp, self.zones, self.item_id)
         if event.recurrence_id is None:  # the library marks every occurrence; be sure
             event = event.replace(recurrence_id=recurrence_key(event.start))
         return event
+
+    def _expansion(self) -> icalendar.Calendar:
+        """The calendar the expansion library reads: times re-zoned to zoneinfo (a
+        VTIMEZONE evaluated by its own rules from 1601 cost seconds per series), and
+        Gregorian RFC 7529 rules as plain rules. Written text is never made from it."""
+        if self._expander is not None:
+            return self._expander
+        cal = self.cal
+        if any(_gregorian_rule(c, self.item_id) for c in vevents(cal)):
+            cal = icalendar.Calendar.from_ical(cal.to_ical())
+            for comp in vevents(cal):
+                rules = comp.get("RRULE")
+                for rule in rules if isinstance(rules, list) else [rules]:
+                    if isinstance(rule, Mapping):
+                        rule.pop("RSCALE", None)
+                        rule.pop("SKIP", None)
+        for comp in vevents(cal):
+            for name in _TIME_PROPS:
+                self._rezone(comp.get(name))
+        self._expander = cal
+        return cal
+
+    def forget_expansion(self) -> None:
+        """After a change to `cal`: the next expansion reads it afresh."""
+        self._expander = None
+
+    def _rezone(self, prop: Any) -> None:
+        for one in prop if isinstance(prop, list) else [prop]:
+            tzid = getattr(one, "params", {}).get("TZID")
+            if not tzid:
+                continue
+            try:
+                zone = self.zones(str(tzid))
+            except MalformedItem:
+                continue  # left to the library (and to `read_time`, which names it)
+            if zone is UTC:
+                continue  # kept as parsed: UTC needs no rules
+            values = getattr(one, "dts", None) or [one]  # EXDATE/RDATE hold a list
+            for value in values:
+                dt = getattr(value, "dt", None)
+                if isinstance(dt, datetime) and dt.tzinfo is not None and dt.tzinfo is not zone:
+                    value.dt = dt.replace(tzinfo=zone)
 
     def _query(self, cal: icalendar.Calendar, start: Any, end: Any) -> list[Any]:
         import recurring_ical_events  # type: ignore[import-untyped]  # 50 ms: only for series
@@ -176,26 +277,33 @@ class Series:
         """The occurrences starting in `window`, earliest first, at most `cap`;
         the flag says some were left out.
 
-        The library yields occurrences in order of start, so a rule that repeats
-        every minute costs `cap` occurrences, not a year's worth.
+        Which ones are kept is decided by original start (recurrence id), not by
+        where an edit moved an occurrence: moving the 2nd occurrence past the
+        cap's edge must not let the next one in (an extra item on every side).
+        The rule is expanded over spans that double from the window's start
+        until `cap` unmodified occurrences are found, so a rule that repeats
+        every minute costs about `cap` occurrences, not a year's worth, and a
+        daily rule a handful of library calls (one call per occurrence cost
+        seconds for a year of them).
         """
-        import recurring_ical_events  # type: ignore[import-untyped]  # 50 ms: only for series
-
-        found: list[Event] = []
-        try:
-            for comp in recurring_ical_events.of(self.cal).after(window.start):
-                event = self._event(comp)
-                if event.start_utc >= window.end:
-                    break
-                if window.contains(event):
-                    found.append(event)
-                    if len(found) > cap:
-                        break
-        except MalformedItem:
-            raise
-        except Exception as exc:  # a rule the library cannot expand
-            raise MalformedItem(self.item_id, f"unreadable recurrence: {exc}") from exc
-        return found[:cap], len(found) > cap
+        overrides = {rid: self._event(c) for rid, c in self.overrides().items()}
+        moved = [e for e in overrides.values() if window.contains(e)]
+        plain: dict[str, Event] = {}
+        if self.master is not None:
+            cal = self._expansion()
+            start, span = window.start, _FIRST_SPAN
+            while start < window.end and len(plain) <= cap:
+                end = min(start + span, window.end)
+                for comp in self._query(cal, start, end):
+                    event = self._event(comp)
+                    rid = event.recurrence_id
+                    assert rid is not None
+                    if rid not in overrides and window.contains(event):
+                        plain.setdefault(rid, event)
+                start, span = end, span * 2
+        kept = sorted([*plain.values(), *moved], key=_original_start)
+        capped = len(kept) > cap
+        return sorted(kept[:cap], key=lambda e: (e.start_utc, _original_start(e))), capped
 
     def overrides(self) -> dict[str, icalendar.cal.Component]:
         out: dict[str, icalendar.cal.Component] = {}
@@ -207,14 +315,18 @@ class Series:
 
     def _master_only(self) -> icalendar.Calendar:
         cal = icalendar.Calendar()
-        for comp in self.cal.subcomponents:
+        source = self._expansion()
+        for comp in source.subcomponents:
             if comp.name == "VTIMEZONE":
                 cal.add_component(comp)
-        cal.add_component(self.master)
+        masters = [c for c in vevents(source) if "RECURRENCE-ID" not in c]
+        cal.add_component(masters[0])
         return cal
 
     def in_rule(self, recurrence_id: str) -> Event | None:
         """The unmodified occurrence the rule makes at `recurrence_id`, if it makes one."""
+        if self.master is None:
+            return None  # overrides only: no rule makes anything
         value = recurrence_value(recurrence_id)
         step = timedelta(seconds=1) if isinstance(value, datetime) else timedelta(days=1)
         for comp in self._query(self._master_only(), value, value + step):
@@ -234,8 +346,10 @@ class Series:
     def is_empty(self) -> bool:
         import recurring_ical_events  # type: ignore[import-untyped]
 
+        if self.master is None:
+            return not vevents(self.cal)
         try:
-            first = next(iter(recurring_ical_events.of(self.cal).all()), None)
+            first = next(iter(recurring_ical_events.of(self._expansion()).all()), None)
         except Exception:
             return False  # unsure: keep the resource
         return first is None
@@ -244,10 +358,12 @@ class Series:
         """A recurrence id as the master's DTSTART spells times (RFC 5545 3.8.4.4):
         local time with its TZID, UTC, floating, or a date."""
         value = recurrence_value(recurrence_id)
-        prop = self.master.get("DTSTART")
+        prop = self.master.get("DTSTART") if self.master is not None else None
         start = getattr(prop, "dt", None)
         if not isinstance(value, datetime):
             return value, {}
+        if prop is None:
+            return value, {}  # no master: UTC, exact
         if not isinstance(start, datetime):
             return value.date(), {}
         tzid = prop.params.get("TZID")
@@ -256,6 +372,13 @@ class Series:
         if start.tzinfo is None:
             return value.replace(tzinfo=None), {}  # floating, read as UTC (sync.ical)
         return value, {}
+
+
+def _original_start(event: Event) -> datetime:
+    rid = recurrence_value(event.recurrence_id or "")
+    if isinstance(rid, datetime):
+        return rid
+    return datetime(rid.year, rid.month, rid.day, tzinfo=UTC)
 
 
 # -- writing ------------------------------------------------------------------------------
@@ -276,7 +399,9 @@ def override(base: bytes | str, item_id: str, event: Event) -> bytes:
     if series.occurrence(rid) is None:
         raise ItemNotFound(item_id)
     comp = series.overrides().get(rid)
+    kept = comp.get("RECURRENCE-ID") if comp is not None else None
     if comp is None:
+        assert series.master is not None  # without a master every occurrence is an override
         # start from the master so properties calsync does not map (attendees,
         # categories, alarms) stay as the series has them
         comp = icalendar.Event.from_ical(series.master.to_ical())
@@ -284,9 +409,14 @@ def override(base: bytes | str, item_id: str, event: Event) -> bytes:
             comp.pop(name, None)
         series.cal.add_component(comp)
     write_component(comp, event.replace(uid=series.uid or event.uid))
-    value, params = series.master_form(rid)
     comp.pop("RECURRENCE-ID", None)
-    comp.add("RECURRENCE-ID", value, parameters=params)
+    if kept is not None:
+        # the override's own spelling: Google writes DATE-TIME ids into all-day series,
+        # and rewriting one as a DATE would make it another occurrence
+        comp.add("RECURRENCE-ID", kept)
+    else:
+        value, params = series.master_form(rid)
+        comp.add("RECURRENCE-ID", value, parameters=params)
     return finish_calendar(series.cal, [event.start, event.end])
 
 
@@ -299,6 +429,12 @@ def exclude(base: bytes | str, item_id: str, recurrence_id: str) -> bytes | None
     drop = series.overrides().get(recurrence_id)
     if drop is not None:
         series.cal.subcomponents = [c for c in series.cal.subcomponents if c is not drop]
+    series.forget_expansion()
+    if series.master is None:
+        # overrides only: the occurrence is its component, and dropping it is enough
+        if series.is_empty():
+            return None
+        return finish_calendar(series.cal, [])
     value, params = series.master_form(recurrence_id)
     series.master.add("EXDATE", value, parameters=params)
     if series.is_empty():

@@ -44,6 +44,7 @@ from storage.atomic import make_durable
 from sync import recurrence
 from sync.ical import parse_event, render_event, round_trips_exactly
 from sync.model import Event
+from sync.occurrence_index import OccurrenceIndex
 from sync.providers.base import (
     BrokenItem,
     Capabilities,
@@ -68,6 +69,8 @@ SUFFIX = ".ics"
 FILE_MODE = 0o600
 #: bump when the cached index's shape changes; an old index is then rebuilt
 _INDEX_KEY = "folder_index_v2"
+#: the series files' occurrences (`sync.occurrence_index`)
+_OCCURRENCES_KEY = "folder_occurrences_v1"
 #: UIDs made of these characters are used as file names as they are
 _SAFE_UID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+=-]{0,199}")
 #: ns steps tried to make a rewritten file's mtime newer on coarse clocks (FAT: 2 s)
@@ -132,6 +135,8 @@ class FolderProvider(Provider):
         #: files written since the last `flush`
         self._unflushed: list[Path] = []
         self._dirty = False
+        #: each series' occurrences by etag, kept in the cache (set by list_window)
+        self._expanded = OccurrenceIndex({}, _OCCURRENCES_KEY)
 
     @classmethod
     def normalize_url(cls, url: str) -> str:
@@ -244,6 +249,7 @@ class FolderProvider(Provider):
         costs one stat each. A series file is read and expanded on every run: which
         of its occurrences lie in the window changes with the date.
         """
+        self._expanded = OccurrenceIndex(cache, _OCCURRENCES_KEY)
         old_index = cache.get(_INDEX_KEY)
         if not isinstance(old_index, dict):
             old_index = {}
@@ -285,32 +291,22 @@ class FolderProvider(Provider):
                 listing.etags[name] = row_etag
         cache[_INDEX_KEY] = index
         self._index = index
+        self._expanded.prune()
         return listing
 
     def _list_series(self, name: str, etag: str, window: Window, listing: Listing) -> None:
-        try:
+        def load() -> Series | None:
             found = self._read(name)
             if found is None or found[1] != etag:
-                return  # changed since the scan: the next run lists it
-            series = Series.parse(found[0], name)
-            if series is None:
-                return
-            events, capped = series.occurrences(window, self.max_occurrences)
+                return None  # changed since the scan: the next run lists it
+            return Series.parse(found[0], name)
+
+        try:
+            self._expanded.list_series(name, etag, load, window, self.max_occurrences, listing)
         except OSError as exc:
             listing.broken[name] = BrokenItem(name, etag, f"unreadable: {exc.strerror or exc}")
-            return
         except MalformedItem as exc:
             listing.broken[name] = BrokenItem(name, etag, exc.reason)
-            return
-        for event in events:
-            assert event.recurrence_id is not None
-            listing.etags[recurrence.occurrence_id(name, event.recurrence_id)] = etag
-        if capped:
-            listing.warnings.append(
-                f"recurring series {series.uid or name} has more than "
-                f"{self.max_occurrences} occurrences in the window; only the first "
-                f"{self.max_occurrences} are synced (setting max_occurrences)"
-            )
 
     def _index_row(self, name: str) -> list[Any] | None:
         try:
@@ -332,11 +328,49 @@ class FolderProvider(Provider):
 
     def fetch(self, ids: Sequence[str]) -> dict[str, Item | BrokenItem]:
         out: dict[str, Item | BrokenItem] = {}
+        series: dict[str, tuple[str, Series | None] | BrokenItem | None] = {}
         for item_id in ids:
-            loaded = self._load(item_id)
+            name, rid = recurrence.split_id(item_id)
+            if rid is None:
+                loaded = self._load(item_id)
+            else:
+                if name not in series:
+                    series[name] = self._load_series(name)
+                loaded = self._occurrence(item_id, rid, series[name])
             if loaded is not None:
                 out[item_id] = loaded
         return out
+
+    def _load_series(self, name: str) -> tuple[str, Series | None] | BrokenItem | None:
+        """(etag, series or None) of one file, read once per fetch."""
+        try:
+            found = self._read(name)
+        except OSError as exc:
+            return BrokenItem(name, "", f"unreadable: {exc.strerror or exc}")
+        if found is None:
+            return None
+        data, etag = found
+        try:
+            return etag, Series.parse(data, name)
+        except MalformedItem as exc:
+            return BrokenItem(name, etag, exc.reason)
+
+    def _occurrence(
+        self, item_id: str, rid: str, found: tuple[str, Series | None] | BrokenItem | None
+    ) -> Item | BrokenItem | None:
+        if found is None:
+            return None
+        if isinstance(found, BrokenItem):
+            return BrokenItem(item_id, found.etag, found.error)
+        etag, series = found
+        if series is None:
+            return None  # no longer a series: the occurrence is gone
+        event = self._expanded.event(series.item_id, etag, rid)
+        try:
+            event = event or series.occurrence(rid)
+        except MalformedItem as exc:
+            return BrokenItem(item_id, etag, exc.reason)
+        return None if event is None else Item(item_id, etag, event)
 
     # -- writing ----------------------------------------------------------------------
 
