@@ -39,7 +39,7 @@ Real files this reads (tests/data/corpus/recurrence, MANIFEST-recurrence.md):
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -163,8 +163,8 @@ def _gregorian_rule(comp: icalendar.cal.Component, item_id: str) -> bool:
     for rule in rules if isinstance(rules, list) else [rules]:
         if not isinstance(rule, Mapping):
             continue
-        scale = [str(v).upper() for v in rule.get("RSCALE", [])]
-        skip = [str(v).upper() for v in rule.get("SKIP", [])]
+        scale = [str(getattr(v, "value", v)).upper() for v in rule.get("RSCALE", [])]
+        skip = [str(getattr(v, "value", v)).upper() for v in rule.get("SKIP", [])]
         if not scale and not skip:
             continue
         if any(v != "GREGORIAN" for v in scale):
@@ -233,7 +233,7 @@ class Series:
             for comp in vevents(cal):
                 rules = comp.get("RRULE")
                 for rule in rules if isinstance(rules, list) else [rules]:
-                    if isinstance(rule, Mapping):
+                    if isinstance(rule, MutableMapping):
                         rule.pop("RSCALE", None)
                         rule.pop("SKIP", None)
         for comp in vevents(cal):

@@ -44,6 +44,7 @@ from storage.atomic import make_durable
 from sync import recurrence
 from sync.ical import parse_event, render_event, round_trips_exactly
 from sync.model import Event
+from sync.multi_uid import event_uids, several_uids_warning
 from sync.occurrence_index import OccurrenceIndex
 from sync.providers.base import (
     BrokenItem,
@@ -71,6 +72,8 @@ FILE_MODE = 0o600
 _INDEX_KEY = "folder_index_v2"
 #: the series files' occurrences (`sync.occurrence_index`)
 _OCCURRENCES_KEY = "folder_occurrences_v1"
+#: files holding events of several UIDs: {name: [etag, warning]} (`sync.multi_uid`)
+_SEVERAL_KEY = "folder_several_uids_v1"
 #: UIDs made of these characters are used as file names as they are
 _SAFE_UID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+=-]{0,199}")
 #: ns steps tried to make a rewritten file's mtime newer on coarse clocks (FAT: 2 s)
@@ -137,6 +140,8 @@ class FolderProvider(Provider):
         self._dirty = False
         #: each series' occurrences by etag, kept in the cache (set by list_window)
         self._expanded = OccurrenceIndex({}, _OCCURRENCES_KEY)
+        #: files holding events of several UIDs (set by list_window)
+        self._several: dict[str, Any] = {}
 
     @classmethod
     def normalize_url(cls, url: str) -> str:
@@ -250,6 +255,8 @@ class FolderProvider(Provider):
         of its occurrences lie in the window changes with the date.
         """
         self._expanded = OccurrenceIndex(cache, _OCCURRENCES_KEY)
+        several = cache.get(_SEVERAL_KEY)
+        self._several = several if isinstance(several, dict) else {}
         old_index = cache.get(_INDEX_KEY)
         if not isinstance(old_index, dict):
             old_index = {}
@@ -280,6 +287,9 @@ class FolderProvider(Provider):
             index[name] = row
             # the row's etag, not the stat's: it belongs to the bytes that were parsed
             row_etag, start_iso, error, is_series = (str(row[0]), row[1], row[2], row[3])
+            warned = self._several.get(name)
+            if isinstance(warned, list) and warned[0] == row_etag:
+                listing.warnings.append(str(warned[1]))  # every run, until it is split
             if error is not None:
                 listing.broken[name] = BrokenItem(name, row_etag, error)
             elif is_series:
@@ -290,6 +300,7 @@ class FolderProvider(Provider):
             ):
                 listing.etags[name] = row_etag
         cache[_INDEX_KEY] = index
+        cache[_SEVERAL_KEY] = {n: w for n, w in self._several.items() if n in index}
         self._index = index
         self._expanded.prune()
         return listing
@@ -316,6 +327,10 @@ class FolderProvider(Provider):
         if found is None:
             return None
         data, etag = found
+        self._several.pop(name, None)
+        warning = several_uids_warning(name, event_uids(data))
+        if warning is not None:
+            self._several[name] = [etag, warning]
         try:
             if Series.parse(data, name) is not None:
                 return [etag, None, None, True]
