@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sync.model import Event
-from sync.providers.base import Listing, Window
+from sync.providers.base import BrokenItem, Item, Listing, MalformedItem, Window
 from sync.recurrence import Series, mark, occurrence_id
 
 __all__ = ["SPAN_AHEAD", "OccurrenceIndex"]
@@ -113,6 +113,25 @@ class OccurrenceIndex:
     def event(self, resource: str, etag: str, recurrence_id: str) -> Event | None:
         """The occurrence as expanded in this run, if it was."""
         return self.events.get((resource, etag), {}).get(recurrence_id)
+
+    def item(
+        self, item_id: str, rid: str, found: tuple[str, Series | None] | BrokenItem | None
+    ) -> Item | BrokenItem | None:
+        """The occurrence `rid` of a resource read as (etag, series) for a fetch: from this
+        run's expansion when it has it, else looked up; None when it is gone."""
+        if found is None:
+            return None
+        if isinstance(found, BrokenItem):
+            return BrokenItem(item_id, found.etag, found.error)
+        etag, series = found
+        if series is None:
+            return None  # no longer a series: the occurrence is gone
+        event = self.event(series.item_id, etag, rid)
+        try:
+            event = event or series.occurrence(rid)
+        except MalformedItem as exc:
+            return BrokenItem(item_id, etag, exc.reason)
+        return None if event is None else Item(item_id, etag, event)
 
     def prune(self) -> None:
         """Forget resources this run's listing did not name (deleted, or no series now)."""

@@ -21,25 +21,17 @@ An occurrence is looked up by its recurrence id independently of any window,
 so an occurrence that merely left the window is still found (R2) and one the
 series no longer produces is confirmed gone.
 
-Real files this reads (tests/data/corpus/recurrence, MANIFEST-recurrence.md):
-
-* a resource holding only RECURRENCE-ID overrides and no master (an invitation
-  to some occurrences of someone else's series: Google, Sun Calendar Server,
-  khal) is a series without a rule: each override is an occurrence of its own;
-* RSCALE=GREGORIAN rules (RFC 7529) are plain RFC 5545 rules and expand as such;
-  other calendar scales and SKIP=BACKWARD/FORWARD are refused by name;
-* a VTIMEZONE whose name is a known zone (Exchange's "W. Europe Standard Time",
-  with rules from 1601) is replaced by zoneinfo before expanding: evaluating
-  the VTIMEZONE's own rules cost seconds per series;
-* an override keeps the RECURRENCE-ID form it was written with (Google writes
-  DATE-TIME ones into all-day series), so calsync's edit does not change the
-  occurrence's identity.
+Real files (tests/data/corpus/recurrence): a resource of overrides without a master
+is a series without a rule (each override an occurrence); times with a known TZID
+expand in zoneinfo, never through the file's VTIMEZONE (Exchange's run from 1601:
+seconds per series); RFC 7529 rules as `sync.rscale` allows; an edited override
+keeps its own RECURRENCE-ID form (Google writes DATE-TIME ones in all-day series).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -59,6 +51,7 @@ from sync.ical import (
 )
 from sync.model import Event
 from sync.providers.base import ConfigError, ItemNotFound, MalformedItem, Window
+from sync.rscale import plain_rules
 
 __all__ = [
     "MAX_OCCURRENCES",
@@ -155,34 +148,6 @@ def might_be_series(data: bytes | str) -> bool:
     return False
 
 
-def _gregorian_rule(comp: icalendar.cal.Component, item_id: str) -> bool:
-    """Whether the component's RRULE has RFC 7529 parts: True when they are the plain
-    Gregorian defaults (stripped for expanding), MalformedItem naming them otherwise."""
-    rules = comp.get("RRULE")
-    found = False
-    for rule in rules if isinstance(rules, list) else [rules]:
-        if not isinstance(rule, Mapping):
-            continue
-        scale = [str(getattr(v, "value", v)).upper() for v in rule.get("RSCALE", [])]
-        skip = [str(getattr(v, "value", v)).upper() for v in rule.get("SKIP", [])]
-        if not scale and not skip:
-            continue
-        if any(v != "GREGORIAN" for v in scale):
-            raise MalformedItem(
-                item_id,
-                f"its rule uses the {', '.join(scale)} calendar scale (RSCALE, RFC 7529), "
-                "which calsync cannot expand",
-            )
-        if any(v != "OMIT" for v in skip):
-            raise MalformedItem(
-                item_id,
-                f"its rule moves skipped dates (SKIP={', '.join(skip)}, RFC 7529), "
-                "which calsync cannot expand",
-            )
-        found = True
-    return found
-
-
 # -- reading ------------------------------------------------------------------------------
 
 
@@ -227,15 +192,7 @@ class Series:
         Gregorian RFC 7529 rules as plain rules. Written text is never made from it."""
         if self._expander is not None:
             return self._expander
-        cal = self.cal
-        if any(_gregorian_rule(c, self.item_id) for c in vevents(cal)):
-            cal = icalendar.Calendar.from_ical(cal.to_ical())
-            for comp in vevents(cal):
-                rules = comp.get("RRULE")
-                for rule in rules if isinstance(rules, list) else [rules]:
-                    if isinstance(rule, MutableMapping):
-                        rule.pop("RSCALE", None)
-                        rule.pop("SKIP", None)
+        cal = plain_rules(self.cal, self.item_id)
         for comp in vevents(cal):
             for name in _TIME_PROPS:
                 self._rezone(comp.get(name))

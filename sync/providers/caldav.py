@@ -197,6 +197,8 @@ class CalDAVProvider(Provider):
         self._series: dict[str, list[str]] = {}
         #: each series' occurrences by etag, kept in the cache (set by list_window)
         self._expanded = OccurrenceIndex({}, "occurrences")
+        #: href -> (etag, series) parsed while listing, used once by the expansion
+        self._read_series: dict[str, tuple[str, Series]] = {}
         #: href -> (etags this run's own writes replaced, the etag after them)
         self._superseded: dict[str, tuple[set[str], str]] = {}
         self.max_occurrences = recurrence.max_occurrences(self.table, self.section)
@@ -444,13 +446,18 @@ class CalDAVProvider(Provider):
             self._expanded.list_series(
                 item_id,
                 etag,
-                lambda: Series.parse(data, item_id),
+                lambda: self._parsed_series(item_id, etag, data),
                 window,
                 self.max_occurrences,
                 listing,
             )
         except MalformedItem as exc:
             listing.broken[item_id] = BrokenItem(item_id, etag, exc.reason)
+
+    def _parsed_series(self, item_id: str, etag: str, data: str) -> Series | None:
+        """The series this run's listing already parsed, else parsed now (once per run)."""
+        read = self._read_series.pop(item_id, None)
+        return read[1] if read is not None and read[0] == etag else Series.parse(data, item_id)
 
     # sync-collection (RFC 6578)
 
@@ -535,9 +542,10 @@ class CalDAVProvider(Provider):
         self._raw[item_id] = (etag, data)
         self._series.pop(item_id, None)
         try:
-            if Series.parse(data, item_id) is not None:
+            if (parsed := Series.parse(data, item_id)) is not None:
                 # its occurrences are listed from the kept text (`_window_of`)
                 self._series[item_id] = [etag, data]
+                self._read_series[item_id] = (etag, parsed)
                 index[item_id] = [etag, None, None]
                 return
             event = parse_event(data, item_id)

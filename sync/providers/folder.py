@@ -351,7 +351,7 @@ class FolderProvider(Provider):
             else:
                 if name not in series:
                     series[name] = self._load_series(name)
-                loaded = self._occurrence(item_id, rid, series[name])
+                loaded = self._expanded.item(item_id, rid, series[name])
             if loaded is not None:
                 out[item_id] = loaded
         return out
@@ -369,23 +369,6 @@ class FolderProvider(Provider):
             return etag, Series.parse(data, name)
         except MalformedItem as exc:
             return BrokenItem(name, etag, exc.reason)
-
-    def _occurrence(
-        self, item_id: str, rid: str, found: tuple[str, Series | None] | BrokenItem | None
-    ) -> Item | BrokenItem | None:
-        if found is None:
-            return None
-        if isinstance(found, BrokenItem):
-            return BrokenItem(item_id, found.etag, found.error)
-        etag, series = found
-        if series is None:
-            return None  # no longer a series: the occurrence is gone
-        event = self._expanded.event(series.item_id, etag, rid)
-        try:
-            event = event or series.occurrence(rid)
-        except MalformedItem as exc:
-            return BrokenItem(item_id, etag, exc.reason)
-        return None if event is None else Item(item_id, etag, event)
 
     # -- writing ----------------------------------------------------------------------
 

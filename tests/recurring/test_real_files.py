@@ -19,7 +19,7 @@ from sync.providers.base import Item, MalformedItem, Window
 from sync.providers.folder import FolderProvider
 from sync.recurrence import Series
 from tests.engine.harness import Env
-from tests.recurring.series import AROUND, by_key, crm_edit, crm_delete, crm_series
+from tests.recurring.series import AROUND, by_key, crm_delete, crm_edit, crm_series
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus" / "recurrence"
 PASSWORD_ENV = "CALSYNC_E2E_CALDAV_PASSWORD"
@@ -182,9 +182,19 @@ def google_all_day_series() -> tuple[str, date]:
     blocks = re.findall(r"BEGIN:VEVENT.*?END:VEVENT\n", text, re.S)
     body = "".join(b for b in blocks if "UID:series 2" in b)
     first = today() + timedelta(days=3)
-    for old, days in (("0907", 0), ("0908", 1), ("0914", 7), ("0915", 8), ("0921", 14), ("0922", 15)):
+    for old, days in (
+        ("0907", 0),
+        ("0908", 1),
+        ("0914", 7),
+        ("0915", 8),
+        ("0921", 14),
+        ("0922", 15),
+    ):
         body = body.replace(f"2020{old}", stamp(first + timedelta(days=days)))
-    return "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//Google Inc//EN\n" + body + "END:VCALENDAR\n", first
+    return (
+        "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//Google Inc//EN\n" + body + "END:VCALENDAR\n",
+        first,
+    )
 
 
 def test_editing_a_google_datetime_override_keeps_its_identity(
@@ -273,7 +283,9 @@ def test_known_vtimezone_is_not_evaluated_and_unchanged_series_are_not_reexpande
         later = Window(AROUND.start + timedelta(days=1), AROUND.end + timedelta(days=1))
         with FolderProvider(f"folder:{folder}") as p:
             again = p.list_window(later, cache)
-    assert set(again.etags) == {i for i in first.etags if i.split("#")[1] >= stamp(today() - timedelta(days=88))}
+    assert set(again.etags) == {
+        i for i in first.etags if i.split("#")[1] >= stamp(today() - timedelta(days=88))
+    }
 
 
 # -- 21.12: two resources with one UID ---------------------------------------------------------
@@ -306,10 +318,15 @@ def test_two_remote_resources_sharing_a_uid_are_two_items(tmp_path: Path) -> Non
 
     # each CRM item follows its own resource, both ways
     env.edit("crm", "Beta", subject="Beta (CRM)")
-    (remote / "a.ics").write_text(single("shared", "Alpha (remote)", day + timedelta(days=2)), "utf-8")
+    (remote / "a.ics").write_text(
+        single("shared", "Alpha (remote)", day + timedelta(days=2)), "utf-8"
+    )
     result = env.sync()
     assert result.result == "ok", result
-    assert "Beta (CRM)" in (remote / "b.ics").read_text() and "UID:shared\n" in (remote / "b.ics").read_text()
+    assert (
+        "Beta (CRM)" in (remote / "b.ics").read_text()
+        and "UID:shared\n" in (remote / "b.ics").read_text()
+    )
     assert "X-CLIENT-PROP:kept" in (remote / "b.ics").read_text()
     assert set(env.by_subject("crm")) == {"Alpha (remote)", "Beta (CRM)"}
     assert quiet(env.sync())
