@@ -67,7 +67,7 @@ class OccurrenceIndex:
         resource no longer holds a series).
         """
         self._listed.add(resource)
-        if self._from_index(resource, etag, window, listing):
+        if self._from_index(resource, etag, window, cap, listing):
             return None
         self._rows.pop(resource, None)
         series = load()
@@ -98,16 +98,20 @@ class OccurrenceIndex:
             )
         return series
 
-    def _from_index(self, resource: str, etag: str, window: Window, listing: Listing) -> bool:
+    def _from_index(
+        self, resource: str, etag: str, window: Window, cap: int, listing: Listing
+    ) -> bool:
         row = self._rows.get(resource)
         if not (isinstance(row, list) and len(row) == 4 and row[0] == etag):
             return False
         start, end = _epoch(window.start), _epoch(window.end)
         if not (row[1] <= start and end <= row[2]):
             return False
-        for rid_mark, when in row[3]:
-            if start <= when < end:
-                listing.etags[f"{resource}#{rid_mark}"] = etag
+        marks = [rid_mark for rid_mark, when in row[3] if start <= when < end]
+        if len(marks) > cap:
+            return False  # max_occurrences was lowered: the expansion picks which stay
+        for rid_mark in marks:
+            listing.etags[f"{resource}#{rid_mark}"] = etag
         return True
 
     def event(self, resource: str, etag: str, recurrence_id: str) -> Event | None:

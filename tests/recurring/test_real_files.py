@@ -288,6 +288,18 @@ def test_known_vtimezone_is_not_evaluated_and_unchanged_series_are_not_reexpande
     }
 
 
+def test_a_lowered_cap_applies_to_a_remembered_series(tmp_path: Path) -> None:
+    folder = tmp_path / "cal"
+    folder.mkdir()
+    (folder / "exch.ics").write_text(exchange_series(), encoding="utf-8")
+    cache: dict[str, object] = {}
+    with FolderProvider(f"folder:{folder}") as p:
+        assert len(p.list_window(AROUND, cache).etags) > 300
+    with FolderProvider(f"folder:{folder}", settings={"folder": {"max_occurrences": 3}}) as p:
+        capped = p.list_window(AROUND, cache)
+    assert len(capped.etags) == 3 and "max_occurrences" in capped.warnings[0]
+
+
 # -- 21.12: two resources with one UID ---------------------------------------------------------
 
 
