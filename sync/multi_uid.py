@@ -5,7 +5,7 @@ and the vdir layout khal and vdirsyncer use says the same for a folder), and
 calsync reads such a file as the event (or series) of its first UID. A file
 written by hand or exported whole from another program can hold several; the
 others would be left out silently, so the folder provider warns about the file
-on every run until it is split (see README, "Folder calendars").
+on every run until it is split (README, "Syncing").
 """
 
 from __future__ import annotations
