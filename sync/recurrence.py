@@ -71,7 +71,7 @@ _RULE_PROPS = ("RRULE", "RDATE", "EXDATE", "EXRULE")
 #: date-time properties of a VEVENT re-zoned to zoneinfo before expanding
 _TIME_PROPS = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE")
 #: the first expansion span; each next one doubles (see `Series.occurrences`)
-_FIRST_SPAN = timedelta(days=8)
+_FIRST_SPAN = timedelta(hours=1)
 
 
 # -- ids ------------------------------------------------------------------------------------
