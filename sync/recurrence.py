@@ -21,11 +21,7 @@ An occurrence is looked up by its recurrence id independently of any window,
 so an occurrence that merely left the window is still found (R2) and one the
 series no longer produces is confirmed gone.
 
-Real files (tests/data/corpus/recurrence): a resource of overrides without a master
-is a series without a rule (each override an occurrence); times with a known TZID
-expand in zoneinfo, never through the file's VTIMEZONE (Exchange's run from 1601:
-seconds per series); RFC 7529 rules as `sync.rscale` allows; an edited override
-keeps its own RECURRENCE-ID form (Google writes DATE-TIME ones in all-day series).
+Real files (tests/data/corpus/recurrence) and how they are read: see `Series`.
 """
 
 from __future__ import annotations
@@ -55,6 +51,7 @@ from sync.rscale import plain_rules
 
 __all__ = [
     "MAX_OCCURRENCES",
+    "OVERRIDES_ONLY",
     "Series",
     "detach",
     "exclude",
@@ -70,6 +67,8 @@ _MARK = re.compile(r"\d{8}(?:T\d{6}Z)?")
 _RULE_PROPS = ("RRULE", "RDATE", "EXDATE", "EXRULE")
 #: date-time properties of a VEVENT re-zoned to zoneinfo before expanding
 _TIME_PROPS = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE")
+#: marks a resource of overrides without a master that calsync took an override out of
+OVERRIDES_ONLY = "X-CALSYNC-OVERRIDES-ONLY"
 #: the first expansion span; each next one doubles (see `Series.occurrences`)
 _FIRST_SPAN = timedelta(hours=1)
 
@@ -140,7 +139,7 @@ def might_be_series(data: bytes | str) -> bool:
         if "RRULE" in block or "RDATE" in block:
             return True
         overrides += "RECURRENCE-ID" in block
-        if overrides > 1:
+        if overrides > 1 or (overrides and OVERRIDES_ONLY in probe):
             return True
         if end == -1:
             return False
@@ -154,7 +153,10 @@ def might_be_series(data: bytes | str) -> bool:
 class Series:
     """One resource's recurring series. Writes parse their own copy (see `override`).
 
-    `master` is None for a resource holding only overrides: those are its occurrences.
+    `master` is None for a resource holding only overrides (khal, Google invitations):
+    those are its occurrences. Times with a known TZID expand in zoneinfo, never via
+    the file's VTIMEZONE (Exchange's run from 1601: seconds per series); RFC 7529 rules
+    as `sync.rscale` allows; an edited override keeps its RECURRENCE-ID form.
     """
 
     def __init__(
@@ -178,7 +180,9 @@ class Series:
         masters = [c for c in events if "RECURRENCE-ID" not in c]
         if masters:
             return cls(cal, masters[0], item_id) if is_series_master(masters[0]) else None
-        return cls(cal, None, item_id) if len(events) > 1 else None
+        if len(events) > 1 or (events and OVERRIDES_ONLY in cal):
+            return cls(cal, None, item_id)
+        return None
 
     def _event(self, comp: icalendar.cal.Component) -> Event:
         event = event_from_component(comp, self.zones, self.item_id)
@@ -234,14 +238,10 @@ class Series:
         """The occurrences starting in `window`, earliest first, at most `cap`;
         the flag says some were left out.
 
-        Which ones are kept is decided by original start (recurrence id), not by
-        where an edit moved an occurrence: moving the 2nd occurrence past the
-        cap's edge must not let the next one in (an extra item on every side).
-        The rule is expanded over spans that double from the window's start
-        until `cap` unmodified occurrences are found, so a rule that repeats
-        every minute costs about `cap` occurrences, not a year's worth, and a
-        daily rule a handful of library calls (one call per occurrence cost
-        seconds for a year of them).
+        Kept by original start, not where an edit moved one: moving the 2nd past the
+        cap's edge must not let the next one in. The rule is expanded over spans that
+        double from the window's start until `cap` unmodified occurrences are found:
+        a rule every minute costs about `cap` of them, a daily one a few library calls.
         """
         overrides = {rid: self._event(c) for rid, c in self.overrides().items()}
         moved = [e for e in overrides.values() if window.contains(e)]
@@ -388,9 +388,12 @@ def exclude(base: bytes | str, item_id: str, recurrence_id: str) -> bytes | None
         series.cal.subcomponents = [c for c in series.cal.subcomponents if c is not drop]
     series.forget_expansion()
     if series.master is None:
-        # overrides only: the occurrence is its component, and dropping it is enough
+        # overrides only: the occurrence is its component, and dropping it is enough; the
+        # mark keeps a last one an occurrence (one override alone reads as a single item)
         if series.is_empty():
             return None
+        series.cal.pop(OVERRIDES_ONLY, None)
+        series.cal.add(OVERRIDES_ONLY, "TRUE")
         return finish_calendar(series.cal, [])
     value, params = series.master_form(recurrence_id)
     series.master.add("EXDATE", value, parameters=params)

@@ -108,15 +108,14 @@ def test_overrides_without_a_master_are_each_an_item_and_written_back(tmp_path: 
     stored = (tmp_path / "remote" / "invite.ics").read_text(encoding="utf-8")
     assert stored.count("BEGIN:VEVENT") == 1 and "Arbeit (Kunde)" in stored
     assert f"RECURRENCE-ID:{year}0707T053000" in stored
-    # one override left is one plain item again (as a CRM file holding one occurrence
-    # copy is): its pair moves to the plain id, and the CRM copy keeps its fields
+    # the last override stays an occurrence: no delete and re-create of its CRM item
     remote = by_key(env, "remote")
     assert list(remote) == [(uid, f"{year}-07-07T05:30:00+00:00")]
-    assert env.sync().result == "ok"
+    assert quiet(env.sync())
     crm = crm_series(env, uid)
     assert list(crm) == [f"{year}-07-07T05:30:00+00:00"]
     assert crm[f"{year}-07-07T05:30:00+00:00"].subject == "Arbeit (Kunde)"
-    assert quiet(env.sync())
+    assert [t["side"] for t in env.trash()] == ["remote"]
 
 
 def test_a_single_override_stays_one_plain_item(tmp_path: Path) -> None:
