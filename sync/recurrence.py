@@ -123,12 +123,10 @@ def max_occurrences(table: Mapping[str, Any] | None, where: str) -> int:
 
 
 def might_be_series(data: bytes | str) -> bool:
-    """Cheap pre-check before a full parse: a series names RRULE or RDATE in a VEVENT,
-    or holds several VEVENTs with a RECURRENCE-ID (overrides without their master).
-
-    Only inside VEVENT blocks: nearly every item with a time zone carries a VTIMEZONE
-    whose daylight-saving rules are RRULEs, and treating those as "maybe a series"
-    parsed every such item an extra time (or two) on each read.
+    """Cheap pre-check before a full parse: a series names RRULE or RDATE in a VEVENT, or
+    holds several VEVENTs with a RECURRENCE-ID (overrides without their master). Only
+    inside VEVENTs: a VTIMEZONE's daylight-saving RRULEs made nearly every item "maybe
+    a series" and parsed it an extra time or two on each read.
     """
     probe = data.upper() if isinstance(data, str) else data.decode("utf-8", "replace").upper()
     start = probe.find("BEGIN:VEVENT")
