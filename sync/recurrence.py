@@ -19,9 +19,8 @@ hand-written rule logic. Writes go back into the same resource: an edit becomes
 
 An occurrence is looked up by its recurrence id independently of any window,
 so an occurrence that merely left the window is still found (R2) and one the
-series no longer produces is confirmed gone.
-
-Real files (tests/data/corpus/recurrence) and how they are read: see `Series`.
+series no longer produces is confirmed gone. Real files (tests/data/corpus/recurrence)
+and how they are read: see `Series`.
 """
 
 from __future__ import annotations
