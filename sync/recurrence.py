@@ -19,7 +19,8 @@ hand-written rule logic. Writes go back into the same resource: an edit becomes
 
 An occurrence is looked up by its recurrence id independently of any window,
 so an occurrence that merely left the window is still found (R2) and one the
-series no longer produces is confirmed gone.
+series no longer produces is confirmed gone. Real files (tests/data/corpus/recurrence)
+and how they are read: see `Series`.
 """
 
 from __future__ import annotations
@@ -46,9 +47,11 @@ from sync.ical import (
 from sync.ical_timezones import expandable
 from sync.model import Event
 from sync.providers.base import ConfigError, ItemNotFound, MalformedItem, Window
+from sync.rscale import plain_rules
 
 __all__ = [
     "MAX_OCCURRENCES",
+    "OVERRIDES_ONLY",
     "Series",
     "detach",
     "exclude",
@@ -62,6 +65,11 @@ __all__ = [
 MAX_OCCURRENCES = 500
 _MARK = re.compile(r"\d{8}(?:T\d{6}Z)?")
 _RULE_PROPS = ("RRULE", "RDATE", "EXDATE", "EXRULE")
+#: date-time properties of a VEVENT re-zoned to zoneinfo before expanding
+#: marks a resource of overrides without a master that calsync took an override out of
+OVERRIDES_ONLY = "X-CALSYNC-OVERRIDES-ONLY"
+#: the first expansion span; each next one doubles (see `Series.occurrences`)
+_FIRST_SPAN = timedelta(hours=1)
 
 
 # -- ids ------------------------------------------------------------------------------------
@@ -114,18 +122,21 @@ def max_occurrences(table: Mapping[str, Any] | None, where: str) -> int:
 
 
 def might_be_series(data: bytes | str) -> bool:
-    """Cheap pre-check before a full parse: a series names RRULE or RDATE in a VEVENT.
-
-    Only inside VEVENT blocks: nearly every item with a time zone carries a VTIMEZONE
-    whose daylight-saving rules are RRULEs, and treating those as "maybe a series"
-    parsed every such item an extra time (or two) on each read.
+    """Cheap pre-check before a full parse: a series names RRULE or RDATE in a VEVENT, or
+    holds several VEVENTs with a RECURRENCE-ID (overrides without their master). Only
+    inside VEVENTs: a VTIMEZONE's daylight-saving RRULEs made nearly every item "maybe
+    a series" and parsed it an extra time or two on each read.
     """
     probe = data.upper() if isinstance(data, str) else data.decode("utf-8", "replace").upper()
     start = probe.find("BEGIN:VEVENT")
+    overrides = 0
     while start != -1:
         end = probe.find("END:VEVENT", start)
         block = probe[start:] if end == -1 else probe[start:end]
         if "RRULE" in block or "RDATE" in block:
+            return True
+        overrides += "RECURRENCE-ID" in block
+        if overrides > 1 or (overrides and OVERRIDES_ONLY in probe):
             return True
         if end == -1:
             return False
@@ -137,14 +148,24 @@ def might_be_series(data: bytes | str) -> bool:
 
 
 class Series:
-    """One resource's recurring series. Writes parse their own copy (see `override`)."""
+    """One resource's recurring series. Writes parse their own copy (see `override`).
 
-    def __init__(self, cal: icalendar.Calendar, master: icalendar.cal.Component, item_id: str):
+    `master` is None for a resource holding only overrides (khal, Google invitations):
+    those are its occurrences. Times with a known TZID expand in zoneinfo, never via
+    the file's VTIMEZONE (Exchange's run from 1601: seconds per series); RFC 7529 rules
+    as `sync.rscale` allows; an edited override keeps its RECURRENCE-ID form.
+    """
+
+    def __init__(
+        self, cal: icalendar.Calendar, master: icalendar.cal.Component | None, item_id: str
+    ):
         self.cal = cal
         self.master = master
         self.item_id = item_id
         self.zones = ZoneLookup(cal, item_id)
-        self.uid = str(master.get("UID", ""))
+        first = master if master is not None else vevents(cal)[0]
+        self.uid = str(first.get("UID", ""))
+        self._expander: icalendar.Calendar | None = None
 
     @classmethod
     def parse(cls, data: bytes | str, item_id: str) -> Series | None:
@@ -152,16 +173,31 @@ class Series:
         if not might_be_series(data):
             return None
         cal = load_calendar(data, item_id)
-        masters = [c for c in vevents(cal) if "RECURRENCE-ID" not in c]
-        if not masters or not is_series_master(masters[0]):
-            return None
-        return cls(cal, masters[0], item_id)
+        events = vevents(cal)
+        masters = [c for c in events if "RECURRENCE-ID" not in c]
+        if masters:
+            return cls(cal, masters[0], item_id) if is_series_master(masters[0]) else None
+        if len(events) > 1 or (events and OVERRIDES_ONLY in cal):
+            return cls(cal, None, item_id)
+        return None
 
     def _event(self, comp: icalendar.cal.Component) -> Event:
         event = event_from_component(comp, self.zones, self.item_id)
         if event.recurrence_id is None:  # the library marks every occurrence; be sure
             event = event.replace(recurrence_id=recurrence_key(event.start))
         return event
+
+    def _expansion(self) -> icalendar.Calendar:
+        """The calendar the expansion library reads: times re-zoned to zoneinfo (a
+        VTIMEZONE evaluated by its own rules from 1601 cost seconds per series), and
+        Gregorian RFC 7529 rules as plain rules. Written text is never made from it."""
+        if self._expander is None:
+            self._expander = expandable(plain_rules(self.cal, self.item_id), self.zones)
+        return self._expander
+
+    def forget_expansion(self) -> None:
+        """After a change to `cal`: the next expansion reads it afresh."""
+        self._expander = None
 
     def _query(self, cal: icalendar.Calendar, start: Any, end: Any) -> list[Any]:
         import recurring_ical_events  # type: ignore[import-untyped]  # 50 ms: only for series
@@ -177,26 +213,29 @@ class Series:
         """The occurrences starting in `window`, earliest first, at most `cap`;
         the flag says some were left out.
 
-        The library yields occurrences in order of start, so a rule that repeats
-        every minute costs `cap` occurrences, not a year's worth.
+        Kept by original start, not where an edit moved one: moving the 2nd past the
+        cap's edge must not let the next one in. The rule is expanded over spans that
+        double from the window's start until `cap` unmodified occurrences are found:
+        a rule every minute costs about `cap` of them, a daily one a few library calls.
         """
-        import recurring_ical_events  # type: ignore[import-untyped]  # 50 ms: only for series
-
-        found: list[Event] = []
-        try:
-            for comp in recurring_ical_events.of(self.expandable()).after(window.start):
-                event = self._event(comp)
-                if event.start_utc >= window.end:
-                    break
-                if window.contains(event):
-                    found.append(event)
-                    if len(found) > cap:
-                        break
-        except MalformedItem:
-            raise
-        except Exception as exc:  # a rule the library cannot expand
-            raise MalformedItem(self.item_id, f"unreadable recurrence: {exc}") from exc
-        return found[:cap], len(found) > cap
+        overrides = {rid: self._event(c) for rid, c in self.overrides().items()}
+        moved = [e for e in overrides.values() if window.contains(e)]
+        plain: dict[str, Event] = {}
+        if self.master is not None:
+            cal = self._expansion()
+            start, span = window.start, _FIRST_SPAN
+            while start < window.end and len(plain) <= cap:
+                end = min(start + span, window.end)
+                for comp in self._query(cal, start, end):
+                    event = self._event(comp)
+                    rid = event.recurrence_id
+                    assert rid is not None
+                    if rid not in overrides and window.contains(event):
+                        plain.setdefault(rid, event)
+                start, span = end, span * 2
+        kept = sorted([*plain.values(), *moved], key=_original_start)
+        capped = len(kept) > cap
+        return sorted(kept[:cap], key=lambda e: (e.start_utc, _original_start(e))), capped
 
     def overrides(self) -> dict[str, icalendar.cal.Component]:
         out: dict[str, icalendar.cal.Component] = {}
@@ -206,24 +245,24 @@ class Series:
                 out[recurrence_key(value)] = comp
         return out
 
-    def expandable(self) -> icalendar.Calendar:
-        """The calendar as it is now, every time in the zone `sync.ical` reads it in."""
-        return expandable(self.cal, self.zones)
-
     def _master_only(self) -> icalendar.Calendar:
         # the calendar's properties too: X-WR-TIMEZONE decides where a UTC rule
         # repeats, so listing and lookup must both see it (issue 21)
         cal = icalendar.Calendar()
-        for name, value in self.cal.items():
+        source = self._expansion()
+        for name, value in source.items():
             cal[name] = value
-        for comp in self.cal.subcomponents:
+        for comp in source.subcomponents:
             if comp.name == "VTIMEZONE":
                 cal.add_component(comp)
-        cal.add_component(self.master)
-        return expandable(cal, self.zones)
+        masters = [c for c in vevents(source) if "RECURRENCE-ID" not in c]
+        cal.add_component(masters[0])
+        return cal
 
     def in_rule(self, recurrence_id: str) -> Event | None:
         """The unmodified occurrence the rule makes at `recurrence_id`, if it makes one."""
+        if self.master is None:
+            return None  # overrides only: no rule makes anything
         value = recurrence_value(recurrence_id)
         step = timedelta(seconds=1) if isinstance(value, datetime) else timedelta(days=1)
         for comp in self._query(self._master_only(), value, value + step):
@@ -243,8 +282,10 @@ class Series:
     def is_empty(self) -> bool:
         import recurring_ical_events  # type: ignore[import-untyped]
 
+        if self.master is None:
+            return not vevents(self.cal)
         try:
-            first = next(iter(recurring_ical_events.of(self.expandable()).all()), None)
+            first = next(iter(recurring_ical_events.of(self._expansion()).all()), None)
         except Exception:
             return False  # unsure: keep the resource
         return first is None
@@ -253,10 +294,12 @@ class Series:
         """A recurrence id as the master's DTSTART spells times (RFC 5545 3.8.4.4):
         local time with its TZID, UTC, floating, or a date."""
         value = recurrence_value(recurrence_id)
-        prop = self.master.get("DTSTART")
+        prop = self.master.get("DTSTART") if self.master is not None else None
         start = getattr(prop, "dt", None)
         if not isinstance(value, datetime):
             return value, {}
+        if prop is None:
+            return value, {}  # no master: UTC, exact
         if not isinstance(start, datetime):
             return value.date(), {}
         tzid = prop.params.get("TZID")
@@ -265,6 +308,13 @@ class Series:
         if start.tzinfo is None:  # floating, in the zone sync.ical reads it in
             return value.astimezone(self.zones.floating).replace(tzinfo=None), {}
         return value, {}
+
+
+def _original_start(event: Event) -> datetime:
+    rid = recurrence_value(event.recurrence_id or "")
+    if isinstance(rid, datetime):
+        return rid
+    return datetime(rid.year, rid.month, rid.day, tzinfo=UTC)
 
 
 # -- writing ------------------------------------------------------------------------------
@@ -287,6 +337,7 @@ def override(base: bytes | str, item_id: str, event: Event) -> bytes:
     comp = series.overrides().get(rid)
     existing = comp is not None
     if comp is None:
+        assert series.master is not None  # without a master every occurrence is an override
         # start from the master so properties calsync does not map (attendees,
         # categories, alarms) stay as the series has them
         comp = icalendar.Event.from_ical(series.master.to_ical())
@@ -294,7 +345,10 @@ def override(base: bytes | str, item_id: str, event: Event) -> bytes:
             comp.pop(name, None)
         series.cal.add_component(comp)
     write_component(comp, event.replace(uid=series.uid or event.uid), series.zones)
-    if not existing:  # an existing override keeps its RECURRENCE-ID, RANGE included
+    if not existing:
+        # an existing override keeps its RECURRENCE-ID as written: RANGE included, and
+        # Google's DATE-TIME ids in all-day series (rewritten as a DATE it would be
+        # another occurrence)
         value, params = series.master_form(rid)
         comp.pop("RECURRENCE-ID", None)
         comp.add("RECURRENCE-ID", value, parameters=params)
@@ -310,6 +364,15 @@ def exclude(base: bytes | str, item_id: str, recurrence_id: str) -> bytes | None
     drop = series.overrides().get(recurrence_id)
     if drop is not None:
         series.cal.subcomponents = [c for c in series.cal.subcomponents if c is not drop]
+    series.forget_expansion()
+    if series.master is None:
+        # overrides only: the occurrence is its component, and dropping it is enough; the
+        # mark keeps a last one an occurrence (one override alone reads as a single item)
+        if series.is_empty():
+            return None
+        series.cal.pop(OVERRIDES_ONLY, None)
+        series.cal.add(OVERRIDES_ONLY, "TRUE")
+        return finish_calendar(series.cal, [])
     value, params = series.master_form(recurrence_id)
     series.master.add("EXDATE", value, parameters=params)
     if series.is_empty():

@@ -19,6 +19,7 @@ from sync.engine.matching import match_by_shape
 from sync.engine.multiday import title_follow_up
 from sync.engine.pairs import SIDES, Pair, Side, Synced, other, pair_key
 from sync.engine.transform import (
+    clash_uid,
     desired,
     equivalent,
     is_private_for,
@@ -101,16 +102,19 @@ class Planner:
         views: dict[Side, SideView] = {"crm": crm, "remote": remote}
         plan = Plan()
         paired_ids: dict[Side, set[str]] = {"crm": set(), "remote": set()}
+        paired_keys: set[str] = set()
         for pair in pairs:
             paired_ids["crm"].add(pair.crm.id)
             paired_ids["remote"].add(pair.remote.id)
+            if pair.remote.id not in remote.gone:
+                paired_keys.add(pair.key)  # its remote item still holds the key
             self._plan_pair(pair, views, plan)
         for side in SIDES:
             for item_id, error in sorted(views[side].broken.items()):
                 plan.warnings.append(
                     f"skipped unreadable {SIDE_NAME[side]} item {item_id}: {error}"
                 )
-        self._plan_unpaired(views, paired_ids, plan)
+        self._plan_unpaired(views, paired_ids, paired_keys, plan)
         self._guard(plan, views)
         return plan
 
@@ -315,7 +319,11 @@ class Planner:
     # -- items with no pair yet -----------------------------------------------------------
 
     def _plan_unpaired(
-        self, views: dict[Side, SideView], paired_ids: dict[Side, set[str]], plan: Plan
+        self,
+        views: dict[Side, SideView],
+        paired_ids: dict[Side, set[str]],
+        paired_keys: set[str],
+        plan: Plan,
     ) -> None:
         fresh: dict[Side, list[Item]] = {}
         skipped_private = 0
@@ -333,8 +341,20 @@ class Planner:
             plan.warnings.append(f"{skipped_private} private item(s) not synced (skip_private)")
 
         remote_by_key: dict[str, Item] = {}
+        #: id of a remote item whose UID another remote item holds -> its CRM copy's UID
+        clashing: dict[int, str] = {}
         for item in fresh["remote"]:
-            remote_by_key.setdefault(pair_key(item.event), item)
+            key = pair_key(item.event)
+            if key in remote_by_key or key in paired_keys:
+                # two resources with one UID (sabre/dav allows it) are two items: the
+                # copy gets a UID of its own, or both copies would share one pair
+                clashing[id(item)] = clash_uid(item.event.uid, item.id)
+                plan.warnings.append(
+                    f"remote item {item.id} has the UID {item.event.uid!r} of another "
+                    f"remote item; its CRM copy gets the UID {clashing[id(item)]!r}"
+                )
+                key = pair_key(item.event.replace(uid=clashing[id(item)]))
+            remote_by_key[key] = item
         unmatched_crm: list[Item] = []
         for crm_item in fresh["crm"]:
             match = remote_by_key.pop(pair_key(crm_item.event), None)
@@ -369,6 +389,8 @@ class Planner:
                     if made is None
                     else made.replace(last_modified=stamp(self.now))
                 )
+                if id(item) in clashing:
+                    after = after.replace(uid=clashing[id(item)])
                 plan.actions.append(
                     Action(
                         "create",

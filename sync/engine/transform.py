@@ -125,6 +125,15 @@ def detached_uid(uid: str, recurrence_id: str) -> str:
     return f"{uid}#{recurrence_id}"
 
 
+def clash_uid(uid: str, remote_id: str) -> str:
+    """The CRM copy's UID for a remote item whose UID another remote item already has.
+
+    Made from the remote item's own id, so it is the same on every run: a crash between
+    the write and the state update still pairs the copy by UID on the next run.
+    """
+    return f"{uid}@{remote_id}"
+
+
 def changed_fields(a: Event, b: Event) -> set[str]:
     fields = {f for f in CONTENT_FIELDS if getattr(a, f) != getattr(b, f)}
     if fields & set(TIME_FIELDS):

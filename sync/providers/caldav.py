@@ -41,6 +41,7 @@ from xml.sax.saxutils import escape
 from sync import recurrence
 from sync.ical import parse_event, render_event
 from sync.model import Event
+from sync.occurrence_index import OccurrenceIndex
 from sync.providers import dav_each, dav_identity, dav_probe
 from sync.providers.base import (
     AuthFailed,
@@ -200,8 +201,10 @@ class CalDAVProvider(Provider):
         self._parsed: dict[str, tuple[str, Event]] = {}
         #: the cache's {href: [etag, text]} of series resources (set by list_window)
         self._series: dict[str, list[str]] = {}
-        #: (href, etag) -> {recurrence id: occurrence} worked out by this run's listing
-        self._occurrences: dict[tuple[str, str], dict[str, Event]] = {}
+        #: each series' occurrences by etag, kept in the cache (set by list_window)
+        self._expanded = OccurrenceIndex({}, "occurrences")
+        #: href -> (etag, series) parsed while listing, used once by the expansion
+        self._read_series: dict[str, tuple[str, Series]] = {}
         #: href -> (etags this run's own writes replaced, the etag after them)
         self._superseded: dict[str, tuple[set[str], str]] = {}
         self.max_occurrences = recurrence.max_occurrences(self.table, self.section)
@@ -422,6 +425,7 @@ class CalDAVProvider(Provider):
             series = cache["series"] = {}
         self._series = series
         self._replaced = False
+        self._expanded = OccurrenceIndex(cache, "occurrences")
         # one PROPFIND answers both "did anything change?" (sync token, ctag) and
         # "is this still the same calendar?" (resource id): a no-change run costs one request
         self._collection_props(cache.get("mode"))
@@ -453,6 +457,7 @@ class CalDAVProvider(Provider):
                 self._list_series(item_id, etag, kept[1], window, listing)
             elif when is None or window.start <= datetime.fromisoformat(when) < window.end:
                 listing.etags[item_id] = etag
+        self._expanded.prune()
         return listing
 
     def _list_series(
@@ -461,24 +466,21 @@ class CalDAVProvider(Provider):
         if self._raw.get(item_id, ("", ""))[0] != etag:
             self._raw[item_id] = (etag, data)  # the base for a write, with no GET
         try:
-            series = Series.parse(data, item_id)
-            if series is None:
-                return
-            events, capped = series.occurrences(window, self.max_occurrences)
+            self._expanded.list_series(
+                item_id,
+                etag,
+                lambda: self._parsed_series(item_id, etag, data),
+                window,
+                self.max_occurrences,
+                listing,
+            )
         except MalformedItem as exc:
             listing.broken[item_id] = BrokenItem(item_id, etag, exc.reason)
-            return
-        found = self._occurrences.setdefault((item_id, etag), {})
-        for event in events:
-            assert event.recurrence_id is not None
-            found[event.recurrence_id] = event
-            listing.etags[recurrence.occurrence_id(item_id, event.recurrence_id)] = etag
-        if capped:
-            listing.warnings.append(
-                f"recurring series {series.uid or item_id} has more than "
-                f"{self.max_occurrences} occurrences in the window; only the first "
-                f"{self.max_occurrences} are synced (setting max_occurrences)"
-            )
+
+    def _parsed_series(self, item_id: str, etag: str, data: str) -> Series | None:
+        """The series this run's listing already parsed, else parsed now (once per run)."""
+        read = self._read_series.pop(item_id, None)
+        return read[1] if read is not None and read[0] == etag else Series.parse(data, item_id)
 
     # sync-collection (RFC 6578)
 
@@ -568,9 +570,10 @@ class CalDAVProvider(Provider):
         self._raw[item_id] = (etag, data)
         self._series.pop(item_id, None)
         try:
-            if Series.parse(data, item_id) is not None:
+            if (parsed := Series.parse(data, item_id)) is not None:
                 # its occurrences are listed from the kept text (`_window_of`)
                 self._series[item_id] = [etag, data]
+                self._read_series[item_id] = (etag, parsed)
                 index[item_id] = [etag, None, None]
                 return
             event = parse_event(data, item_id)
@@ -707,6 +710,10 @@ class CalDAVProvider(Provider):
             if resource not in have:
                 continue  # the server does not have it: gone
             etag, data = have[resource]
+            listed = self._expanded.event(resource, etag, rid) if rid else None
+            if listed is not None:  # expanded by this run's listing: no second parse
+                out[item_id] = Item(item_id, etag, listed)
+                continue
             if resource not in series:
                 try:
                     series[resource] = Series.parse(data, resource)
@@ -739,7 +746,7 @@ class CalDAVProvider(Provider):
     def _occurrence(
         self, resource: str, etag: str, rid: str, series: Series | None
     ) -> Event | None:
-        listed = self._occurrences.get((resource, etag), {}).get(rid)
+        listed = self._expanded.event(resource, etag, rid)
         if listed is not None or series is None:
             return listed
         try:

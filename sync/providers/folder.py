@@ -44,6 +44,8 @@ from storage.atomic import make_durable
 from sync import recurrence
 from sync.ical import parse_event, render_event, round_trips_exactly
 from sync.model import Event
+from sync.multi_uid import event_uids, several_uids_warning
+from sync.occurrence_index import OccurrenceIndex
 from sync.providers.base import (
     BrokenItem,
     CalendarNotFound,
@@ -69,6 +71,10 @@ SUFFIX = ".ics"
 FILE_MODE = 0o600
 #: bump when the cached index's shape changes; an old index is then rebuilt
 _INDEX_KEY = "folder_index_v2"
+#: the series files' occurrences (`sync.occurrence_index`)
+_OCCURRENCES_KEY = "folder_occurrences_v1"
+#: files holding events of several UIDs: {name: [etag, warning]} (`sync.multi_uid`)
+_SEVERAL_KEY = "folder_several_uids_v1"
 #: UIDs made of these characters are used as file names as they are
 _SAFE_UID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+=-]{0,199}")
 #: ns steps tried to make a rewritten file's mtime newer on coarse clocks (FAT: 2 s)
@@ -133,6 +139,10 @@ class FolderProvider(Provider):
         #: files written since the last `flush`
         self._unflushed: list[Path] = []
         self._dirty = False
+        #: each series' occurrences by etag, kept in the cache (set by list_window)
+        self._expanded = OccurrenceIndex({}, _OCCURRENCES_KEY)
+        #: files holding events of several UIDs (set by list_window)
+        self._several: dict[str, Any] = {}
 
     @classmethod
     def normalize_url(cls, url: str) -> str:
@@ -250,6 +260,9 @@ class FolderProvider(Provider):
         costs one stat each. A series file is read and expanded on every run: which
         of its occurrences lie in the window changes with the date.
         """
+        self._expanded = OccurrenceIndex(cache, _OCCURRENCES_KEY)
+        several = cache.get(_SEVERAL_KEY)
+        self._several = several if isinstance(several, dict) else {}
         old_index = cache.get(_INDEX_KEY)
         if not isinstance(old_index, dict):
             old_index = {}
@@ -282,6 +295,9 @@ class FolderProvider(Provider):
             index[name] = row
             # the row's etag, not the stat's: it belongs to the bytes that were parsed
             row_etag, start_iso, error, is_series = (str(row[0]), row[1], row[2], row[3])
+            warned = self._several.get(name)
+            if isinstance(warned, list) and warned[0] == row_etag:
+                listing.warnings.append(str(warned[1]))  # every run, until it is split
             if error is not None:
                 listing.broken[name] = BrokenItem(name, row_etag, error)
             elif is_series:
@@ -292,33 +308,24 @@ class FolderProvider(Provider):
             ):
                 listing.etags[name] = row_etag
         cache[_INDEX_KEY] = index
+        cache[_SEVERAL_KEY] = {n: w for n, w in self._several.items() if n in index}
         self._index = index
+        self._expanded.prune()
         return listing
 
     def _list_series(self, name: str, etag: str, window: Window, listing: Listing) -> None:
-        try:
+        def load() -> Series | None:
             found = self._read(name)
             if found is None or found[1] != etag:
-                return  # changed since the scan: the next run lists it
-            series = Series.parse(found[0], name)
-            if series is None:
-                return
-            events, capped = series.occurrences(window, self.max_occurrences)
+                return None  # changed since the scan: the next run lists it
+            return Series.parse(found[0], name)
+
+        try:
+            self._expanded.list_series(name, etag, load, window, self.max_occurrences, listing)
         except OSError as exc:
             listing.broken[name] = BrokenItem(name, etag, f"unreadable: {exc.strerror or exc}")
-            return
         except MalformedItem as exc:
             listing.broken[name] = BrokenItem(name, etag, exc.reason)
-            return
-        for event in events:
-            assert event.recurrence_id is not None
-            listing.etags[recurrence.occurrence_id(name, event.recurrence_id)] = etag
-        if capped:
-            listing.warnings.append(
-                f"recurring series {series.uid or name} has more than "
-                f"{self.max_occurrences} occurrences in the window; only the first "
-                f"{self.max_occurrences} are synced (setting max_occurrences)"
-            )
 
     def _index_row(self, name: str) -> list[Any] | None:
         try:
@@ -328,6 +335,10 @@ class FolderProvider(Provider):
         if found is None:
             return None
         data, etag = found
+        self._several.pop(name, None)
+        warning = several_uids_warning(name, event_uids(data))
+        if warning is not None:
+            self._several[name] = [etag, warning]
         try:
             if Series.parse(data, name) is not None:
                 return [etag, None, None, True]
@@ -340,11 +351,32 @@ class FolderProvider(Provider):
 
     def fetch(self, ids: Sequence[str]) -> dict[str, Item | BrokenItem]:
         out: dict[str, Item | BrokenItem] = {}
+        series: dict[str, tuple[str, Series | None] | BrokenItem | None] = {}
         for item_id in ids:
-            loaded = self._load(item_id)
+            name, rid = recurrence.split_id(item_id)
+            if rid is None:
+                loaded = self._load(item_id)
+            else:
+                if name not in series:
+                    series[name] = self._load_series(name)
+                loaded = self._expanded.item(item_id, rid, series[name])
             if loaded is not None:
                 out[item_id] = loaded
         return out
+
+    def _load_series(self, name: str) -> tuple[str, Series | None] | BrokenItem | None:
+        """(etag, series or None) of one file, read once per fetch."""
+        try:
+            found = self._read(name)
+        except OSError as exc:
+            return BrokenItem(name, "", f"unreadable: {exc.strerror or exc}")
+        if found is None:
+            return None
+        data, etag = found
+        try:
+            return etag, Series.parse(data, name)
+        except MalformedItem as exc:
+            return BrokenItem(name, etag, exc.reason)
 
     # -- writing ----------------------------------------------------------------------
 

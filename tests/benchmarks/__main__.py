@@ -23,7 +23,7 @@ from pathlib import Path
 from tests.benchmarks.report import Report
 from tests.benchmarks.tools import RequestCounter, executable
 
-BENCHES = ("sync", "users", "tui")
+BENCHES = ("sync", "users", "tui", "series")
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
@@ -46,6 +46,9 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--users", type=int, help="users of benchmark 4 (default 500)")
     parser.add_argument("--items", type=int, help="items per user of benchmark 4 (default 200)")
     parser.add_argument("--tui-users", type=int, help="users of benchmark 5 (default 1000)")
+    parser.add_argument(
+        "--series", type=int, help="Exchange-exported series of benchmark 6 (default 50)"
+    )
     parser.add_argument("--rounds", type=int, help="timed runs per tool and case (default 3)")
     parser.add_argument(
         "--only", choices=BENCHES, action="append", help="run only these (repeatable)"
@@ -58,6 +61,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     args.users = args.users or (50 if quick else 500)
     args.items = args.items or (50 if quick else 200)
     args.tui_users = args.tui_users or 1000
+    args.series = args.series or (10 if quick else 50)
     args.rounds = args.rounds or (2 if quick else 3)
     args.only = args.only or list(BENCHES)
     return args
@@ -100,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     server_dir.mkdir()
     proc = None
     try:
-        if "sync" in args.only or "users" in args.only:
+        if {"sync", "users", "series"} & set(args.only):
             proc, server = start_radicale(server_dir, log_level="info")
             counter = RequestCounter(server_dir / "radicale.log")
         if "sync" in args.only:
@@ -132,6 +136,15 @@ def main(argv: list[str] | None = None) -> None:
             )
             users.setup()
             users.run(report)
+        if "series" in args.only:
+            from tests.benchmarks.series_bench import SeriesBench
+
+            print("benchmark 6: recurring series exported by Exchange 2010", flush=True)
+            series = SeriesBench(
+                root / "series", server, counter, series=args.series, rounds=args.rounds
+            )
+            series.setup()
+            series.run(report)
         if "tui" in args.only:
             from tests.benchmarks import tui_bench
 
@@ -147,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.system()} {platform.release()}"
     )
     print(
-        f"sizes: --events {args.events} --log-entries {args.log_entries} --users {args.users} --items {args.items} --tui-users {args.tui_users} --rounds {args.rounds}; took {time.monotonic() - started:.0f} s"
+        f"sizes: --series {args.series} --events {args.events} --log-entries {args.log_entries} --users {args.users} --items {args.items} --tui-users {args.tui_users} --rounds {args.rounds}; took {time.monotonic() - started:.0f} s"
     )
     print()
     print(report.table())
