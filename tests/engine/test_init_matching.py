@@ -23,7 +23,7 @@ def test_remote_items_sharing_start_end_and_subject_are_all_created_at_init(tmp_
     # the file's series runs 2024-09-23..28: widen the window back to it
     days_back = (datetime.now(UTC) - datetime(2024, 9, 1, tzinfo=UTC)).days
     env.add_user(window_past_days=days_back)
-    (tmp_path / "remote").mkdir()
+    (tmp_path / "remote").mkdir(exist_ok=True)
     shutil.copy(DATA / "same_event_recurring_at_same_time.ics", tmp_path / "remote")
     result = env.init()
     assert result.result == "ok", result

@@ -324,6 +324,7 @@ def test_json_summary_schema(tmp_path: Path) -> None:
         "finished",
         "duration",
         "jobs",
+        "shard",
         "dry_run",
         "cancelled",
         "totals",
@@ -331,6 +332,7 @@ def test_json_summary_schema(tmp_path: Path) -> None:
         "users",
     }
     assert data["jobs"] == 3 and data["dry_run"] is False and data["cancelled"] is False
+    assert data["shard"] is None
     assert data["totals"] == {
         "users": 4,
         "ok": 1,
