@@ -84,7 +84,7 @@ def test_overrides_without_a_master_are_each_an_item_and_written_back(tmp_path: 
     # Radicale refuses such a resource ("Main component missing"); Google's CalDAV and
     # a vdir (khal, where this file comes from) keep it
     text = khal_no_master()
-    (tmp_path / "remote").mkdir()
+    (tmp_path / "remote").mkdir(exist_ok=True)
     (tmp_path / "remote" / "invite.ics").write_text(text, encoding="utf-8")
     env = Env(tmp_path)
     env.add_user()
@@ -235,7 +235,7 @@ def exchange_series(uid: str = "exch-1", subject: str = "Busy", days_back: int =
 def test_moving_an_occurrence_past_the_cap_lets_no_other_in(tmp_path: Path) -> None:
     env = Env(tmp_path, config_text="[folder]\nmax_occurrences = 5\n")
     env.add_user()
-    (tmp_path / "remote").mkdir()
+    (tmp_path / "remote").mkdir(exist_ok=True)
     (tmp_path / "remote" / "exch.ics").write_text(exchange_series(days_back=2), encoding="utf-8")
     assert env.init().result == "ok"
     before = crm_series(env, "exch-1")
@@ -350,7 +350,7 @@ def test_a_crm_file_with_events_of_two_uids_is_reported_on_every_run(tmp_path: P
     text = corpus("rie_x_wr_timezone_simple_events_issue_59.ics")
     soon = today() + timedelta(days=5)
     text = text.replace("20211222", stamp(soon)).replace("20211223", stamp(soon + timedelta(1)))
-    (tmp_path / "crm").mkdir()
+    (tmp_path / "crm").mkdir(exist_ok=True)
     (tmp_path / "crm" / "export.ics").write_text(text, encoding="utf-8")
     env = Env(tmp_path)
     env.add_user()
