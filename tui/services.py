@@ -230,9 +230,8 @@ class Services:
         return users.parse_value(key, raw)
 
     def check_name(self, name: str) -> str:
-        from storage.workspace import check_user_name
-
-        return check_user_name(name)
+        """A new user's name: valid and not taken (case-blind), as `calsync user add` checks."""
+        return users.check_new_name(self.workspace, name)
 
     def add_user(self, name: str, crm: str, remote: str, settings: Mapping[str, str]) -> None:
         users.add_user(self.workspace, name, crm, remote, **dict(settings))
