@@ -43,6 +43,9 @@ class LogScreen(Screen[None]):
         self.user = name
         self.entries: list[dict[str, Any]] = []
         self.shown: list[dict[str, Any]] = []
+        #: entries in the log, loaded or not (only the newest LOG_LIMIT are loaded)
+        self.total = 0
+        self.reading = True
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -74,18 +77,26 @@ class LogScreen(Screen[None]):
         table.focus()
         self.load()
 
-    @work(thread=True, exclusive=True, group="log", exit_on_error=False)
     def load(self, select: str | None = None) -> None:
+        """(Re)read the log; the title says so until it is in, never a count of nothing."""
+        self.reading = True
+        self._show_count()
+        self.read_log(select)
+
+    @work(thread=True, exclusive=True, group="log", exit_on_error=False)
+    def read_log(self, select: str | None = None) -> None:
         try:
-            rows = self.services.log(self.user)
+            page = self.services.log(self.user)
         except OperatorError as exc:
             self.post_message(OperationFailed("Reading the log", str(exc)))
             return
-        self.post_message(EntriesLoaded(Entries(rows, select)))
+        self.post_message(EntriesLoaded(Entries(page.rows, select, page.total)))
 
     @on(EntriesLoaded)
     def _loaded(self, message: EntriesLoaded) -> None:
         self.entries = message.entries.rows
+        self.total = max(message.entries.total or 0, len(self.entries))
+        self.reading = False
         actions = sorted({str(e.get("action", "")) for e in self.entries} - {""})
         action_select: Select[str] = self.query_one("#log-action", Select)
         current = action_select.value
@@ -147,9 +158,18 @@ class LogScreen(Screen[None]):
         if select in ids:
             table.move_cursor(row=ids.index(select), animate=False)
         self.show_entry()
-        self.query_one("#log-title", Label).update(
-            f"Change log of {self.user}: {len(shown)} of {len(self.entries)}"
-        )
+        self._show_count()
+
+    def _show_count(self) -> None:
+        title = self.query_one("#log-title", Label)
+        if self.reading:
+            title.update(f"Change log of {self.user}: loading…")
+            return
+        title.update(f"Change log of {self.user}: {len(self.shown):,} of {self.total:,}")
+        self.sub_title = f"change log · {self.user}"
+        if self.total > len(self.entries):
+            # filters search what is loaded: say how much that is (README: the rest)
+            self.sub_title += f" · newest {len(self.entries):,} loaded"
 
     @property
     def selected(self) -> dict[str, Any] | None:
@@ -231,4 +251,7 @@ class LogScreen(Screen[None]):
 
     @on(OperationFailed)
     def _failed(self, message: OperationFailed) -> None:
+        if message.what == "Reading the log":
+            self.reading = False
+            self.query_one("#log-title", Label).update(f"Change log of {self.user}: not readable")
         self.notify(message.error, title=f"{message.what} failed", severity="error", timeout=10)

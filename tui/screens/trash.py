@@ -37,7 +37,7 @@ class TrashScreen(Screen[None]):
         yield Header()
         with Vertical(id="trash-main"):
             with Horizontal(id="trash-filters", classes="filters"):
-                yield Label(f"Trash of {self.user}", id="trash-title")
+                yield Label(f"Trash of {self.user}: loading…", id="trash-title")
                 yield Input(placeholder="Filter text (/)", id="trash-text")
             with Horizontal(id="trash-body"):
                 yield DataTable(id="trash-table", cursor_type="row", zebra_stripes=True)
