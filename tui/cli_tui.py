@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from tui.cli import app
-from tui.cli_common import EXIT_USAGE, AppState, fail, state
+from tui.cli_common import EXIT_FAILED, EXIT_USAGE, AppState, fail, state
 
 
 def open_tui(app_state: AppState, *, autosync: bool = True) -> None:
@@ -22,7 +22,12 @@ def open_tui(app_state: AppState, *, autosync: bool = True) -> None:
     from tui.app import CalsyncApp
     from tui.services import Services
 
-    CalsyncApp(Services(app_state.workspace), autosync=autosync).run()
+    tui = CalsyncApp(Services(app_state.workspace), autosync=autosync)
+    tui.run()
+    if tui.return_code:
+        # an unexpected error ended the app (Textual printed its traceback): a wrapper
+        # script or a terminal's `$?` must see a failure, not a normal quit
+        fail("the TUI stopped on an unexpected error (details above)", EXIT_FAILED)
 
 
 @app.command("tui")

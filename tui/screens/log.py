@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Select
 from tui.messages import Entries, EntriesLoaded, EntryActionDone, OperationFailed
 from tui.screens.confirm import ConfirmDialog
 from tui.services import OperatorError, Services
-from tui.widgets.format import SIDE_LABEL, changed_fields, item_subject, local_time
+from tui.widgets.format import SIDE_LABEL, changed_fields, item_subject, local_time, plain
 from tui.widgets.item_view import ItemView
 
 ACTION_STYLE = {
@@ -51,7 +51,7 @@ class LogScreen(Screen[None]):
         yield Header()
         with Vertical(id="log-main"):
             with Horizontal(id="log-filters", classes="filters"):
-                yield Label(f"Change log of {self.user}", id="log-title")
+                yield Label(f"Change log of {self.user}", id="log-title", markup=False)
                 yield Select(
                     [("all calendars", ALL), ("CRM", "crm"), ("remote", "remote")],
                     value=ALL,
@@ -100,7 +100,7 @@ class LogScreen(Screen[None]):
         actions = sorted({str(e.get("action", "")) for e in self.entries} - {""})
         action_select: Select[str] = self.query_one("#log-action", Select)
         current = action_select.value
-        action_select.set_options([("all actions", ALL), *((a, a) for a in actions)])
+        action_select.set_options([("all actions", ALL), *((plain(a), a) for a in actions)])
         action_select.value = current if current in actions else ALL
         self.apply_filters(message.entries.select)
 
@@ -147,11 +147,11 @@ class LogScreen(Screen[None]):
         for entry in shown:
             action_name = str(entry.get("action", ""))
             table.add_row(
-                local_time(entry.get("time")),
-                SIDE_LABEL.get(str(entry.get("side")), str(entry.get("side", ""))),
+                plain(local_time(entry.get("time"))),
+                plain(SIDE_LABEL.get(str(entry.get("side")), str(entry.get("side", "")))),
                 Text(action_name, style=ACTION_STYLE.get(action_name, "")),
-                item_subject(entry.get("after") or entry.get("before")),
-                str(entry.get("reason", "")),
+                plain(item_subject(entry.get("after") or entry.get("before"))),
+                plain(entry.get("reason", "")),
                 key=str(entry.get("id")),
             )
         ids = [str(e.get("id")) for e in shown]

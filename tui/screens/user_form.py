@@ -74,7 +74,7 @@ class UserFormScreen(ModalScreen[UserForm | None]):
     def compose(self) -> ComposeResult:
         title = "Add user" if self.adding else f"Edit user {self.record.get('name')}"
         with Vertical(id="form-dialog"):
-            yield Label(title, id="form-title")
+            yield Label(title, id="form-title", markup=False)
             with VerticalScroll(id="form-fields"):
                 if self.adding:
                     yield from self._row(

@@ -47,6 +47,15 @@ ITEM_FIELDS = (
 )
 
 
+def plain(value: object, style: str = "") -> Text:
+    """Data as it is, never read as markup: a title may well be `Budget [/b] review`.
+
+    Textual reads a plain `str` in a table cell, label or border title as markup, so
+    every value from a calendar, a user record or an error goes through here.
+    """
+    return Text("" if value is None else str(value), style=style)
+
+
 def relative_time(when: datetime | None, now: datetime) -> str:
     if when is None:
         return "never"
