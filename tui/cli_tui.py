@@ -37,7 +37,8 @@ def tui_cmd(
         bool,
         typer.Option(
             "--no-autosync",
-            help="Do not sync enabled users every [job] interval seconds while open "
+            # help is Rich markup: a literal [ is written \[
+            help="Do not sync enabled users every \\[job] interval seconds while open "
             "(use it where the server job already syncs them).",
         ),
     ] = False,
