@@ -100,6 +100,9 @@ async def test_preview_sync_log_revert_trash_restore(demo: Workspace) -> None:
         log = app.screen
         assert isinstance(log, LogScreen)
         _assert_shown(app, *SUBJECTS)
+        # the long title is cut in its cell, so the reason column stays on screen
+        long_row = next(line for line in screen_text(app).splitlines() if "Quarterly" in line)
+        assert "very very…" in long_row and long_row.rstrip().endswith("new in CRM")
         for row in range(len(SUBJECTS) + 1):  # each entry's item in the after pane
             log.query_one("#log-table").move_cursor(row=row)
             await _pause(pilot)

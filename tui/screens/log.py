@@ -15,7 +15,14 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Select
 from tui.messages import Entries, EntriesLoaded, EntryActionDone, OperationFailed
 from tui.screens.confirm import ConfirmDialog
 from tui.services import OperatorError, Services
-from tui.widgets.format import SIDE_LABEL, changed_fields, item_subject, local_time, plain
+from tui.widgets.format import (
+    SIDE_LABEL,
+    changed_fields,
+    item_subject,
+    local_time,
+    plain,
+    subject_cell,
+)
 from tui.widgets.item_view import ItemView
 
 ACTION_STYLE = {
@@ -150,7 +157,7 @@ class LogScreen(Screen[None]):
                 plain(local_time(entry.get("time"))),
                 plain(SIDE_LABEL.get(str(entry.get("side")), str(entry.get("side", "")))),
                 Text(action_name, style=ACTION_STYLE.get(action_name, "")),
-                plain(item_subject(entry.get("after") or entry.get("before"))),
+                subject_cell(item_subject(entry.get("after") or entry.get("before"))),
                 plain(entry.get("reason", "")),
                 key=str(entry.get("id")),
             )

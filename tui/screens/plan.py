@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Label, Static
 
 from tui.services import RunResult
-from tui.widgets.format import SIDE_LABEL, item_value, plain
+from tui.widgets.format import SIDE_LABEL, item_value, plain, subject_cell
 
 OP_STYLE = {"create": "green", "update": "yellow", "delete": "bold red"}
 
@@ -70,7 +70,7 @@ class PlanScreen(ModalScreen[bool]):
             table.add_row(
                 Text(action.op, style=OP_STYLE.get(action.op, "")),
                 plain(SIDE_LABEL.get(action.side, action.side)),
-                plain(shown.subject if shown else ""),
+                subject_cell(shown.subject if shown else ""),
                 plain(start),
                 plain(action.reason),
             )

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label
 from tui.messages import Entries, EntriesLoaded, EntryActionDone, OperationFailed
 from tui.screens.confirm import ConfirmDialog
 from tui.services import OperatorError, Services
-from tui.widgets.format import SIDE_LABEL, item_subject, local_time, plain
+from tui.widgets.format import SIDE_LABEL, item_subject, local_time, plain, subject_cell
 from tui.widgets.item_view import ItemView
 
 
@@ -96,7 +96,7 @@ class TrashScreen(Screen[None]):
             table.add_row(
                 plain(local_time(entry.get("deleted_at"))),
                 plain(SIDE_LABEL.get(str(entry.get("side")), str(entry.get("side", "")))),
-                plain(item_subject(item)),
+                subject_cell(item_subject(item)),
                 plain(entry.get("reason", "")),
                 key=str(entry.get("id")),
             )

@@ -56,6 +56,20 @@ def plain(value: object, style: str = "") -> Text:
     return Text("" if value is None else str(value), style=style)
 
 
+#: a subject cell's width: a 400-character title must not push the next columns off screen
+SUBJECT_WIDTH = 50
+
+
+def subject_cell(subject: str) -> Text:
+    """A subject for a table cell, cut with … where too long (the item pane shows it all).
+
+    Measured in terminal cells, so a CJK or emoji title is cut at the same width.
+    """
+    text = plain(subject)
+    text.truncate(SUBJECT_WIDTH, overflow="ellipsis")
+    return text
+
+
 def relative_time(when: datetime | None, now: datetime) -> str:
     if when is None:
         return "never"
