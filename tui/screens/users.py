@@ -536,8 +536,7 @@ class UsersScreen(Screen[None]):
     def _form_done(self, form: UserForm | None) -> None:
         if form is None:
             return
-        # the form says which it was: a new user named like an existing one must fail
-        # in users.add_user, not turn into an edit that overwrites that user
+        # the form says: an add of a taken name fails, never edits that user
         if not form.adding and not form.values:
             self.notify("Nothing changed.")
             return
