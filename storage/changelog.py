@@ -122,6 +122,28 @@ class ChangeLog:
                 break
         return out
 
+    def count(self) -> int:
+        """How many entries `entries()` would return, without parsing them.
+
+        Counts the complete lines that hold a JSON object, as the reader does; only
+        a line damaged inside its braces is counted here and skipped there. Reading
+        bytes only, it stays quick on a 100,000-entry log that takes seconds to parse.
+        """
+        total = 0
+        for path in self.segments():
+            try:
+                with path.open("rb") as fh:
+                    total += sum(
+                        1
+                        for raw in fh
+                        if raw.startswith(b"{")
+                        and raw.rstrip().endswith(b"}")
+                        and raw.endswith(b"\n")
+                    )
+            except OSError as exc:
+                raise StoreCorrupt(path, exc.strerror or str(exc)) from exc
+        return total
+
     def get(self, entry_id: str) -> dict[str, Any] | None:
         for entry in self.newest_first():
             if entry.get("id") == entry_id:

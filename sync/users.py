@@ -127,6 +127,16 @@ def _check_distinct(crm: str | None, remote: str | None) -> None:
 # -- operations ------------------------------------------------------------------------
 
 
+def check_new_name(workspace: Workspace, name: str) -> str:
+    """A valid name no user has yet; DuplicateUser names the one that has it."""
+    check_user_name(name)
+    for existing in UserStore(workspace).all():
+        # case-blind: users/Anna and users/anna are one folder on some file systems
+        if str(existing["name"]).lower() == name.lower():
+            raise DuplicateUser(str(existing["name"]))
+    return name
+
+
 def add_user(
     workspace: Workspace, name: str, crm: str, remote: str, **settings: Any
 ) -> dict[str, Any]:
@@ -143,11 +153,8 @@ def add_user(
             record[key] = _setting(key, value)
     record.setdefault("enabled", True)
 
+    check_new_name(workspace, name)
     store = UserStore(workspace)
-    for existing in store.all():
-        # case-blind: users/Anna and users/anna are one folder on some file systems
-        if str(existing["name"]).lower() == name.lower():
-            raise DuplicateUser(str(existing["name"]))
     files = UserFiles(workspace, name)
     if not files.dir.exists():
         return store.add(record)

@@ -8,6 +8,7 @@ from typing import ClassVar
 from textual import on
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from tui.screens.users import UsersScreen
@@ -31,6 +32,19 @@ class CalsyncApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(UsersScreen(self.services, autosync=self.autosync))
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        # calsync never writes markup in a notification, and its messages carry item
+        # subjects, addresses and server errors: show them as they are, always
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     @property
     def users_screen(self) -> UsersScreen:

@@ -20,6 +20,8 @@ app = typer.Typer(
     no_args_is_help=False,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # help texts are Rich markup whatever the environment says (tui/cli_help.py)
+    rich_markup_mode="rich",
 )
 
 
@@ -60,16 +62,23 @@ def root(
         open_tui(ctx.obj)
 
 
-def _register() -> None:
-    # each command family lives in its own module and adds itself to `app`
+def register() -> None:
+    """Add every command to `app`: each command family lives in its own module."""
     from tui import cli_demo, cli_google, cli_sync, cli_tui, cli_users, cli_watch  # noqa: F401
+    from tui.cli_help import plain_usage
+
+    plain_usage(app)
+
+
+_register = register  # the name older tests import
 
 
 def main() -> None:
-    _register()
+    register()
     with handle_errors():
         try:
-            code = app(standalone_mode=False)
+            # `calsync`, not `python -m tui`, in usage lines whichever way it was started
+            code = app(standalone_mode=False, prog_name="calsync")
         except typer.Abort:
             err_console.print("calsync: aborted", markup=False)
             sys.exit(EXIT_USAGE)

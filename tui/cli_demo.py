@@ -26,7 +26,7 @@ def demo(
     _, results = create_demo(ws)
     demo_state = AppState(ws.root)
     ctx.find_root().obj = demo_state
-    out_console.print(f"demo workspace: {ws.root}")
+    out_console.print(f"demo workspace: {ws.root}", markup=False)
     for result in results:
         render_result(result)
     if no_tui:

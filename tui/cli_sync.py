@@ -131,7 +131,7 @@ def init(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Compare both calendars, pair existing items and create the missing ones (R9)."""
+    """Compare both calendars, pair existing items and create the missing ones."""
     st = state(ctx)
     opts = SyncOptions(accept_new_identity=yes, dry_run=dry_run)
     result = service.init_user(st.workspace, st.config, name, opts)
@@ -403,7 +403,7 @@ def revert_run_cmd(
 
 @app.command("check")
 def check_cmd(ctx: typer.Context, name: str, as_json: JsonOpt = False) -> None:
-    """Check that both calendars are reachable and writable with the configured access (R13)."""
+    """Check that both calendars are reachable and writable with the configured access."""
     st = state(ctx)
     rows = service.check_user(st.workspace, st.config, name)
     ok = all(r["ok"] for r in rows)

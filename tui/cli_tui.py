@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from tui.cli import app
-from tui.cli_common import EXIT_USAGE, AppState, fail, state
+from tui.cli_common import EXIT_FAILED, EXIT_USAGE, AppState, fail, state
 
 
 def open_tui(app_state: AppState, *, autosync: bool = True) -> None:
@@ -24,7 +24,12 @@ def open_tui(app_state: AppState, *, autosync: bool = True) -> None:
     from tui.app import CalsyncApp
     from tui.services import Services
 
-    CalsyncApp(Services(app_state.workspace), autosync=autosync).run()
+    tui = CalsyncApp(Services(app_state.workspace), autosync=autosync)
+    tui.run()
+    if tui.return_code:
+        # an unexpected error ended the app (Textual printed its traceback): a wrapper
+        # script or a terminal's `$?` must see a failure, not a normal quit
+        fail("the TUI stopped on an unexpected error (details above)", EXIT_FAILED)
 
 
 @app.command("tui")
@@ -34,7 +39,8 @@ def tui_cmd(
         bool,
         typer.Option(
             "--no-autosync",
-            help="Do not sync enabled users every [job] interval seconds while open "
+            # help is Rich markup: a literal [ is written \[
+            help="Do not sync enabled users every \\[job] interval seconds while open "
             "(use it where the server job already syncs them).",
         ),
     ] = False,

@@ -25,7 +25,7 @@ def watch_cmd(
         typer.Option(
             "--interval",
             min=10,
-            help="Seconds between polls of every user (default: [job] interval, else 600).",
+            help="Seconds between polls of every user (default: \\[job] interval, else 600).",
         ),
     ] = None,
     jobs: Annotated[
@@ -33,7 +33,7 @@ def watch_cmd(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors, on stderr.")] = False,
 ) -> None:
-    """Run until stopped: sync all users, then poll; CRM folder changes sync at once (R11).
+    """Run until stopped: sync all users, then poll; CRM folder changes sync at once.
 
     SIGINT or SIGTERM stops it cleanly: running users finish the item in hand and
     save their state; the exit code is then 0.

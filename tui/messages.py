@@ -119,6 +119,8 @@ class Entries:
 
     rows: list[dict[str, Any]] = field(default_factory=list)
     select: str | None = None
+    #: how many there are in all (more than `rows` when only the newest were loaded)
+    total: int | None = None
 
 
 class EntriesLoaded(Message):

@@ -102,6 +102,18 @@ class CheckRow:
     detail: str
 
 
+@dataclass(frozen=True)
+class LogPage:
+    """The newest change-log entries as loaded, and the log's true size."""
+
+    rows: list[dict[str, Any]]
+    total: int
+
+    @property
+    def complete(self) -> bool:
+        return len(self.rows) >= self.total
+
+
 def calendar_kind(url: str) -> str:
     scheme, sep, _ = url.partition(":")
     return scheme if sep else ""
@@ -231,9 +243,8 @@ class Services:
         return users.parse_value(key, raw)
 
     def check_name(self, name: str) -> str:
-        from storage.workspace import check_user_name
-
-        return check_user_name(name)
+        """A new user's name: valid and not taken (case-blind), as `calsync user add` checks."""
+        return users.check_new_name(self.workspace, name)
 
     def add_user(self, name: str, crm: str, remote: str, settings: Mapping[str, str]) -> None:
         users.add_user(self.workspace, name, crm, remote, **dict(settings))
@@ -291,8 +302,13 @@ class Services:
 
     # -- log and trash ----------------------------------------------------------------------
 
-    def log(self, name: str, limit: int = LOG_LIMIT) -> list[dict[str, Any]]:
-        return service.log_entries(self.workspace, name, limit)
+    def log(self, name: str, limit: int = LOG_LIMIT) -> LogPage:
+        """The newest `limit` entries, and how many the log holds in all."""
+        rows = service.log_entries(self.workspace, name, limit)
+        total = len(rows)
+        if total >= limit:
+            total = max(total, UserFiles(self.workspace, name).log.count())
+        return LogPage(rows, total)
 
     def revert(self, name: str, log_id: str) -> dict[str, Any]:
         return service.revert(self.workspace, self.config, name, log_id)

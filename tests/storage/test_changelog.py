@@ -157,3 +157,15 @@ def test_empty_log(tmp_path: Path) -> None:
     assert log.entries() == []
     assert log.segments() == []
     assert log.purge_before(datetime(2100, 1, 1, tzinfo=UTC)) == 0
+
+
+def test_count_matches_entries_across_months_torn_and_damaged_lines(tmp_path: Path) -> None:
+    log = ChangeLog(tmp_path / "log")
+    assert log.count() == 0
+    for n in range(7):
+        log.add(_entry(n, f"2026-0{1 + n % 3}-02T10:00:00+00:00"))
+    log.flush()
+    segment = log.segments()[0]
+    torn = json.dumps(_entry(9, "2026-01-04T10:00:00+00:00")).encode()[:25]
+    segment.write_bytes(segment.read_bytes() + b"garbage{\n" + b'"a bare string"\n' + torn)
+    assert log.count() == len(log.entries()) == 7

@@ -10,7 +10,7 @@ from storage.users import UserStore
 from storage.workspace import Workspace
 from tests.tui.conftest import make_app, settle, text_of
 from tui.screens.confirm import ConfirmDialog
-from tui.screens.user_form import UserFormScreen
+from tui.screens.user_form import UserForm, UserFormScreen
 from tui.screens.users import UsersScreen
 
 
@@ -106,21 +106,52 @@ async def test_add_user_validates_and_adds(demo: Workspace, tmp_path: Path) -> N
     assert _record(demo, "dora")["reminders"] == "off"
 
 
-async def test_add_existing_user_is_refused_without_crash(demo: Workspace, tmp_path: Path) -> None:
+async def test_add_existing_user_is_refused_in_the_form(demo: Workspace, tmp_path: Path) -> None:
+    """Issue 15 item 1: `n`, name `anna` (exists), other calendars, ctrl+s overwrote anna."""
+    users_json = (demo.root / "users.json").read_bytes()
     app = make_app(demo)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("n")
         await pilot.pause()
-        await _type(pilot, "#f-name", "Anna")
+        form = app.screen
+        assert isinstance(form, UserFormScreen)
         await _type(pilot, "#f-crm", f"folder:{tmp_path / 'x-crm'}")
         await _type(pilot, "#f-remote", f"folder:{tmp_path / 'x-remote'}")
-        await pilot.press("ctrl+s")
+        for name, shown in (("anna", "anna"), ("Anna", "anna")):  # case-blind, like the CLI
+            await _type(pilot, "#f-name", name)
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert app.screen is form  # still open: nothing was saved
+            assert text_of(form.query_one("#form-error")).strip() == (
+                f"a user named '{shown}' already exists"
+            )
+            assert form.query_one("#f-name").has_class("invalid")
+            assert form.focused is form.query_one("#f-name")
+        await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, UsersScreen)
+        assert not [n for n in app._notifications if "Saved" in n.message]
+    assert (demo.root / "users.json").read_bytes() == users_json
+
+
+async def test_add_of_a_name_taken_meanwhile_fails_and_keeps_that_user(
+    demo: Workspace, tmp_path: Path
+) -> None:
+    """The form checked the name, then someone added it (the CLI): still no overwrite."""
+    users_json = (demo.root / "users.json").read_bytes()
+    app = make_app(demo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, UsersScreen)
+        values = {"crm": f"folder:{tmp_path / 'x-crm'}", "remote": f"folder:{tmp_path / 'x'}"}
+        screen._form_done(UserForm("anna", values, adding=True))
+        await settle(pilot)
         errors = [n for n in app._notifications if n.severity == "error"]
-        assert errors and "anna" in errors[-1].message.lower()
-        assert app.screen.table.shown == ["anna", "bertil", "cecilia", "david"]
+        assert errors and errors[-1].message == "a user named 'anna' already exists"
+        assert screen.table.shown == ["anna", "bertil", "cecilia", "david"]
+    assert (demo.root / "users.json").read_bytes() == users_json
 
 
 async def test_disable_and_enable(demo: Workspace) -> None:

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Label
 
 from tui.services import CheckRow
-from tui.widgets.format import SIDE_LABEL
+from tui.widgets.format import SIDE_LABEL, plain
 
 
 class CheckScreen(ModalScreen[None]):
@@ -28,7 +28,7 @@ class CheckScreen(ModalScreen[None]):
         ok = all(r.ok for r in self.rows)
         with Vertical(id="check-dialog"):
             yield Label(
-                f"Connection check for {self.user}: {'all ok' if ok else 'problems found'}",
+                plain(f"Connection check for {self.user}: {'all ok' if ok else 'problems found'}"),
                 id="check-title",
                 classes="ok" if ok else "bad",
             )
@@ -40,10 +40,10 @@ class CheckScreen(ModalScreen[None]):
         table.add_columns("Calendar", "Check", "Result", "Detail")
         for row in self.rows:
             table.add_row(
-                SIDE_LABEL.get(row.side, row.side),
-                row.check,
+                plain(SIDE_LABEL.get(row.side, row.side)),
+                plain(row.check),
                 Text("ok", style="green") if row.ok else Text("FAILED", style="bold red"),
-                row.detail,
+                plain(row.detail),
             )
         self.query_one("#close", Button).focus()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -38,15 +39,17 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="danger" if self.danger else ""):
-            yield Label(self.title_text, id="dialog-title")
+            yield Label(self.title_text, id="dialog-title", markup=False)
             yield Static(self.question, id="question", markup=False)
             if self.detail:
                 yield Static(self.detail, id="dialog-detail", markup=False)
             with Horizontal(id="dialog-buttons"):
                 yield Button(
-                    f"{self.yes} (y)", id="yes", variant="error" if self.danger else "primary"
+                    Text(f"{self.yes} (y)"),
+                    id="yes",
+                    variant="error" if self.danger else "primary",
                 )
-                yield Button(f"{self.no} (n)", id="no", variant="default")
+                yield Button(Text(f"{self.no} (n)"), id="no", variant="default")
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()

@@ -15,7 +15,14 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Select
 from tui.messages import Entries, EntriesLoaded, EntryActionDone, OperationFailed
 from tui.screens.confirm import ConfirmDialog
 from tui.services import OperatorError, Services
-from tui.widgets.format import SIDE_LABEL, changed_fields, item_subject, local_time
+from tui.widgets.format import (
+    SIDE_LABEL,
+    changed_fields,
+    item_subject,
+    local_time,
+    plain,
+    subject_cell,
+)
 from tui.widgets.item_view import ItemView
 
 ACTION_STYLE = {
@@ -43,12 +50,15 @@ class LogScreen(Screen[None]):
         self.user = name
         self.entries: list[dict[str, Any]] = []
         self.shown: list[dict[str, Any]] = []
+        #: entries in the log, loaded or not (only the newest LOG_LIMIT are loaded)
+        self.total = 0
+        self.reading = True
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="log-main"):
             with Horizontal(id="log-filters", classes="filters"):
-                yield Label(f"Change log of {self.user}", id="log-title")
+                yield Label(f"Change log of {self.user}", id="log-title", markup=False)
                 yield Select(
                     [("all calendars", ALL), ("CRM", "crm"), ("remote", "remote")],
                     value=ALL,
@@ -74,22 +84,30 @@ class LogScreen(Screen[None]):
         table.focus()
         self.load()
 
-    @work(thread=True, exclusive=True, group="log", exit_on_error=False)
     def load(self, select: str | None = None) -> None:
+        """(Re)read the log; the title says so until it is in, never a count of nothing."""
+        self.reading = True
+        self._show_count()
+        self.read_log(select)
+
+    @work(thread=True, exclusive=True, group="log", exit_on_error=False)
+    def read_log(self, select: str | None = None) -> None:
         try:
-            rows = self.services.log(self.user)
+            page = self.services.log(self.user)
         except OperatorError as exc:
             self.post_message(OperationFailed("Reading the log", str(exc)))
             return
-        self.post_message(EntriesLoaded(Entries(rows, select)))
+        self.post_message(EntriesLoaded(Entries(page.rows, select, page.total)))
 
     @on(EntriesLoaded)
     def _loaded(self, message: EntriesLoaded) -> None:
         self.entries = message.entries.rows
+        self.total = max(message.entries.total or 0, len(self.entries))
+        self.reading = False
         actions = sorted({str(e.get("action", "")) for e in self.entries} - {""})
         action_select: Select[str] = self.query_one("#log-action", Select)
         current = action_select.value
-        action_select.set_options([("all actions", ALL), *((a, a) for a in actions)])
+        action_select.set_options([("all actions", ALL), *((plain(a), a) for a in actions)])
         action_select.value = current if current in actions else ALL
         self.apply_filters(message.entries.select)
 
@@ -136,20 +154,29 @@ class LogScreen(Screen[None]):
         for entry in shown:
             action_name = str(entry.get("action", ""))
             table.add_row(
-                local_time(entry.get("time")),
-                SIDE_LABEL.get(str(entry.get("side")), str(entry.get("side", ""))),
+                plain(local_time(entry.get("time"))),
+                plain(SIDE_LABEL.get(str(entry.get("side")), str(entry.get("side", "")))),
                 Text(action_name, style=ACTION_STYLE.get(action_name, "")),
-                item_subject(entry.get("after") or entry.get("before")),
-                str(entry.get("reason", "")),
+                subject_cell(item_subject(entry.get("after") or entry.get("before"))),
+                plain(entry.get("reason", "")),
                 key=str(entry.get("id")),
             )
         ids = [str(e.get("id")) for e in shown]
         if select in ids:
             table.move_cursor(row=ids.index(select), animate=False)
         self.show_entry()
-        self.query_one("#log-title", Label).update(
-            f"Change log of {self.user}: {len(shown)} of {len(self.entries)}"
-        )
+        self._show_count()
+
+    def _show_count(self) -> None:
+        title = self.query_one("#log-title", Label)
+        if self.reading:
+            title.update(f"Change log of {self.user}: loading…")
+            return
+        title.update(f"Change log of {self.user}: {len(self.shown):,} of {self.total:,}")
+        self.sub_title = f"change log · {self.user}"
+        if self.total > len(self.entries):
+            # filters search what is loaded: say how much that is (README: the rest)
+            self.sub_title += f" · newest {len(self.entries):,} loaded"
 
     @property
     def selected(self) -> dict[str, Any] | None:
@@ -231,4 +258,7 @@ class LogScreen(Screen[None]):
 
     @on(OperationFailed)
     def _failed(self, message: OperationFailed) -> None:
+        if message.what == "Reading the log":
+            self.reading = False
+            self.query_one("#log-title", Label).update(f"Change log of {self.user}: not readable")
         self.notify(message.error, title=f"{message.what} failed", severity="error", timeout=10)

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Label, Static
 
 from tui.services import RunResult
-from tui.widgets.format import SIDE_LABEL, item_value
+from tui.widgets.format import SIDE_LABEL, item_value, plain, subject_cell
 
 OP_STYLE = {"create": "green", "update": "yellow", "delete": "bold red"}
 
@@ -37,7 +37,9 @@ class PlanScreen(ModalScreen[bool]):
         verb = "Initialization" if self.init else "Sync"
         with Vertical(id="plan-dialog"):
             yield Label(
-                f"{verb} preview for {self.result.user}: {len(writes)} change(s)", id="plan-title"
+                f"{verb} preview for {self.result.user}: {len(writes)} change(s)",
+                id="plan-title",
+                markup=False,
             )
             if plan is not None and plan.guard:
                 yield Static(
@@ -67,10 +69,10 @@ class PlanScreen(ModalScreen[bool]):
             start = item_value("start", shown.start.isoformat()) if shown else ""
             table.add_row(
                 Text(action.op, style=OP_STYLE.get(action.op, "")),
-                SIDE_LABEL.get(action.side, action.side),
-                shown.subject if shown else "",
-                start,
-                action.reason,
+                plain(SIDE_LABEL.get(action.side, action.side)),
+                subject_cell(shown.subject if shown else ""),
+                plain(start),
+                plain(action.reason),
             )
         table.focus()
 

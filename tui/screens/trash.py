@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label
 from tui.messages import Entries, EntriesLoaded, EntryActionDone, OperationFailed
 from tui.screens.confirm import ConfirmDialog
 from tui.services import OperatorError, Services
-from tui.widgets.format import SIDE_LABEL, item_subject, local_time
+from tui.widgets.format import SIDE_LABEL, item_subject, local_time, plain, subject_cell
 from tui.widgets.item_view import ItemView
 
 
@@ -37,7 +37,7 @@ class TrashScreen(Screen[None]):
         yield Header()
         with Vertical(id="trash-main"):
             with Horizontal(id="trash-filters", classes="filters"):
-                yield Label(f"Trash of {self.user}", id="trash-title")
+                yield Label(f"Trash of {self.user}: loading…", id="trash-title", markup=False)
                 yield Input(placeholder="Filter text (/)", id="trash-text")
             with Horizontal(id="trash-body"):
                 yield DataTable(id="trash-table", cursor_type="row", zebra_stripes=True)
@@ -94,10 +94,10 @@ class TrashScreen(Screen[None]):
         for entry in self.shown:
             item = entry.get("item") or {}
             table.add_row(
-                local_time(entry.get("deleted_at")),
-                SIDE_LABEL.get(str(entry.get("side")), str(entry.get("side", ""))),
-                item_subject(item),
-                str(entry.get("reason", "")),
+                plain(local_time(entry.get("deleted_at"))),
+                plain(SIDE_LABEL.get(str(entry.get("side")), str(entry.get("side", "")))),
+                subject_cell(item_subject(item)),
+                plain(entry.get("reason", "")),
                 key=str(entry.get("id")),
             )
         ids = [str(e.get("id")) for e in self.shown]
@@ -133,7 +133,9 @@ class TrashScreen(Screen[None]):
         view.show(entry.get("item") if entry else None)
         if entry:
             side = SIDE_LABEL.get(str(entry.get("side")), str(entry.get("side")))
-            view.border_subtitle = f"deleted from {side} {local_time(entry.get('deleted_at'))}"
+            view.border_subtitle = plain(
+                f"deleted from {side} {local_time(entry.get('deleted_at'))}"
+            )
         else:
             view.border_subtitle = ""
 

@@ -40,6 +40,8 @@ class UserForm:
 
     name: str
     values: dict[str, str] = field(default_factory=dict)
+    #: a new user: never written over an existing one, whatever the name
+    adding: bool = False
 
 
 def _text(value: Any) -> str:
@@ -72,7 +74,7 @@ class UserFormScreen(ModalScreen[UserForm | None]):
     def compose(self) -> ComposeResult:
         title = "Add user" if self.adding else f"Edit user {self.record.get('name')}"
         with Vertical(id="form-dialog"):
-            yield Label(title, id="form-title")
+            yield Label(title, id="form-title", markup=False)
             with VerticalScroll(id="form-fields"):
                 if self.adding:
                     yield from self._row(
@@ -164,7 +166,7 @@ class UserFormScreen(ModalScreen[UserForm | None]):
         if not self.adding:
             # only what changed: an untouched empty field must not clear anything twice
             values = {k: v for k, v in values.items() if v != _text(self.record.get(k))}
-        self.dismiss(UserForm(name, values))
+        self.dismiss(UserForm(name, values, adding=self.adding))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

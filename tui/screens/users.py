@@ -536,11 +536,11 @@ class UsersScreen(Screen[None]):
     def _form_done(self, form: UserForm | None) -> None:
         if form is None:
             return
-        adding = form.name not in self.table.rows_by_name
-        if not adding and not form.values:
+        # the form says: an add of a taken name fails, never edits that user
+        if not form.adding and not form.values:
             self.notify("Nothing changed.")
             return
-        self.write_user("add" if adding else "edit", form)
+        self.write_user("add" if form.adding else "edit", form)
 
     @work(thread=True, exclusive=True, group="write", exit_on_error=False)
     def write_user(self, what: str, form: UserForm) -> None:

@@ -47,6 +47,29 @@ ITEM_FIELDS = (
 )
 
 
+def plain(value: object, style: str = "") -> Text:
+    """Data as it is, never read as markup: a title may well be `Budget [/b] review`.
+
+    Textual reads a plain `str` in a table cell, label or border title as markup, so
+    every value from a calendar, a user record or an error goes through here.
+    """
+    return Text("" if value is None else str(value), style=style)
+
+
+#: a subject cell's width: a 400-character title must not push the next columns off screen
+SUBJECT_WIDTH = 50
+
+
+def subject_cell(subject: str) -> Text:
+    """A subject for a table cell, cut with … where too long (the item pane shows it all).
+
+    Measured in terminal cells, so a CJK or emoji title is cut at the same width.
+    """
+    text = plain(subject)
+    text.truncate(SUBJECT_WIDTH, overflow="ellipsis")
+    return text
+
+
 def relative_time(when: datetime | None, now: datetime) -> str:
     if when is None:
         return "never"

@@ -9,10 +9,11 @@ from textual.widgets import Label, ProgressBar
 
 class RunPanel(Horizontal):
     def compose(self) -> ComposeResult:
-        yield Label("Idle", id="run-label")
+        # labels carry user names and progress lines from the engine: never markup
+        yield Label("Idle", id="run-label", markup=False)
         # no ETA: it would make every screenshot differ
         yield ProgressBar(total=None, show_eta=False, id="run-progress")
-        yield Label("", id="autosync-label")
+        yield Label("", id="autosync-label", markup=False)
 
     def on_mount(self) -> None:
         self.query_one(ProgressBar).display = False

@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from tui.services import UserDetail, calendar_kind, shown_address
-from tui.widgets.format import counts_text, local_time, relative_time, result_text
+from tui.widgets.format import counts_text, local_time, plain, relative_time, result_text
 
 SOURCE_STYLE = {"job": "bold magenta", "user": "cyan", "default": "dim"}
 
@@ -38,16 +38,21 @@ def render_detail(detail: UserDetail, now: datetime, root: Path | None) -> Rende
     cal = Table.grid(padding=(0, 1))
     cal.add_column(style="bold", no_wrap=True)
     cal.add_column(overflow="fold")
+    # a Rich table reads a plain str cell as markup; every value here is data
     cal.add_row(
-        "CRM", f"{calendar_kind(row.crm)}  {shown_address(row.crm, root)}" if row.crm else "—"
+        "CRM",
+        plain(f"{calendar_kind(row.crm)}  {shown_address(row.crm, root)}" if row.crm else "—"),
     )
     cal.add_row(
         "Remote",
-        f"{calendar_kind(row.remote)}  {shown_address(row.remote, root)}"
+        plain(f"{calendar_kind(row.remote)}  {shown_address(row.remote, root)}")
         if row.remote
         else Text("no mailbox registered", style="yellow"),
     )
-    cal.add_row("Identity", detail.identity or Text("not recorded yet", style="dim"))
+    cal.add_row(
+        "Identity",
+        plain(detail.identity) if detail.identity else Text("not recorded yet", style="dim"),
+    )
     cal.add_row("Pairs", str(detail.pairs))
 
     settings = Table(title="Effective settings", title_justify="left", expand=True, box=None)
@@ -56,8 +61,8 @@ def render_detail(detail: UserDetail, now: datetime, root: Path | None) -> Rende
     settings.add_column("source")
     for s in detail.settings:
         settings.add_row(
-            s.key.replace("_", " "),
-            _setting_value(s.value),
+            plain(s.key.replace("_", " ")),
+            plain(_setting_value(s.value)),
             Text(s.source, style=SOURCE_STYLE.get(s.source, "")),
         )
 
@@ -113,7 +118,7 @@ class UserDetailPane(VerticalScroll):
 
     def show(self, detail: UserDetail) -> None:
         self.shown_name = detail.row.name
-        self.border_title = detail.row.name
+        self.border_title = plain(detail.row.name)
         self.query_one("#detail-body", Static).update(
             render_detail(detail, self._clock(), self._root)
         )

@@ -11,7 +11,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
 from tui.services import UserRow, UserSummary, shown_address
-from tui.widgets.format import counts_text, relative_time, result_text
+from tui.widgets.format import counts_text, plain, relative_time, result_text
 
 COLUMNS = (
     ("name", "User"),
@@ -157,8 +157,8 @@ class UsersTable(DataTable[Any]):
     def _cells(self, row: UserRow) -> tuple[Any, ...]:
         return (
             Text(row.name, style="bold"),
-            row.remote_kind or Text("none", style="dim"),
-            _clip(shown_address(row.remote, self.root), ADDRESS_WIDTH),
+            plain(row.remote_kind) if row.remote_kind else Text("none", style="dim"),
+            plain(_clip(shown_address(row.remote, self.root), ADDRESS_WIDTH)),
             _yes_no(row.enabled),
             *self._state_cells(row.name),
         )
@@ -177,9 +177,9 @@ class UsersTable(DataTable[Any]):
             return (LOADING, LOADING, result, "")
         return (
             _yes_no(summary.initialized),
-            relative_time(summary.last_sync, self._clock()),
+            plain(relative_time(summary.last_sync, self._clock())),
             result,
-            counts_text(summary.counts),
+            plain(counts_text(summary.counts)),
         )
 
     def _update_state_cells(self, name: str) -> None:
