@@ -48,7 +48,7 @@ def _stamp(value: datetime | date) -> str:
 def _when(value: datetime | date) -> dict[str, str]:
     if isinstance(value, datetime):
         wall = value.astimezone(ZONE).replace(tzinfo=None)
-        return {"dateTime": wall.isoformat(), "timeZone": "Europe/Stockholm"}
+        return {"dateTime": wall.isoformat(), "timeZone": "W. Europe Standard Time"}
     return {"dateTime": f"{value.isoformat()}T00:00:00", "timeZone": "UTC"}
 
 
