@@ -82,6 +82,7 @@ from sync.providers.ews_mapping import (
     item_to_event,
     register_uid_property,
 )
+from sync.providers.known_texts import KnownTexts
 from sync.recurrence import detach
 from sync.secrets import resolve_secret
 
@@ -205,6 +206,7 @@ class EWSProvider(Provider):
         self.conn: ExchangeSettings = parse_settings(self.settings.get("exchange"))
         self._account: Any = None
         self._calendar: Any = None
+        self._texts = KnownTexts()
 
     @staticmethod
     def normalize_url(url: str) -> str:
@@ -314,7 +316,7 @@ class EWSProvider(Provider):
         if isinstance(exc, e.ErrorImpersonateUserDenied):
             raise AccessRefused(
                 f"{user} may not impersonate {box}: grant ApplicationImpersonation "
-                "or full mailbox access"
+                "(full mailbox access allows delegate access, not impersonation)"
             ) from exc
         if isinstance(exc, e.ErrorAccessDenied | e.ErrorItemSave) and "denied" in str(exc).lower():
             if self.conn.access == "delegate":
@@ -414,6 +416,7 @@ class EWSProvider(Provider):
                 out[wanted] = BrokenItem(id=wanted, etag=result.changekey or "", error=str(exc))
                 continue
             out[wanted] = Item(id=result.id, etag=result.changekey, event=event)
+            self._texts.remember(result.id, result.changekey, event.text)
         return out
 
     def _get_items(self, ids: Sequence[str], folder: Any, fields: Sequence[str]) -> list[Any]:
@@ -506,8 +509,12 @@ class EWSProvider(Provider):
         try:
             with self._errors():
                 item = event_to_item(event, account, folder, id=item_id, changekey=etag)
+                fields = UPDATE_FIELDS
+                if self._texts.same(item_id, etag, event.text):
+                    # the text is unchanged: leave the (HTML) body alone (known_texts.py)
+                    fields = [f for f in UPDATE_FIELDS if f != "body"]
                 (result,) = account.bulk_update(
-                    items=[(item, UPDATE_FIELDS)],
+                    items=[(item, fields)],
                     conflict_resolution=NEVER_OVERWRITE,
                     message_disposition=SAVE_ONLY,
                     send_meeting_invitations_or_cancellations=SEND_TO_NONE,

@@ -392,6 +392,7 @@ class GraphClient:
         attempt = 0
         refreshed = False
         network_retried = False
+        conflict_retried = False
         while True:
             send_headers = {"Authorization": f"Bearer {self.tokens.token(refresh=False)}"}
             send_headers.update(headers or {})
@@ -428,6 +429,11 @@ class GraphClient:
                 # a token revoked or expired early: one fresh token, then give up
                 refreshed = True
                 self.tokens.token(refresh=True)
+                continue
+            if response.status_code == 412 and method == "GET" and not conflict_retried:
+                # Exchange answers a read that races a write with a transient 412
+                # ErrorIrresolvableConflict: a read has no If-Match, so ask once more
+                conflict_retried = True
                 continue
             if response.status_code in RETRY_STATUSES:
                 attempt += 1

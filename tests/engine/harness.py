@@ -52,6 +52,8 @@ class Env:
         self.name = name
         self.crm_url = crm_url or f"folder:{root / 'crm'}"
         self.remote_url = remote_url or f"folder:{root / 'remote'}"
+        #: what `items` lists (Graph serves at most 1825 days: tests of it narrow this)
+        self.window = EVERYTHING
 
     @property
     def config(self):  # type: ignore[no-untyped-def]
@@ -80,7 +82,7 @@ class Env:
 
     def items(self, side: str) -> list[Item]:
         with self.provider(side) as p:
-            listing = p.list_window(EVERYTHING, {})
+            listing = p.list_window(self.window, {})
             got = p.fetch(list(listing.etags))
         return [i for i in got.values() if isinstance(i, Item)]
 

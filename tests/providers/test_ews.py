@@ -426,7 +426,7 @@ def test_impersonation_denied_names_the_missing_right(ews: EWSTestServer) -> Non
         p.identity()
     assert str(info.value) == (
         f"svc-calsync may not impersonate {mailbox}: grant ApplicationImpersonation "
-        "or full mailbox access"
+        "(full mailbox access allows delegate access, not impersonation)"
     )
 
 
@@ -452,7 +452,7 @@ def test_check_names_the_missing_impersonation_right(ews: EWSTestServer) -> None
         f"impersonation to {mailbox}",
         False,
         f"svc-calsync may not impersonate {mailbox}: grant ApplicationImpersonation "
-        "or full mailbox access",
+        "(full mailbox access allows delegate access, not impersonation)",
     )
     assert [ok for _, ok, _ in checks[:-1]] == [True, True]
 
