@@ -27,7 +27,16 @@ from sync.runlog import Redactor
 from sync.service import sync_user
 
 MAX_DEFAULT_JOBS = 8
-RESULTS = ("ok", "failed", "needs_operator", "busy", "skipped", "cancelled", "planned")
+RESULTS = (
+    "ok",
+    "failed",
+    "needs_operator",
+    "busy",
+    "skipped",
+    "cancelled",
+    "planned",
+    "deferred",
+)
 SIDES = ("crm", "remote")
 OPS = ("create", "update", "delete")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sync.model import Event, Privacy, ShowAs
@@ -24,6 +24,21 @@ class ProviderError(Exception):
 
 class ConnectionFailed(ProviderError):
     """Server unreachable, TLS failure, timeout."""
+
+
+class Throttled(ConnectionFailed):
+    """The server asks calsync to come back later than it waits within a run.
+
+    Exchange's ErrorServerBusy carries BackOffMilliseconds of about five minutes;
+    Graph's Retry-After can be as long. The run defers the user instead of failing
+    them, and later runs skip that user until `retry_after` (UTC) has passed.
+    """
+
+    def __init__(self, where: str, retry_after: datetime) -> None:
+        super().__init__(
+            f"throttled by {where}, retry after {retry_after.astimezone(UTC):%H:%M} UTC"
+        )
+        self.retry_after = retry_after
 
 
 class AuthFailed(ProviderError):

@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +32,7 @@ from sync.providers.base import (
     ConfigError,
     ConnectionFailed,
     ProviderError,
+    Throttled,
 )
 from sync.secrets import Secret, resolve_secret
 
@@ -446,10 +447,11 @@ class GraphClient:
                 if wait is None:
                     wait = float(2 ** (attempt - 1))
                 if wait > self.conf.max_wait:
-                    raise ConnectionFailed(
-                        f"Microsoft Graph asks to retry after {wait:.0f} s (HTTP "
-                        f"{response.status_code}); more than the {self.conf.max_wait:.0f} s "
-                        "calsync waits ([graph] max_retry_wait)"
+                    # more than calsync waits within a run ([graph] max_retry_wait):
+                    # the user is deferred until then, not failed
+                    raise Throttled(
+                        f"Microsoft Graph (HTTP {response.status_code}) for {self.mailbox}",
+                        datetime.now(UTC) + timedelta(seconds=wait),
                     )
                 self.sleep(wait)
                 continue

@@ -673,7 +673,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
         )
         try:
-            back_off = org.take_busy(service)
+            back_off = org.take_busy(service, impersonated)
             if back_off is not None:
                 raise Fault("ErrorServerBusy", back_off)
             if impersonated is not None:

@@ -185,7 +185,7 @@ class Organisation:
         self.requests: list[RecordedRequest] = []
         self._counter = itertools.count(1)
         #: pending ErrorServerBusy answers: (service or None for any, back-off ms)
-        self._busy: list[tuple[str | None, int]] = []
+        self._busy: list[tuple[str | None, int, str | None]] = []
         #: requests still to answer with a throttling 401
         self.throttle_401 = 0
 
@@ -226,11 +226,16 @@ class Organisation:
             box.items.clear()
 
     def busy(
-        self, count: int = 1, *, back_off_ms: int = BACK_OFF_MS, service: str | None = None
+        self,
+        count: int = 1,
+        *,
+        back_off_ms: int = BACK_OFF_MS,
+        service: str | None = None,
+        mailbox: str | None = None,
     ) -> None:
-        """Answer the next `count` requests (of `service`) with ErrorServerBusy."""
+        """Answer the next `count` requests (of `service`, for `mailbox`) with ErrorServerBusy."""
         with self.lock:
-            self._busy.extend([(service, back_off_ms)] * count)
+            self._busy.extend([(service, back_off_ms, mailbox)] * count)
 
     def throttle_with_401(self, count: int = 1) -> None:
         """Answer the next `count` requests with HTTP 401 although the credentials are
@@ -239,9 +244,11 @@ class Organisation:
         with self.lock:
             self.throttle_401 += count
 
-    def take_busy(self, service: str) -> int | None:
+    def take_busy(self, service: str, mailbox: str | None = None) -> int | None:
         with self.lock:
-            for i, (wanted, back_off) in enumerate(self._busy):
+            for i, (wanted, back_off, box) in enumerate(self._busy):
+                if box is not None and (mailbox or "").lower() != box.lower():
+                    continue
                 if wanted is None or wanted == service:
                     del self._busy[i]
                     return back_off

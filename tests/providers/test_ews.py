@@ -22,6 +22,7 @@ from sync.providers.base import (
     EtagMismatch,
     ItemNotFound,
     NotifyRefused,
+    Throttled,
     Window,
 )
 from sync.providers.ews import EWSProvider
@@ -520,7 +521,7 @@ def test_server_busy_beyond_the_bound_gives_up_with_a_clear_error(ews: EWSTestSe
         p.identity()
         ews.org.busy(50, back_off_ms=60, service="FindItem")
         try:
-            with pytest.raises(ConnectionFailed, match="throttling calsync"):
+            with pytest.raises(Throttled, match="throttled by Exchange"):
                 p.list_window(WINDOW, {})
         finally:
             ews.org.clear_busy()
