@@ -64,6 +64,7 @@ from sync.providers.base import (
     ensure_no_notify,
 )
 from sync.providers.graph_client import GraphClient, GraphHTTPError, read_settings
+from sync.providers.graph_delta import DeltaIndex
 from sync.providers.graph_mapping import (
     UID_PROPERTY,
     MappingError,
@@ -72,14 +73,11 @@ from sync.providers.graph_mapping import (
     is_organized_meeting,
     plain_text,
     series_master_of,
-    start_instant,
     uid_of,
 )
 from sync.providers.graph_series import (
     SeriesWrites,
     check_view_span,
-    drop_series,
-    is_master,
     read_instances,
 )
 from sync.providers.graph_zones import ZONE_PROPERTY
@@ -229,13 +227,13 @@ class GraphProvider(Provider):
         items: dict[str, list[Any]] = {k: list(v) for k, v in (state.get("items") or {}).items()}
         #: series master id -> its etag (masters are never items: graph_series.py)
         series_etags: dict[str, str] = dict(state.get("series") or {})
-        changed: set[str] = set()
         link: str | None = state.get("delta_link")
         relisted = False
         initial = (
             self._user_path("/calendarView/delta"),
             {"startDateTime": range_start, "endDateTime": range_end},
         )
+        index = DeltaIndex(items, series_etags, self._meetings)
         path, params = (link, None) if link else initial
         prefer = f"{_PREFER_TZ}, {_PREFER_TEXT}, odata.maxpagesize={self.conf.page_size}"
         while True:
@@ -249,10 +247,11 @@ class GraphProvider(Provider):
                 # the sync state expired on the server: one full re-list, not an error
                 relisted = True
                 items, series_etags, (path, params) = {}, {}, initial
+                index = DeltaIndex(items, series_etags, self._meetings)
                 continue
             page = response.json()
             for entry in page.get("value") or ():
-                self._absorb(entry, items, series_etags, changed)
+                index.absorb(entry)
             next_link = page.get("@odata.nextLink")
             if next_link:
                 path, params = str(next_link), None
@@ -266,8 +265,17 @@ class GraphProvider(Provider):
         if link and not relisted:
             # a changed master may mean occurrences deleted or moved without a delta
             # entry of their own: read the series' instances instead
-            for master in sorted(changed):
-                self._reconcile(master, items, series_etags, (range_start, range_end))
+            for master in sorted(index.changed):
+                found = read_instances(
+                    self.client,
+                    self._user_path(),
+                    master,
+                    range_start,
+                    range_end,
+                    page_size=self.conf.page_size,
+                    prefer=_PREFER_TZ,
+                )
+                index.reconcile(master, found)
         # a stored delta link that still worked is tied to the calendar it was made
         # for: the calendar is the one recorded, and asking for its id again would
         # cost a request every run
@@ -317,89 +325,6 @@ class GraphProvider(Provider):
                 f"occurrences in the window; only the first {cap} are synced "
                 "(setting max_occurrences)"
             )
-
-    def _reconcile(
-        self,
-        master: str,
-        items: dict[str, list[Any]],
-        series: dict[str, str],
-        span: tuple[str, str],
-    ) -> None:
-        """Replace a series' listed instances by what `/events/{master}/instances` says."""
-        found = read_instances(
-            self.client,
-            self._user_path(),
-            master,
-            *span,
-            page_size=self.conf.page_size,
-            prefer=_PREFER_TZ,
-        )
-        old = {i: row for i, row in items.items() if row[3] == master}
-        drop_series(items, master)
-        if found is None:
-            series.pop(master, None)
-            return
-        for entry in found:
-            entry_id = str(entry.get("id") or "")
-            if entry_id in old and old[entry_id][0] == entry.get("@odata.etag"):
-                items[entry_id] = old[entry_id]  # unchanged: keep what delta said of it
-            else:
-                self._absorb(entry, items, series, set())
-
-    def _absorb(
-        self,
-        entry: Mapping[str, Any],
-        items: dict[str, list[Any]],
-        series: dict[str, str],
-        changed: set[str],
-    ) -> None:
-        item_id = str(entry.get("id") or "")
-        if not item_id:
-            return
-        if "@removed" in entry:
-            items.pop(item_id, None)
-            self._meetings.pop(item_id, None)
-            # a deleted series comes as one tombstone for its master, without `type`
-            series.pop(item_id, None)
-            drop_series(items, item_id)
-            return
-        if is_master(entry):
-            # listed with its first occurrence's times: never an item of its own
-            etag = str(entry.get("@odata.etag") or entry.get("changeKey") or "")
-            if series.get(item_id) != etag or not etag:
-                changed.add(item_id)
-            series[item_id] = etag
-            items.pop(item_id, None)
-            return
-        old = items.get(item_id) or [None, None, 0, None]
-        # delta may send only changed properties: keep what it leaves out
-        etag = str(
-            entry.get("@odata.etag") or entry.get("changeKey") or f"delta:{uuid.uuid4().hex}"
-        )
-        start_text = old[1]
-        if "start" in entry:
-            try:
-                start_text = start_instant(entry).isoformat()
-            except MappingError:
-                start_text = None
-        meeting = old[2]
-        if "attendees" in entry or "isOrganizer" in entry:
-            meeting = len(entry.get("attendees") or ()) if is_organized_meeting(entry) else 0
-        master = old[3]
-        if "type" in entry or "seriesMasterId" in entry:
-            # a partial entry may name only one of the two: the other is as before
-            master = series_master_of(
-                {
-                    "type": entry.get("type", "occurrence" if old[3] else "singleInstance"),
-                    "seriesMasterId": entry.get("seriesMasterId", old[3]),
-                }
-            )
-        items[item_id] = [etag, start_text, meeting, master]
-        if "attendees" in entry or "isOrganizer" in entry:
-            self._meetings[item_id] = (etag, meeting)
-        else:
-            # a sparse occurrence says nothing of its meeting: look before writing it
-            self._meetings.pop(item_id, None)
 
     def _get_event(self, item_id: str) -> dict[str, Any] | None:
         try:
