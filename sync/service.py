@@ -16,7 +16,7 @@ from storage.users import UserStore
 from storage.workspace import Workspace
 from sync.engine.applier import fresh_uid
 from sync.engine.pairs import SIDES, Side
-from sync.engine.runner import RunResult, SyncOptions, run_user
+from sync.engine.runner import RunResult, SyncOptions, make_window, run_user
 from sync.model import Event, event_from_dict, event_to_dict
 from sync.providers.base import (
     BrokenItem,
@@ -235,9 +235,13 @@ def check_user(ws: Workspace, config: Config, name: str) -> list[dict[str, Any]]
                 }
             )
             continue
+        window = make_window(effective_settings(user, config)[0], _now())
         try:
             with open_provider(str(url), config.providers) as provider:
                 results = provider.check()
+                problem = provider.window_problem(window)
+                if problem is not None:
+                    results.append(("sync window served", False, problem))
         except ProviderError as exc:
             results = [("calendar reachable", False, str(exc))]
         rows += [{"side": side, "check": c, "ok": ok, "detail": d} for c, ok, d in results]

@@ -209,6 +209,11 @@ class Provider(ABC):
             return [("calendar reachable", False, str(exc))]
         return [("calendar reachable", True, ident)]
 
+    def window_problem(self, window: Window) -> str | None:
+        """Why this calendar cannot serve a sync window this long, or None (a server's
+        limit, e.g. Graph's 1825-day calendar view). `calsync check` shows it."""
+        return None
+
     def flush(self) -> None:  # noqa: B027 - optional hook
         """Make every write so far durable.
 

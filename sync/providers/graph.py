@@ -207,6 +207,13 @@ class GraphProvider(Provider):
             attendees = len(data.get("attendees") or ()) if is_organized_meeting(data) else 0
             self._meetings[item_id] = (etag, attendees)
 
+    def window_problem(self, window: Window) -> str | None:
+        try:
+            check_view_span(_month_floor(window.start), _month_ceil(window.end), self.mailbox)
+        except ConfigError as exc:
+            return str(exc)
+        return None
+
     def list_window(self, window: Window, cache: MutableMapping[str, Any]) -> Listing:
         start, end = _month_floor(window.start), _month_ceil(window.end)
         check_view_span(start, end, self.mailbox)

@@ -369,3 +369,15 @@ def test_uids_differing_only_in_case_are_no_clash(provider: GraphProvider) -> No
     assert lower.event.uid == "abc-1"
     with pytest.raises(ProviderError, match="UID already used"):
         provider.create(ev("abc-1", "Again"))
+
+
+def test_check_names_a_window_graph_would_refuse(env: Env) -> None:
+    from sync import service
+
+    env.set(window_past_days=900, window_future_days=1000)
+    rows = service.check_user(env.ws, env.config, env.name)
+    (bad,) = [r for r in rows if not r["ok"]]
+    assert bad["side"] == "remote" and bad["check"] == "sync window served"
+    assert "1825" in bad["detail"]
+    env.set(window_past_days=90, window_future_days=365)
+    assert all(r["ok"] for r in service.check_user(env.ws, env.config, env.name))
