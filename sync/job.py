@@ -30,7 +30,16 @@ from sync.service import sync_user
 from sync.shard import Shard
 
 MAX_DEFAULT_JOBS = 8
-RESULTS = ("ok", "failed", "needs_operator", "busy", "skipped", "cancelled", "planned")
+RESULTS = (
+    "ok",
+    "failed",
+    "needs_operator",
+    "busy",
+    "skipped",
+    "cancelled",
+    "planned",
+    "deferred",
+)
 SIDES = ("crm", "remote")
 OPS = ("create", "update", "delete")
 

@@ -18,7 +18,7 @@ from storage.users import UserStore
 from storage.workspace import Workspace
 from sync.engine.applier import fresh_uid
 from sync.engine.pairs import SIDES, Side
-from sync.engine.runner import RunResult, SyncOptions, run_user
+from sync.engine.runner import RunResult, SyncOptions, make_window, run_user
 from sync.engine.whole import create_whole, restore_target
 from sync.model import Event, event_from_dict, event_to_dict
 from sync.providers import deadline
@@ -275,6 +275,7 @@ def check_user(ws: Workspace, config: Config, name: str) -> list[dict[str, Any]]
                 }
             )
             continue
+        window = make_window(effective_settings(user, config)[0], _now())
         try:
             # a check creates nothing: no folder, no id file, no property
             with (
@@ -282,6 +283,9 @@ def check_user(ws: Workspace, config: Config, name: str) -> list[dict[str, Any]]
                 open_provider(str(url), config.providers, read_only=True) as provider,
             ):
                 results = provider.check()
+                problem = provider.window_problem(window)
+                if problem is not None:
+                    results.append(("sync window served", False, problem))
         except ProviderError as exc:
             results = [("calendar reachable", False, str(exc))]
         rows += [{"side": side, "check": c, "ok": ok, "detail": d} for c, ok, d in results]

@@ -58,6 +58,7 @@ STYLE = {
     "failed": "red",
     "needs_operator": "yellow",
     "busy": "cyan",
+    "deferred": "cyan",
     "skipped": "dim",
     "planned": "blue",
     "cancelled": "yellow",

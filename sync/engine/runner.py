@@ -36,7 +36,15 @@ from sync.engine.observed import observe, settle
 from sync.engine.pairs import SIDES, Pair, Side, Synced
 from sync.engine.planner import Planner, Safety, SideView
 from sync.providers import deadline
-from sync.providers.base import BrokenItem, Item, Listing, Provider, ProviderError, Window
+from sync.providers.base import (
+    BrokenItem,
+    Item,
+    Listing,
+    Provider,
+    ProviderError,
+    Throttled,
+    Window,
+)
 from sync.providers.registry import open_provider
 from sync.runlog import Redactor
 from sync.settings import Settings, effective_settings
@@ -46,7 +54,9 @@ IDENTITY_CHANGED = (
     "Initialize sync against the current calendar?"
 )
 
-Result = Literal["ok", "failed", "needs_operator", "busy", "skipped", "cancelled", "planned"]
+Result = Literal[
+    "ok", "failed", "needs_operator", "busy", "skipped", "cancelled", "planned", "deferred"
+]
 
 
 @dataclass
@@ -166,6 +176,10 @@ class UserRun:
                 "not initialized: run `calsync init`",
                 "not_initialized",
             )
+        deferred = deferred_until(state, self.now)
+        if deferred is not None:
+            # a server asked to be left alone until then: every run (cron, watch) skips
+            return RunResult(self.name, "deferred", str((state.last_run or {})["reason"]))
         providers: dict[Side, Provider] = {}
         try:
             for side in SIDES:
@@ -194,6 +208,11 @@ class UserRun:
                 # them made the first sync after an init list and parse everything again
                 state.pairs.clear()
             return self._sync(settings, state, providers, listings)
+        except Throttled as exc:
+            # deferred, not failed: the run goes on with other users, later runs skip
+            # this one until the server's back-off has passed
+            self._record(state, "deferred", str(exc), retry_after=exc.retry_after)
+            return RunResult(self.name, "deferred", str(exc))
         except ProviderError as exc:
             self._record(state, "failed", str(exc))
             return RunResult(self.name, "failed", str(exc), errors=[{"error": str(exc)}])
@@ -283,13 +302,21 @@ class UserRun:
         return result
 
     def _record(
-        self, state: UserState, status: str, reason: str, result: RunResult | None = None
+        self,
+        state: UserState,
+        status: str,
+        reason: str,
+        result: RunResult | None = None,
+        *,
+        retry_after: datetime | None = None,
     ) -> None:
         if self.options.dry_run:
             return  # a dry run writes nothing, not even its own record
         reason = self.redact(reason)
+        extra = {"retry_after": retry_after.isoformat(timespec="seconds")} if retry_after else {}
         state.add_run(
             {
+                **extra,
                 "id": self.run_id,
                 "started": self.now.isoformat(timespec="seconds"),
                 "finished": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -301,7 +328,7 @@ class UserRun:
                 "warnings": self.redact.value(result.warnings[:50] if result else []),
             }
         )
-        if status == "failed" and result is None:
+        if status in ("failed", "deferred") and result is None:
             state.flush_runs()
 
     def _cutoff(self) -> datetime:
@@ -319,6 +346,19 @@ class UserRun:
         self.files.log.purge_before(cutoff)
         if trash:  # rewrite the trash file only when something has expired
             self.files.trash.purge_before(cutoff)
+
+
+def deferred_until(state: UserState, now: datetime) -> datetime | None:
+    """When the last run was deferred by a throttling server: until when, if still ahead."""
+    last = state.last_run or {}
+    text = last.get("retry_after")
+    if last.get("result") != "deferred" or not text:
+        return None
+    try:
+        until = datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+    return until if until > now else None
 
 
 def list_sides(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sync.model import Event, Privacy, ShowAs
@@ -24,6 +24,21 @@ class ProviderError(Exception):
 
 class ConnectionFailed(ProviderError):
     """Server unreachable, TLS failure, timeout."""
+
+
+class Throttled(ConnectionFailed):
+    """The server asks calsync to come back later than it waits within a run.
+
+    Exchange's ErrorServerBusy carries BackOffMilliseconds of about five minutes;
+    Graph's Retry-After can be as long. The run defers the user instead of failing
+    them, and later runs skip that user until `retry_after` (UTC) has passed.
+    """
+
+    def __init__(self, where: str, retry_after: datetime) -> None:
+        super().__init__(
+            f"throttled by {where}, retry after {retry_after.astimezone(UTC):%H:%M} UTC"
+        )
+        self.retry_after = retry_after
 
 
 class AuthFailed(ProviderError):
@@ -210,6 +225,11 @@ class Provider(ABC):
         except ProviderError as exc:
             return [("calendar reachable", False, str(exc))]
         return [("calendar reachable", True, ident)]
+
+    def window_problem(self, window: Window) -> str | None:
+        """Why this calendar cannot serve a sync window this long, or None (a server's
+        limit, e.g. Graph's 1825-day calendar view). `calsync check` shows it."""
+        return None
 
     def flush(self) -> None:  # noqa: B027 - optional hook
         """Make every write so far durable.

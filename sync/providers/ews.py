@@ -70,6 +70,7 @@ from sync.providers.base import (
     Listing,
     Provider,
     ProviderError,
+    Throttled,
     Window,
     ensure_no_notify,
 )
@@ -84,6 +85,7 @@ from sync.providers.ews_mapping import (
     item_to_event,
     register_uid_property,
 )
+from sync.providers.known_texts import KnownTexts
 from sync.recurrence import detach
 from sync.secrets import resolve_secret
 
@@ -109,6 +111,10 @@ _NO_OCCURRENCE = (
 _ABSENT = (ews_errors.ErrorItemNotFound, ews_errors.ErrorInvalidIdMalformed, *_NO_OCCURRENCE)
 
 
+#: the longest CalendarView asked of Exchange, which refuses more than two years
+VIEW_SPAN = timedelta(days=700)
+
+
 class CredentialsRefused(AuthFailed):
     """Exchange refused the service account's credentials (HTTP 401)."""
 
@@ -122,13 +128,15 @@ class _BoundedRetry(FaultTolerance):  # type: ignore[misc]
 
     exchangelib's FaultTolerance retries as long as each single back-off fits its limit,
     so a server that keeps saying "busy" would hold a headless run forever (R14). Here
-    the back-offs between two successful responses add up to a bound. A 401 is a wrong
-    password, not throttling: fail at once instead of backing off.
+    the back-offs between two successful responses add up to a bound; a longer one
+    defers the user (`Throttled`). A 401 is retried once, as exchangelib does, because
+    EWS sometimes sends it to throttle; a second one is a wrong password.
     """
 
     def __init__(self, max_backoff: float) -> None:
         super().__init__(max_wait=max_backoff)
         self._waited = 0.0
+        self._retried_401 = False
 
     def back_off(self, seconds: float | None) -> None:
         seconds = self.DEFAULT_BACKOFF if seconds is None else seconds
@@ -140,9 +148,15 @@ class _BoundedRetry(FaultTolerance):  # type: ignore[misc]
 
     def raise_response_errors(self, response: Any) -> Any:
         if response.status_code == 401:
+            if not self._retried_401:
+                # "EWS sometimes throws 401's when it wants us to throttle connections"
+                # (exchangelib): one retry after a short pause, then it is the password
+                self._retried_401 = True
+                raise ews_errors.ErrorServerBusy("HTTP 401 (throttling?)", back_off=1)
             raise ews_errors.UnauthorizedError(f"Invalid credentials for {response.url}")
         if response.status_code == 200:
             self._waited = 0.0
+            self._retried_401 = False
         return super().raise_response_errors(response)
 
 
@@ -219,6 +233,7 @@ class EWSProvider(Provider):
         self.conn: ExchangeSettings = parse_settings(self.settings.get("exchange"))
         self._account: Any = None
         self._calendar: Any = None
+        self._texts = KnownTexts()
 
     @staticmethod
     def normalize_url(url: str) -> str:
@@ -330,7 +345,7 @@ class EWSProvider(Provider):
         if isinstance(exc, e.ErrorImpersonateUserDenied):
             raise AccessRefused(
                 f"{user} may not impersonate {box}: grant ApplicationImpersonation "
-                "or full mailbox access"
+                "(full mailbox access allows delegate access, not impersonation)"
             ) from exc
         if isinstance(exc, e.ErrorAccessDenied | e.ErrorItemSave) and "denied" in str(exc).lower():
             if self.conn.access == "delegate":
@@ -349,6 +364,10 @@ class EWSProvider(Provider):
             raise CredentialsRefused(
                 f"Exchange refused the credentials of {user} ({self.conn.auth} auth at {where})"
             ) from exc
+        if isinstance(exc, e.RateLimitError) and exc.wait:
+            # Exchange asks for minutes (BackOffMilliseconds ~300000): defer the user
+            retry = datetime.now(UTC) + timedelta(seconds=float(exc.wait))
+            raise Throttled(f"Exchange at {where} (ErrorServerBusy)", retry) from exc
         if isinstance(exc, e.RateLimitError | e.ErrorServerBusy):
             raise ConnectionFailed(
                 f"Exchange at {where} is throttling calsync (ErrorServerBusy) beyond "
@@ -382,21 +401,29 @@ class EWSProvider(Provider):
         folder = self._folder()
         etags: dict[str, str] = {}
         cursor = window.start.astimezone(UTC)
-        end = EWSDateTime.from_datetime(window.end.astimezone(UTC))
+        window_end = window.end.astimezone(UTC)
         page = self.conn.page_size
         with self._errors():
             # A calendar view cannot be paged by offset: Exchange returns the first
             # MaxEntriesReturned items by start. Restart the view at the last start seen
-            # (items overlapping it come again and are de-duplicated by id).
+            # (items overlapping it come again and are de-duplicated by id). Exchange
+            # also refuses a view over two years (ErrorCalendarViewRangeTooBig), so a
+            # longer window is read in spans of at most VIEW_SPAN.
             while True:
+                span_end = min(window_end, cursor + VIEW_SPAN)
                 view = folder.view(
-                    start=EWSDateTime.from_datetime(cursor), end=end, max_items=page
+                    start=EWSDateTime.from_datetime(cursor),
+                    end=EWSDateTime.from_datetime(span_end),
+                    max_items=page,
                 ).only("start", "changekey")
                 rows = [r for r in view if not isinstance(r, Exception)]
                 for row in rows:
                     etags[row.id] = row.changekey
                 if len(rows) < page:
-                    break
+                    if span_end >= window_end:
+                        break
+                    cursor = span_end
+                    continue
                 last = max(datetime.fromtimestamp(r.start.timestamp(), UTC) for r in rows)
                 if last <= cursor:
                     page *= 2  # a page full of items starting at the cursor: widen the page
@@ -430,6 +457,7 @@ class EWSProvider(Provider):
                 out[wanted] = BrokenItem(id=wanted, etag=result.changekey or "", error=str(exc))
                 continue
             out[wanted] = Item(id=result.id, etag=result.changekey, event=event)
+            self._texts.remember(result.id, result.changekey, event.text)
         return out
 
     def _get_items(self, ids: Sequence[str], folder: Any, fields: Sequence[str]) -> list[Any]:
@@ -522,8 +550,14 @@ class EWSProvider(Provider):
         try:
             with self._errors():
                 item = event_to_item(event, account, folder, id=item_id, changekey=etag)
+                fields = UPDATE_FIELDS
+                if self._texts.same(item_id, etag, event.text) is None:
+                    self.fetch([item_id])  # remembers its current text
+                if self._texts.same(item_id, etag, event.text):
+                    # the text is unchanged: leave the (HTML) body alone (known_texts.py)
+                    fields = [f for f in UPDATE_FIELDS if f != "body"]
                 (result,) = account.bulk_update(
-                    items=[(item, UPDATE_FIELDS)],
+                    items=[(item, fields)],
                     conflict_resolution=NEVER_OVERWRITE,
                     message_disposition=SAVE_ONLY,
                     send_meeting_invitations_or_cancellations=SEND_TO_NONE,

@@ -10,7 +10,7 @@
     # tenant_id = "..."; client_id = "..."; client_secret_env = "..."
     verify_tls = true                 # or false, or a CA bundle path
     timeout = 60                      # seconds per socket read ([job] request_deadline: whole request)
-    max_backoff = 60                  # seconds of ErrorServerBusy back-off before giving up
+    max_backoff = 60                  # seconds of ErrorServerBusy back-off; longer defers the user
     version = "Exchange2016"          # optional; skips the version probe
     timezone = "Europe/Stockholm"     # zone for all-day items; default the host's
     page_size = 200                   # items per calendar-view request

@@ -64,22 +64,32 @@ from sync.providers.base import (
     ensure_no_notify,
 )
 from sync.providers.graph_client import GraphClient, GraphHTTPError, read_settings
+from sync.providers.graph_delta import DeltaIndex
 from sync.providers.graph_mapping import (
     UID_PROPERTY,
     MappingError,
     event_from_graph,
     event_to_graph,
     is_organized_meeting,
+    plain_text,
     series_master_of,
-    start_instant,
     uid_of,
 )
+from sync.providers.graph_series import (
+    SeriesWrites,
+    check_view_span,
+    read_instances,
+)
+from sync.providers.graph_zones import ZONE_PROPERTY
+from sync.providers.known_texts import KnownTexts
 from sync.recurrence import detach, max_occurrences
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 _PREFER_TZ = 'outlook.timezone="UTC"'
 _PREFER_TEXT = 'outlook.body-content-type="text"'
-_EXPAND_UID = f"singleValueExtendedProperties($filter=id eq '{UID_PROPERTY}')"
+_EXPAND_UID = (
+    f"singleValueExtendedProperties($filter=id eq '{UID_PROPERTY}' or id eq '{ZONE_PROPERTY}')"
+)
 #: GetItem answers for an occurrence its series no longer has (Exchange's own codes)
 _NO_OCCURRENCE = (
     "ErrorItemNotFound",
@@ -138,6 +148,9 @@ class GraphProvider(Provider):
         self._masters: dict[str, str] = {}
         #: masters looked up this run and not found (their occurrences are broken)
         self._missing_masters: set[str] = set()
+        #: series written this run, and the text each fetched item had
+        self._series = SeriesWrites()
+        self._texts = KnownTexts()
 
     # -- addressing ---------------------------------------------------------------------
 
@@ -194,8 +207,16 @@ class GraphProvider(Provider):
             attendees = len(data.get("attendees") or ()) if is_organized_meeting(data) else 0
             self._meetings[item_id] = (etag, attendees)
 
+    def window_problem(self, window: Window) -> str | None:
+        try:
+            check_view_span(_month_floor(window.start), _month_ceil(window.end), self.mailbox)
+        except ConfigError as exc:
+            return str(exc)
+        return None
+
     def list_window(self, window: Window, cache: MutableMapping[str, Any]) -> Listing:
         start, end = _month_floor(window.start), _month_ceil(window.end)
+        check_view_span(start, end, self.mailbox)
         range_start, range_end = _iso(start), _iso(end)
         key: dict[str, Any] = {
             "v": CACHE_VERSION,
@@ -211,12 +232,15 @@ class GraphProvider(Provider):
         )
         known_masters = dict(cache.get("masters") or {}) if same_calendar else {}
         items: dict[str, list[Any]] = {k: list(v) for k, v in (state.get("items") or {}).items()}
+        #: series master id -> its etag (masters are never items: graph_series.py)
+        series_etags: dict[str, str] = dict(state.get("series") or {})
         link: str | None = state.get("delta_link")
         relisted = False
         initial = (
             self._user_path("/calendarView/delta"),
             {"startDateTime": range_start, "endDateTime": range_end},
         )
+        index = DeltaIndex(items, series_etags, self._meetings)
         path, params = (link, None) if link else initial
         prefer = f"{_PREFER_TZ}, {_PREFER_TEXT}, odata.maxpagesize={self.conf.page_size}"
         while True:
@@ -229,11 +253,12 @@ class GraphProvider(Provider):
                     raise
                 # the sync state expired on the server: one full re-list, not an error
                 relisted = True
-                items, (path, params) = {}, initial
+                items, series_etags, (path, params) = {}, {}, initial
+                index = DeltaIndex(items, series_etags, self._meetings)
                 continue
             page = response.json()
             for entry in page.get("value") or ():
-                self._absorb(entry, items)
+                index.absorb(entry)
             next_link = page.get("@odata.nextLink")
             if next_link:
                 path, params = str(next_link), None
@@ -244,6 +269,20 @@ class GraphProvider(Provider):
                     f"Graph's delta listing for {self.mailbox} ended without a delta link"
                 )
             break
+        if link and not relisted:
+            # a changed master may mean occurrences deleted or moved without a delta
+            # entry of their own: read the series' instances instead
+            for master in sorted(index.changed):
+                found = read_instances(
+                    self.client,
+                    self._user_path(),
+                    master,
+                    range_start,
+                    range_end,
+                    page_size=self.conf.page_size,
+                    prefer=_PREFER_TZ,
+                )
+                index.reconcile(master, found)
         # a stored delta link that still worked is tied to the calendar it was made
         # for: the calendar is the one recorded, and asking for its id again would
         # cost a request every run
@@ -252,7 +291,13 @@ class GraphProvider(Provider):
         self._masters = {m: str(uid) for m, uid in known_masters.items() if m in referenced}
         cache.clear()
         cache.update(
-            {"key": key, "delta_link": str(delta), "items": items, "masters": self._masters}
+            {
+                "key": key,
+                "delta_link": str(delta),
+                "items": items,
+                "series": series_etags,
+                "masters": self._masters,
+            }
         )
         if proven:
             cache["identity"] = proven
@@ -288,40 +333,6 @@ class GraphProvider(Provider):
                 "(setting max_occurrences)"
             )
 
-    def _absorb(self, entry: Mapping[str, Any], items: dict[str, list[Any]]) -> None:
-        item_id = str(entry.get("id") or "")
-        if not item_id:
-            return
-        if "@removed" in entry:
-            items.pop(item_id, None)
-            self._meetings.pop(item_id, None)
-            return
-        old = items.get(item_id) or [None, None, 0, None]
-        # delta may send only changed properties: keep what it leaves out
-        etag = str(
-            entry.get("@odata.etag") or entry.get("changeKey") or f"delta:{uuid.uuid4().hex}"
-        )
-        start_text = old[1]
-        if "start" in entry:
-            try:
-                start_text = start_instant(entry).isoformat()
-            except MappingError:
-                start_text = None
-        meeting = old[2]
-        if "attendees" in entry or "isOrganizer" in entry:
-            meeting = len(entry.get("attendees") or ()) if is_organized_meeting(entry) else 0
-        master = old[3]
-        if "type" in entry or "seriesMasterId" in entry:
-            # a partial entry may name only one of the two: the other is as before
-            master = series_master_of(
-                {
-                    "type": entry.get("type", "occurrence" if old[3] else "singleInstance"),
-                    "seriesMasterId": entry.get("seriesMasterId", old[3]),
-                }
-            )
-        items[item_id] = [etag, start_text, meeting, master]
-        self._meetings[item_id] = (etag, meeting)
-
     def _get_event(self, item_id: str) -> dict[str, Any] | None:
         try:
             response = self.client.request(
@@ -331,9 +342,10 @@ class GraphProvider(Provider):
                 headers={"Prefer": f"{_PREFER_TZ}, {_PREFER_TEXT}"},
             )
         except GraphHTTPError as exc:
-            # 400 is ErrorInvalidIdMalformed: an id that cannot exist is as gone as a deleted
-            # one; so is an occurrence its series no longer has
-            if exc.status in (400, 404) or exc.code in _NO_OCCURRENCE:
+            # only 404 / ErrorItemNotFound (and the codes of an occurrence its series no
+            # longer has) confirm an item gone; any other 400 is a request error, and
+            # taking it for a deletion would trash the CRM copy
+            if exc.status == 404 or exc.code in _NO_OCCURRENCE:
                 return None
             raise
         except ItemNotFound:
@@ -401,6 +413,7 @@ class GraphProvider(Provider):
                 return BrokenItem(item_id, etag, f"its series master {master} was not found")
         if uid is not None and event.uid != uid:
             event = event.replace(uid=uid)
+        self._texts.remember(item_id, etag, event.text)
         return Item(item_id, etag, event)
 
     # -- writing ------------------------------------------------------------------------
@@ -426,10 +439,13 @@ class GraphProvider(Provider):
                     f"and ep/value eq '{literal}')"
                 ),
                 "$select": "id",
-                "$top": "1",
+                "$expand": _EXPAND_UID,
+                "$top": "25",
             },
         )
-        found = response.json().get("value") or []
+        # Exchange compares the value without regard to case: 'abc' finds 'ABC', which
+        # is another UID, so only an exact match is a clash
+        found = [e for e in response.json().get("value") or () if uid_of(e) == uid]
         return str(found[0].get("id")) if found else None
 
     def create(self, event: Event, *, notify: bool = False) -> Item:
@@ -473,27 +489,63 @@ class GraphProvider(Provider):
         if event.recurrence_id is not None:
             # the series' UID lives on its master; written onto the exception, a second
             # event would claim it
-            body.pop("singleValueExtendedProperties", None)
-        try:
-            response = self.client.request(
-                "PATCH",
-                self._event_path(item_id),
-                json_body=body,
-                headers={"If-Match": etag, "Prefer": f"{_PREFER_TZ}, {_PREFER_TEXT}"},
-            )
-        except GraphHTTPError as exc:
-            raise self._write_error(exc, item_id, etag) from None
-        return self._written(response.json(), item_id, event.uid)
+            body["singleValueExtendedProperties"] = [
+                p for p in body["singleValueExtendedProperties"] if p["id"] != UID_PROPERTY
+            ]
+        if self._same_text(item_id, etag, event.text):
+            # the text is as Outlook has it: sending it back as plain text would flatten
+            # the HTML body (formatting, inline images, the Teams join block)
+            del body["body"]
+        while True:
+            try:
+                response = self.client.request(
+                    "PATCH",
+                    self._event_path(item_id),
+                    json_body=body,
+                    headers={"If-Match": etag, "Prefer": f"{_PREFER_TZ}, {_PREFER_TEXT}"},
+                )
+                break
+            except GraphHTTPError as exc:
+                fresh = self._own_series_change(exc, item_id)
+                if fresh is None:
+                    raise self._write_error(exc, item_id, etag) from None
+                etag = fresh
+        data = response.json()
+        self._series.wrote(series_master_of(data) if isinstance(data, dict) else None)
+        return self._written(data, item_id, event.uid)
 
     def delete(self, item_id: str, etag: str, *, notify: bool = False) -> None:
         ensure_no_notify(notify)
         # deleting a meeting on the organizer's calendar sends cancellations
         self._refuse_meeting(item_id, etag)
-        try:
-            self.client.request("DELETE", self._event_path(item_id), headers={"If-Match": etag})
-        except GraphHTTPError as exc:
-            raise self._write_error(exc, item_id, etag) from None
+        while True:
+            try:
+                self.client.request("DELETE", self._event_path(item_id), headers={"If-Match": etag})
+                break
+            except GraphHTTPError as exc:
+                fresh = self._own_series_change(exc, item_id)
+                if fresh is None:
+                    raise self._write_error(exc, item_id, etag) from None
+                etag = fresh
         self._meetings.pop(item_id, None)
+        rows = (self._listed_cache or {}).get("items") or {}
+        self._series.wrote(rows[item_id][3] if item_id in rows else None)
+
+    def _same_text(self, item_id: str, etag: str, text: str) -> bool:
+        same = self._texts.same(item_id, etag, text)
+        if same is None:
+            data = self._get_event(item_id)
+            if data is not None and data.get("@odata.etag") == etag:
+                self._texts.remember(item_id, etag, plain_text(data.get("body")))
+            same = self._texts.same(item_id, etag, text)
+        return bool(same)
+
+    def _own_series_change(self, exc: GraphHTTPError, item_id: str) -> str | None:
+        """The etag to retry a refused (412) occurrence write with, when only calsync's own
+        earlier write to the same series changed it (graph_series.SeriesWrites)."""
+        if exc.status != 412:
+            return None
+        return self._series.retry_etag(item_id, self._get_event)
 
     def _write_error(self, exc: GraphHTTPError, item_id: str, etag: str) -> ProviderError:
         if exc.status == 412:

@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,6 +33,7 @@ from sync.providers.base import (
     ConfigError,
     ConnectionFailed,
     ProviderError,
+    Throttled,
 )
 from sync.secrets import Secret, resolve_secret
 
@@ -395,6 +396,7 @@ class GraphClient:
         attempt = 0
         refreshed = False
         network_retried = False
+        conflict_retried = False
         while True:
             send_headers = {"Authorization": f"Bearer {self.tokens.token(refresh=False)}"}
             send_headers.update(headers or {})
@@ -433,6 +435,11 @@ class GraphClient:
                 refreshed = True
                 self.tokens.token(refresh=True)
                 continue
+            if response.status_code == 412 and method == "GET" and not conflict_retried:
+                # Exchange answers a read that races a write with a transient 412
+                # ErrorIrresolvableConflict: a read has no If-Match, so ask once more
+                conflict_retried = True
+                continue
             if response.status_code in RETRY_STATUSES:
                 attempt += 1
                 wait = _retry_after(response.headers.get("Retry-After"))
@@ -444,10 +451,11 @@ class GraphClient:
                 if wait is None:
                     wait = float(2 ** (attempt - 1))
                 if wait > self.conf.max_wait:
-                    raise ConnectionFailed(
-                        f"Microsoft Graph asks to retry after {wait:.0f} s (HTTP "
-                        f"{response.status_code}); more than the {self.conf.max_wait:.0f} s "
-                        "calsync waits ([graph] max_retry_wait)"
+                    # more than calsync waits within a run ([graph] max_retry_wait):
+                    # the user is deferred until then, not failed
+                    raise Throttled(
+                        f"Microsoft Graph (HTTP {response.status_code}) for {self.mailbox}",
+                        datetime.now(UTC) + timedelta(seconds=wait),
                     )
                 deadline.check(self.host, f"a wait of {wait:.0f} s to retry", wait)
                 self.sleep(wait)

@@ -17,11 +17,12 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sync.model import NOTIFIES_ATTENDEES, Event, EventError, Privacy, ShowAs
+from sync.providers.graph_zones import display_zones, time_to_graph, zone_property
 from sync.timezones import UnknownTimezone, resolve_tzid
 
 #: the extended property holding calsync's UID on every event it writes
@@ -48,12 +49,13 @@ class MappingError(ValueError):
     """A Graph event whose fields cannot be read."""
 
 
-def _zone(name: str) -> ZoneInfo | None:
+def _zone(name: str) -> tzinfo | None:
+    """A zone Graph names: UTC, an IANA name or a Windows name (Graph answers either)."""
     if name.upper() in ("UTC", "ETC/UTC", "Z"):
         return ZoneInfo("UTC")
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+        return resolve_tzid(name)
+    except UnknownTimezone:
         return None
 
 
@@ -100,7 +102,7 @@ def is_organized_meeting(data: Mapping[str, Any]) -> bool:
     return bool(data.get("isOrganizer")) and bool(data.get("attendees"))
 
 
-def _plain_text(body: Mapping[str, Any] | None) -> str:
+def plain_text(body: Mapping[str, Any] | None) -> str:
     if not body:
         return ""
     content = str(body.get("content") or "")
@@ -138,7 +140,11 @@ def recurrence_id_of(data: Mapping[str, Any]) -> str | None:
         raise MappingError("an occurrence of a series without a readable originalStart")
     if not data.get("isAllDay"):
         return original.isoformat()
-    # an all-day series starts at midnight in its own zone, which Graph gives in UTC
+    if original.time() == time(0):
+        # Graph may label the local midnight of an all-day occurrence as UTC: the date
+        # as written is the occurrence's (converting it would move it a day west of UTC)
+        return original.date().isoformat()
+    # otherwise the series' local midnight, given in UTC
     try:
         zone = resolve_tzid(str(data.get("originalStartTimeZone") or "UTC"))
         return original.astimezone(zone).date().isoformat()
@@ -158,10 +164,10 @@ def event_from_graph(data: Mapping[str, Any]) -> Event:
         if all_day:
             start, end = start_dt.date(), end_dt.date()
         else:
-            # show the time in the zone the organizer chose when Graph names an IANA zone
-            zone = _zone(str(data.get("originalStartTimeZone") or ""))
-            start = start_dt.astimezone(zone) if zone else start_dt.astimezone(UTC)
-            end = end_dt.astimezone(zone) if zone else end_dt.astimezone(UTC)
+            # show the time in the zone the organizer chose (graph_zones.py)
+            start_zone, end_zone = display_zones(data)
+            start = start_dt.astimezone(start_zone or UTC)
+            end = end_dt.astimezone(end_zone or start_zone or UTC)
         reminder: int | None = None
         if data.get("isReminderOn"):
             reminder = max(0, int(data.get("reminderMinutesBeforeStart") or 0))
@@ -181,7 +187,7 @@ def event_from_graph(data: Mapping[str, Any]) -> Event:
                 str(data.get("sensitivity") or "normal").lower(), Privacy.NORMAL
             ),
             reminder=reminder,
-            text=_plain_text(data.get("body")),
+            text=plain_text(data.get("body")),
             last_modified=parse_stamp(data.get("lastModifiedDateTime")),
             recurrence_id=recurrence_id_of(data),
             extras=tuple(extras),
@@ -190,23 +196,14 @@ def event_from_graph(data: Mapping[str, Any]) -> Event:
         raise MappingError(str(exc)) from exc
 
 
-def _time_to_graph(value: datetime | date, *, all_day: bool) -> dict[str, str]:
-    if all_day or not isinstance(value, datetime):
-        return {"dateTime": f"{value.isoformat()[:10]}T00:00:00", "timeZone": "UTC"}
-    key = getattr(value.tzinfo, "key", None)
-    if key and key != "UTC":
-        # Graph takes IANA names, so the event keeps its wall-clock zone in Outlook
-        return {"dateTime": value.replace(tzinfo=None).isoformat(), "timeZone": key}
-    return {"dateTime": value.astimezone(UTC).replace(tzinfo=None).isoformat(), "timeZone": "UTC"}
-
-
 def event_to_graph(event: Event) -> dict[str, Any]:
     """The writable properties of a Graph event. Never attendees: calsync sends no invitations."""
     body: dict[str, Any] = {
         "subject": event.subject,
         "body": {"contentType": "text", "content": event.text},
-        "start": _time_to_graph(event.start, all_day=event.all_day),
-        "end": _time_to_graph(event.end, all_day=event.all_day),
+        # Windows zone names: Graph refuses most IANA names (graph_zones.py)
+        "start": time_to_graph(event.start, all_day=event.all_day),
+        "end": time_to_graph(event.end, all_day=event.all_day),
         "isAllDay": event.all_day,
         "location": {"displayName": event.location},
         "showAs": SHOW_AS_TO_GRAPH[event.show_as],
@@ -216,4 +213,7 @@ def event_to_graph(event: Event) -> dict[str, Any]:
     }
     if event.reminder is not None:
         body["reminderMinutesBeforeStart"] = event.reminder
+    zones = None if event.all_day else zone_property(event.start, event.end)
+    if zones is not None:
+        body["singleValueExtendedProperties"].append(zones)
     return body

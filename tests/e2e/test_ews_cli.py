@@ -31,7 +31,7 @@ ZONE = ZoneInfo("Europe/Stockholm")
 EVERYTHING = Window(datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 DENIED = (
     "svc-calsync may not impersonate carl@example.com: grant ApplicationImpersonation "
-    "or full mailbox access"
+    "(full mailbox access allows delegate access, not impersonation)"
 )
 
 

@@ -31,7 +31,10 @@ _register()
 __all__ = ["graph_app", "graph_server"]
 
 ZONE = ZoneInfo("Europe/Stockholm")
-EVERYTHING = Window(datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+#: as wide as Graph serves (a calendar view of at most 1825 days)
+EVERYTHING = Window(
+    datetime.now(UTC) - timedelta(days=700), datetime.now(UTC) + timedelta(days=1000)
+)
 
 
 def soon(days: int, hour: int = 10) -> datetime:

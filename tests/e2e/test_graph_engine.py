@@ -16,6 +16,7 @@ from tests.engine import test_engine_folder as scenarios
 from tests.engine.harness import Env
 from tests.graph_server.fixtures import SECRET, graph_app, graph_server, write_private
 from tests.graph_server.server import App, GraphTestServer
+from tests.recurring.series import AROUND
 
 __all__ = ["graph_app", "graph_server"]
 
@@ -35,6 +36,7 @@ def env(tmp_path: Path, graph_server: GraphTestServer, graph_app: App) -> Env:
     }
     config = "[graph]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in table.items())
     e = Env(tmp_path, remote_url=f"graph:{mailbox.address}", config_text=config)
+    e.window = AROUND  # Graph serves at most 1825 days
     e.add_user()
     return e
 

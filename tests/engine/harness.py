@@ -56,6 +56,8 @@ class Env:
             if url.startswith("folder:"):
                 # calsync never creates a calendar folder: the operator makes it, as here
                 Path(url.removeprefix("folder:")).mkdir(parents=True, exist_ok=True)
+        #: what `items` lists (Graph serves at most 1825 days: tests of it narrow this)
+        self.window = EVERYTHING
 
     @property
     def config(self):  # type: ignore[no-untyped-def]
@@ -84,7 +86,7 @@ class Env:
 
     def items(self, side: str) -> list[Item]:
         with self.provider(side) as p:
-            listing = p.list_window(EVERYTHING, {})
+            listing = p.list_window(self.window, {})
             got = p.fetch(list(listing.etags))
         return [i for i in got.values() if isinstance(i, Item)]
 

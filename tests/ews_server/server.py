@@ -9,7 +9,8 @@ version probe), GetFolder, FindItem with a CalendarView, GetItem, CreateItem,
 UpdateItem, DeleteItem — checks Basic credentials, honours ExchangeImpersonation
 headers against per-mailbox grants, keeps changekeys that change on every write,
 refuses stale changekeys under NeverOverwrite, answers ErrorServerBusy on demand
-and records every request so tests can inspect what was asked of Exchange.
+(with a realistic BackOffMilliseconds) and 401-as-throttling, refuses calendar
+views over two years (ErrorCalendarViewRangeTooBig), keeps HTML bodies, and records every request so tests can inspect what was asked of Exchange.
 """
 
 from __future__ import annotations
@@ -297,6 +298,11 @@ def op_find_item(ctx: Context, op: ET.Element) -> bytes:
         return op_find_by_goid(ctx, op)
     start = parse_datetime(view.get("StartDate", ""))
     end = parse_datetime(view.get("EndDate", ""))
+    if end > _years_later(start, MAX_VIEW_YEARS):
+        # Exchange refuses a calendar view longer than two years: "The specified view
+        # range exceeds the maximum range of two years." (a recorded response in
+        # otris/ews-cpp issue #158; OfficeDev/ews-java-api issue #131)
+        return response("FindItem", [error_message("FindItem", "ErrorCalendarViewRangeTooBig")])
     limit = int(view.get("MaxEntriesReturned") or 1000)
     fields = _requested_fields(op, "ItemShape")
     messages = []
@@ -335,6 +341,17 @@ def op_find_item(ctx: Context, op: ET.Element) -> bytes:
             )
         )
     return response("FindItem", messages)
+
+
+#: the longest CalendarView Exchange serves
+MAX_VIEW_YEARS = 2
+
+
+def _years_later(value: datetime, years: int) -> datetime:
+    try:
+        return value.replace(year=value.year + years)
+    except ValueError:  # 29 February
+        return value.replace(year=value.year + years, day=28)
 
 
 class Malformed(Exception):
@@ -619,10 +636,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, b"")
             return
         user = self._user()
-        if user is None:
+        org = self.server.org
+        with org.lock:
+            throttled = org.throttle_401 > 0 and user is not None
+            if throttled:
+                org.throttle_401 -= 1
+        if user is None or throttled:
             self._send(401, b"", {"WWW-Authenticate": 'Basic realm="exchange.test"'})
             return
-        org = self.server.org
         try:
             root = ET.fromstring(raw)
         except ET.ParseError:
@@ -652,7 +673,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
         )
         try:
-            back_off = org.take_busy(service)
+            back_off = org.take_busy(service, impersonated)
             if back_off is not None:
                 raise Fault("ErrorServerBusy", back_off)
             if impersonated is not None:

@@ -34,6 +34,7 @@ ERROR_TEXT = {
     "requested user.",
     "ErrorNonExistentMailbox": "The SMTP address has no mailbox associated with it.",
     "ErrorServerBusy": "The server cannot service this request right now. Try again later.",
+    "ErrorCalendarViewRangeTooBig": "The specified view range exceeds the maximum range of two years.",
     "ErrorInvalidIdMalformed": "Id is malformed.",
     "ErrorInvalidRequest": "The request is invalid.",
     "ErrorCalendarOccurrenceIsDeletedFromRecurrence": "Occurrence with this index was "

@@ -26,6 +26,10 @@ from zoneinfo import ZoneInfo
 from dateutil import rrule
 from exchangelib.winzone import MS_TIMEZONE_TO_IANA_MAP
 
+#: what a real ErrorServerBusy asks for: exchangelib's own fixture of a throttled
+#: response carries BackOffMilliseconds 297749 (about five minutes; issue 14)
+BACK_OFF_MS = 297_749
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
@@ -181,7 +185,9 @@ class Organisation:
         self.requests: list[RecordedRequest] = []
         self._counter = itertools.count(1)
         #: pending ErrorServerBusy answers: (service or None for any, back-off ms)
-        self._busy: list[tuple[str | None, int]] = []
+        self._busy: list[tuple[str | None, int, str | None]] = []
+        #: requests still to answer with a throttling 401
+        self.throttle_401 = 0
 
     # -- setup used by tests ------------------------------------------------------------
 
@@ -219,14 +225,30 @@ class Organisation:
             box.calendar_id = make_id("folder", smtp, next(self._counter))
             box.items.clear()
 
-    def busy(self, count: int = 1, *, back_off_ms: int = 50, service: str | None = None) -> None:
-        """Answer the next `count` requests (of `service`) with ErrorServerBusy."""
+    def busy(
+        self,
+        count: int = 1,
+        *,
+        back_off_ms: int = BACK_OFF_MS,
+        service: str | None = None,
+        mailbox: str | None = None,
+    ) -> None:
+        """Answer the next `count` requests (of `service`, for `mailbox`) with ErrorServerBusy."""
         with self.lock:
-            self._busy.extend([(service, back_off_ms)] * count)
+            self._busy.extend([(service, back_off_ms, mailbox)] * count)
 
-    def take_busy(self, service: str) -> int | None:
+    def throttle_with_401(self, count: int = 1) -> None:
+        """Answer the next `count` requests with HTTP 401 although the credentials are
+        right: "EWS sometimes throws 401's when it wants us to throttle connections"
+        (exchangelib's protocol.py, which retries them)."""
         with self.lock:
-            for i, (wanted, back_off) in enumerate(self._busy):
+            self.throttle_401 += count
+
+    def take_busy(self, service: str, mailbox: str | None = None) -> int | None:
+        with self.lock:
+            for i, (wanted, back_off, box) in enumerate(self._busy):
+                if box is not None and (mailbox or "").lower() != box.lower():
+                    continue
                 if wanted is None or wanted == service:
                     del self._busy[i]
                     return back_off

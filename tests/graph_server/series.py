@@ -14,9 +14,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import rrule  # type: ignore[import-untyped]
+
+from tests.graph_server import zones
 
 PATTERNS = {
     "daily": rrule.DAILY,
@@ -45,9 +46,9 @@ def zone_of(name: str | None) -> dt.tzinfo:
     if not name or name.upper() in ("UTC", "Z"):
         return dt.UTC
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise RecurrenceError(f"time zone {name!r} is not supported") from exc
+        return zones.zone(name)  # Windows names + Microsoft's IANA list only
+    except zones.ZoneNotSupported as exc:
+        raise RecurrenceError(str(exc)) from exc
 
 
 def normalize(value: Any, first: dt.date) -> dict[str, Any]:

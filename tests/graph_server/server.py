@@ -13,7 +13,10 @@ Graph adapter calls, with response shapes after Microsoft's published docs:
   its `occurrence`/`exception` instances in the calendar view under ids of their
   own; `GET /events?$filter=type eq 'seriesMaster'` pages with `$top`/`$skip`
 - 403 for mailboxes outside the application access policy, 404 for unknown users,
-  injected faults (429/503/504 with Retry-After, slow answers) on demand.
+  injected faults (429/503/504 with Retry-After, 400, transient 412, slow answers) on
+  demand; `start/end.timeZone` only as Graph accepts it (zones.py); a calendar view
+  of at most 1825 days; `/events/{id}/instances`; series in delta shaped as real
+  ones (store.py `_delta_shape`).
 
 It counts requests per mailbox so tests can assert what a sync costs.
 """
@@ -39,7 +42,7 @@ import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from tests.graph_server.store import GraphError, Mailbox, encode_state, read_token
+from tests.graph_server.store import GraphError, Mailbox, encode_state, parse_time, read_token
 from tests.graph_server.tls import make_server_tls
 
 READ_ROLES = {"Calendars.Read", "Calendars.ReadWrite"}
@@ -63,6 +66,8 @@ class Fault:
     status: int
     times: int = 1
     retry_after: str | None = None
+    #: the error code to answer with (default: the usual one for the status)
+    code: str | None = None
     mailbox: str | None = None
     method: str | None = None
     path_contains: str | None = None
@@ -316,6 +321,34 @@ class GraphTestServer:
         return token.app
 
 
+#: the longest calendar view Graph serves (microsoft-graph-docs issue #6284 /
+#: microsoft-graph-docs-contrib issue #6321: "Maximum number of days: 1825")
+MAX_VIEW_DAYS = 1825
+
+
+def _view_range(query: dict[str, str]) -> tuple[dt.datetime, dt.datetime]:
+    """startDateTime/endDateTime of a calendar view, refused as Graph refuses them."""
+    if "startDateTime" not in query or "endDateTime" not in query:
+        raise GraphError(
+            400,
+            "ErrorInvalidParameter",
+            "This request requires a time window specified by the query string parameters "
+            "StartDateTime and EndDateTime.",
+        )
+    try:
+        start, end = parse_time(query["startDateTime"]), parse_time(query["endDateTime"])
+    except ValueError as exc:
+        raise GraphError(400, "ErrorInvalidParameter", str(exc)) from exc
+    if end - start > dt.timedelta(days=MAX_VIEW_DAYS):
+        raise GraphError(
+            400,
+            "ErrorInvalidRequest",
+            "Your request can't be completed. The range between the start and end dates is "
+            f"greater than the allowed range. Maximum number of days: {MAX_VIEW_DAYS}",
+        )
+    return start, end
+
+
 class _QuietServer(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         # clients that time out on purpose leave broken pipes behind; not news
@@ -440,11 +473,18 @@ class _Handler(BaseHTTPRequestHandler):
                 if method in ("POST", "PATCH"):
                     self._body()
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-                code = {429: "TooManyRequests", 503: "ServiceUnavailable", 504: "GatewayTimeout"}
+                code = {
+                    429: "TooManyRequests",
+                    503: "ServiceUnavailable",
+                    504: "GatewayTimeout",
+                    # Exchange answers a read that races a write with 412 (issue 14)
+                    412: "ErrorIrresolvableConflict",
+                    400: "ErrorInvalidRequest",
+                }
                 self._graph_error(
                     GraphError(
                         fault.status,
-                        code.get(fault.status, "InternalServerError"),
+                        fault.code or code.get(fault.status, "InternalServerError"),
                         "Injected fault.",
                     ),
                     headers,
@@ -569,6 +609,10 @@ class _Handler(BaseHTTPRequestHandler):
                 201, mailbox.render(event, text_body=text_body), {"ETag": event["@odata.etag"]}
             )
             return
+        instances_match = re.match(r"^/(?:calendar/)?events/([^/]+)/instances$", rest)
+        if instances_match and method == "GET":
+            self._instances(mailbox, unquote(instances_match.group(1)), rest, query, text_body)
+            return
         event_match = re.match(r"^/(?:calendar/)?events/([^/]+)$", rest)
         if event_match:
             event_id = unquote(event_match.group(1))
@@ -596,6 +640,11 @@ class _Handler(BaseHTTPRequestHandler):
         found = mailbox.find(
             query.get("$filter", ""), text_body=text_body, expand=query.get("$expand")
         )
+        self._page(mailbox, rest, query, found)
+
+    def _page(
+        self, mailbox: Mailbox, rest: str, query: dict[str, str], found: list[dict[str, Any]]
+    ) -> None:
         try:
             top, skip = int(query.get("$top", "10")), int(query.get("$skip", "0"))
         except ValueError as exc:
@@ -609,6 +658,15 @@ class _Handler(BaseHTTPRequestHandler):
             body["@odata.nextLink"] = f"{link}?{urlencode(rest_query, quote_via=quote)}"
         self._send(200, body)
 
+    def _instances(
+        self, mailbox: Mailbox, master_id: str, rest: str, query: dict[str, str], text_body: bool
+    ) -> None:
+        """GET /events/{id}/instances?startDateTime=..&endDateTime=.. (event-list-instances):
+        both parameters required; pages of `$top` (default 10) with `$skip` nextLinks."""
+        start, end = _view_range(query)
+        found = mailbox.instances_in(master_id, start, end, text_body=text_body)
+        self._page(mailbox, rest, query, found)
+
     def _delta(
         self, mailbox: Mailbox, query: dict[str, str], prefer: dict[str, str], text_body: bool
     ) -> None:
@@ -618,13 +676,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif "$deltatoken" in query:
             state = read_token(query["$deltatoken"])
         else:
-            if "startDateTime" not in query or "endDateTime" not in query:
-                raise GraphError(
-                    400,
-                    "ErrorInvalidParameter",
-                    "This request requires a time window specified by the query string parameters "
-                    "StartDateTime and EndDateTime.",
-                )
+            _view_range(query)
             page_size = int(prefer.get("odata.maxpagesize", "10"))
             state = {
                 "s": query["startDateTime"],

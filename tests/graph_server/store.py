@@ -27,9 +27,9 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tests.graph_server import series as recurrence
+from tests.graph_server import zones
 
 
 class GraphError(Exception):
@@ -60,9 +60,10 @@ def parse_time(text: str, zone: str = "UTC") -> dt.datetime:
     value = dt.datetime.fromisoformat(head + (("." + frac[:6]) if dot else ""))
     if value.tzinfo is None:
         try:
-            value = value.replace(tzinfo=dt.UTC if zone == "UTC" else ZoneInfo(zone))
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise GraphError(400, "TimeZoneNotSupportedException", f"{zone!r}") from exc
+            # only Windows names and Microsoft's IANA list (zones.py names the source)
+            value = value.replace(tzinfo=zones.zone(zone))
+        except zones.ZoneNotSupported as exc:
+            raise GraphError(400, "TimeZoneNotSupportedException", str(exc)) from exc
     return value.astimezone(dt.UTC)
 
 
@@ -341,6 +342,8 @@ class Mailbox:
         self._apply(trial, body)
         self._stamp(trial)
         state.exceptions[original] = trial
+        # Exchange keeps exceptions inside the master item, so the master changes too
+        self._touch(master_id)
         self._expand(master_id)
         return copy.deepcopy(self.instances.get(instance_id, trial))
 
@@ -353,6 +356,10 @@ class Mailbox:
                 state.cancelled.add(view["originalStart"])
                 state.exceptions.pop(view["originalStart"], None)
                 self.extended.pop(event_id, None)
+                # the deleted occurrence is recorded in its master, which changes; the
+                # occurrence itself gets no delta entry at all (microsoft-graph-docs
+                # PR #4501: "No indication is given for a deleted occurrence")
+                self._touch(view["seriesMasterId"])
                 self._expand(view["seriesMasterId"])
                 return
             event = self._get(event_id)
@@ -413,11 +420,12 @@ class Mailbox:
         before = [i for i, v in self.instances.items() if v["seriesMasterId"] == master_id]
         for instance_id in before:
             if instance_id not in now:
+                # an instance that ceases to exist (occurrence deleted, pattern changed,
+                # series deleted) leaves no tombstone: delta reports the master only
+                # (microsoft-graph-docs PR #4501; a deleted series is one @removed entry)
                 del self.instances[instance_id]
                 self.seq.pop(instance_id, None)
                 self.extended.pop(instance_id, None)
-                self.counter += 1
-                self.tombstones[instance_id] = self.counter
         for instance_id, view in now.items():
             if self.instances.get(instance_id) != view:
                 self.instances[instance_id] = view
@@ -435,6 +443,21 @@ class Mailbox:
             }
 
     # -- reads -----------------------------------------------------------------------
+
+    def instances_in(
+        self, master_id: str, start: dt.datetime, end: dt.datetime, *, text_body: bool
+    ) -> list[dict[str, Any]]:
+        """GET /events/{id}/instances: a series' occurrences and exceptions in the range,
+        in full, by start (event-list-instances page)."""
+        with self.lock:
+            self._get(master_id)
+            found = [
+                v
+                for v in self.instances.values()
+                if v["seriesMasterId"] == master_id and self.overlaps(v, start, end)
+            ]
+            found.sort(key=lambda v: v["start"]["dateTime"])
+            return [self.render(v, text_body=text_body) for v in found]
 
     def get(
         self, event_id: str, *, text_body: bool = False, expand: str | None = None
@@ -493,7 +516,9 @@ class Mailbox:
                 if ext:
                     prop, value = (g.replace("''", "'") for g in ext.groups())
                     props = {k.lower(): v for k, v in self.extended.get(event_id, {}).items()}
-                    hit = props.get(prop.lower()) == value
+                    # Exchange compares strings in $filter without regard to case, so
+                    # 'abc' finds a property holding 'ABC' (issue 14)
+                    hit = (props.get(prop.lower()) or "").casefold() == value.casefold()
                 else:
                     assert ical is not None
                     hit = event["iCalUId"] == ical.group(1).replace("''", "'")
@@ -502,8 +527,11 @@ class Mailbox:
             return out
 
     def overlaps(self, event: dict[str, Any], start: dt.datetime, end: dt.datetime) -> bool:
-        ev_start = parse_time(event["start"]["dateTime"])
-        ev_end = parse_time(event["end"]["dateTime"])
+        if "_span" in event:
+            ev_start, ev_end = event.pop("_span")
+        else:
+            ev_start = parse_time(event["start"]["dateTime"])
+            ev_end = parse_time(event["end"]["dateTime"])
         if ev_start == ev_end:
             return start <= ev_start < end
         return ev_start < end and ev_end > start
@@ -527,10 +555,9 @@ class Mailbox:
             for event_id, seq in self.seq.items():
                 if since < seq <= upto and (seq, event_id) > after:
                     event = self.instances.get(event_id) or self.events[event_id]
-                    # a calendar view shows a series' instances, never its master
-                    listed = event["type"] != "seriesMaster"
-                    if listed and self.overlaps(event, start, end):
-                        rows.append((seq, event_id, self.render(event, text_body=text_body)))
+                    shown = self._delta_shape(event, text_body=text_body)
+                    if shown is not None and self.overlaps(shown, start, end):
+                        rows.append((seq, event_id, shown))
                     elif since:
                         rows.append((seq, event_id, self._removed(event_id)))
             if since:
@@ -549,6 +576,41 @@ class Mailbox:
                     delta_state,
                 )
             return [row[2] for row in page], None, delta_state
+
+    #: what `calendarView/delta` gives of an unmodified occurrence: nothing else
+    #: (microsoft-graph-docs issue #7632, microsoft-graph-docs-contrib issue #34)
+    SPARSE_OCCURRENCE = (
+        "@odata.type",
+        "@odata.etag",
+        "id",
+        "seriesMasterId",
+        "type",
+        "start",
+        "end",
+    )
+
+    def _delta_shape(self, event: dict[str, Any], *, text_body: bool) -> dict[str, Any] | None:
+        """An event as a delta page shows it, or None when the view does not list it."""
+        out = self.render(event, text_body=text_body)
+        out["@odata.type"] = "#microsoft.graph.event"
+        if event["type"] == "occurrence":
+            return {k: out[k] for k in self.SPARSE_OCCURRENCE}
+        if event["type"] == "seriesMaster":
+            # the master is listed too, with its first occurrence's start and end (as
+            # reported in microsoft-graph-docs-contrib issue #34 and by other clients)
+            mine = [v for v in self.instances.values() if v["seriesMasterId"] == event["id"]]
+            if not mine:
+                return None
+            pattern = recurrence.originals(event)
+            first_start, first_end = pattern[0][1], pattern[0][2]
+            out["start"] = {"dateTime": graph_time(first_start), "timeZone": "UTC"}
+            out["end"] = {"dateTime": graph_time(first_end), "timeZone": "UTC"}
+            # it stands in the view wherever one of its instances does
+            spans = [
+                (parse_time(v["start"]["dateTime"]), parse_time(v["end"]["dateTime"])) for v in mine
+            ]
+            out["_span"] = (min(s for s, _ in spans), max(e for _, e in spans))
+        return out
 
     @staticmethod
     def _removed(event_id: str) -> dict[str, Any]:

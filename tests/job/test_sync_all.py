@@ -304,6 +304,7 @@ TOTAL_KEYS = {
     "skipped",
     "cancelled",
     "planned",
+    "deferred",
 }
 
 
@@ -342,6 +343,7 @@ def test_json_summary_schema(tmp_path: Path) -> None:
         "skipped": 1,
         "cancelled": 0,
         "planned": 0,
+        "deferred": 0,
     }
     assert set(data["totals"]) == TOTAL_KEYS
     assert data["counts"] == {

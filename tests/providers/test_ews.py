@@ -22,6 +22,7 @@ from sync.providers.base import (
     EtagMismatch,
     ItemNotFound,
     NotifyRefused,
+    Throttled,
     Window,
 )
 from sync.providers.ews import EWSProvider
@@ -426,7 +427,7 @@ def test_impersonation_denied_names_the_missing_right(ews: EWSTestServer) -> Non
         p.identity()
     assert str(info.value) == (
         f"svc-calsync may not impersonate {mailbox}: grant ApplicationImpersonation "
-        "or full mailbox access"
+        "(full mailbox access allows delegate access, not impersonation)"
     )
 
 
@@ -452,7 +453,7 @@ def test_check_names_the_missing_impersonation_right(ews: EWSTestServer) -> None
         f"impersonation to {mailbox}",
         False,
         f"svc-calsync may not impersonate {mailbox}: grant ApplicationImpersonation "
-        "or full mailbox access",
+        "(full mailbox access allows delegate access, not impersonation)",
     )
     assert [ok for _, ok, _ in checks[:-1]] == [True, True]
 
@@ -520,7 +521,7 @@ def test_server_busy_beyond_the_bound_gives_up_with_a_clear_error(ews: EWSTestSe
         p.identity()
         ews.org.busy(50, back_off_ms=60, service="FindItem")
         try:
-            with pytest.raises(ConnectionFailed, match="throttling calsync"):
+            with pytest.raises(Throttled, match="throttled by Exchange"):
                 p.list_window(WINDOW, {})
         finally:
             ews.org.clear_busy()

@@ -29,7 +29,15 @@ LOADING = Text("…", style="dim")
 CELL_UPDATES_MAX = 20
 #: the address column's width; the detail pane shows the whole address
 ADDRESS_WIDTH = 30
-RESULT_ORDER = {"failed": 0, "needs_operator": 1, "busy": 2, "cancelled": 3, "skipped": 4, "ok": 5}
+RESULT_ORDER = {
+    "failed": 0,
+    "needs_operator": 1,
+    "busy": 2,
+    "deferred": 2,
+    "cancelled": 3,
+    "skipped": 4,
+    "ok": 5,
+}
 
 
 def _clip(text: str, width: int) -> str:
