@@ -51,6 +51,7 @@ def test_a_real_server_busy_defers_the_user_and_later_runs_skip_them(
     assert env.init().result == "ok"
     # a second user in the same workspace, on another mailbox
     bert, _config = new_mailbox(ews, monkeypatch)
+    (tmp_path / "bert-crm").mkdir()  # calsync never creates a calendar folder
     UserStore(env.ws).add(
         {"name": "bert", "crm": f"folder:{tmp_path / 'bert-crm'}", "remote": f"ews:{bert}"}
     )
