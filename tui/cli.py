@@ -64,7 +64,15 @@ def root(
 
 def register() -> None:
     """Add every command to `app`: each command family lives in its own module."""
-    from tui import cli_demo, cli_google, cli_sync, cli_tui, cli_users, cli_watch  # noqa: F401
+    from tui import (  # noqa: F401
+        cli_demo,
+        cli_google,
+        cli_revert,
+        cli_sync,
+        cli_tui,
+        cli_users,
+        cli_watch,
+    )
     from tui.cli_help import plain_usage
 
     plain_usage(app)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -17,6 +17,9 @@ from storage.config import Config, load_config
 from storage.errors import StoreError
 from storage.workspace import Workspace, resolve_workspace
 from sync.providers.base import ProviderError
+
+#: the `--json` option every reporting command takes
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
 
 EXIT_OK = 0
 EXIT_FAILED = 1

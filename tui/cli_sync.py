@@ -21,14 +21,13 @@ from tui.cli_common import (
     EXIT_OK,
     EXIT_OPERATOR,
     EXIT_USAGE,
+    JsonOpt,
     err_console,
     fail,
     out_console,
     print_json,
     state,
 )
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
 
 
 def exit_code(results: list[RunResult], *, busy_fails: bool = False) -> int:
@@ -351,55 +350,6 @@ def revert_cmd(ctx: typer.Context, name: str, log_id: str, as_json: JsonOpt = Fa
         print_json(result)
     else:
         out_console.print(f"reverted {log_id} on the {result['side']} calendar")
-
-
-@app.command("revert-run")
-def revert_run_cmd(
-    ctx: typer.Context,
-    name: str,
-    run_id: Annotated[str, typer.Argument(help="The run's id, as `calsync log` shows it.")],
-    yes: Annotated[
-        bool, typer.Option("--yes", help="Revert; without it, only show what would happen.")
-    ] = False,
-    as_json: JsonOpt = False,
-) -> None:
-    """Undo a whole run: put every item it changed back as it was before the run."""
-    from sync import revert_run
-
-    st = state(ctx)
-    if not yes:
-        steps = revert_run.preview(st.workspace, name, run_id)
-        if as_json:
-            print_json({"run_id": run_id, "preview": steps})
-            return
-        for step in steps:
-            out_console.print(
-                f"{step['log_id']}  {step['side']:<6} {step['action']:<6} "
-                f"{step['subject']!r}: would {step['undo']}",
-                markup=False,
-            )
-        out_console.print(
-            f"{len(steps)} change(s); nothing written. To revert them: "
-            f"calsync revert-run {name} {run_id} --yes",
-            markup=False,
-        )
-        return
-    result = revert_run.revert_run(st.workspace, st.config, name, run_id)
-    if as_json:
-        print_json(result)
-    else:
-        out_console.print(
-            f"reverted {len(result['reverted'])} change(s) of run {run_id}; "
-            f"the next sync carries them to the other calendar",
-            markup=False,
-        )
-    for failure in result["failed"]:
-        err_console.print(
-            f"calsync: {failure['log_id']} {failure['subject']!r}: {failure['error']}",
-            markup=False,
-        )
-    if result["failed"]:
-        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command("check")

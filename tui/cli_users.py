@@ -14,7 +14,7 @@ from storage.errors import StoreError
 from sync import users
 from sync.providers.base import ProviderError
 from tui.cli import app
-from tui.cli_common import EXIT_FAILED, fail, out_console, print_json, state
+from tui.cli_common import EXIT_FAILED, JsonOpt, fail, out_console, print_json, state
 
 user_app = typer.Typer(
     name="user",
@@ -23,7 +23,6 @@ user_app = typer.Typer(
 )
 app.add_typer(user_app, name="user")
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
 NameArg = Annotated[str, typer.Argument(help="The user's name.", show_default=False)]
 
 

@@ -299,7 +299,8 @@ def test_stale_etag_during_apply_is_replanned_not_overwritten(env):
     from sync.engine.applier import Applier
     from sync.engine.pairs import Pair
     from sync.engine.planner import Planner
-    from sync.engine.runner import gather, make_window
+    from sync.engine.runner import make_window
+    from sync.engine.views import gather
     from sync.settings import Settings
 
     env.put("crm", ev("c1", "Visit"))

@@ -1,0 +1,98 @@
+"""Both sides of one run: list each (ids + etags), then fetch in bulk only what is new,
+changed, or paired and missing from a listing (a direct lookup decides between
+"deleted" and "moved out of the window", R2). The planner reads the views this makes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from storage.state import UserState
+from sync.engine.pairs import SIDES, Pair, Side, Synced
+from sync.engine.planner import SideView
+from sync.providers.base import BrokenItem, Item, Listing, Provider, Window
+
+
+def list_sides(
+    providers: dict[Side, Provider], state: UserState, window: Window
+) -> dict[Side, Listing]:
+    return {
+        side: providers[side].list_window(window, _cache(state, side, providers[side]))
+        for side in SIDES
+    }
+
+
+def _cache(state: UserState, side: Side, provider: Provider) -> dict[str, Any]:
+    """The side's provider cache, emptied when the side now points at another calendar,
+    so no provider ever reads a sync token or index made for a different one."""
+    owners = state.meta.setdefault("cache_owner", {})
+    cache = state.cache(side)
+    if owners.get(side) != provider.url:
+        cache.clear()
+        owners[side] = provider.url
+    return cache
+
+
+def gather(
+    providers: dict[Side, Provider], state: UserState, pairs: Sequence[Pair], window: Window
+) -> dict[Side, SideView]:
+    """List both sides, then fetch in bulk what is new, changed or missing."""
+    return fetch_views(providers, list_sides(providers, state, window), pairs, window)
+
+
+def fetch_views(
+    providers: dict[Side, Provider],
+    listings: dict[Side, Listing],
+    pairs: Sequence[Pair],
+    window: Window,
+) -> dict[Side, SideView]:
+    """Fetch in bulk only what is new, changed, or paired and missing from a listing."""
+    stored: dict[Side, dict[str, Synced]] = {
+        side: {p.side(side).id: p.side(side) for p in pairs} for side in SIDES
+    }
+    views: dict[Side, SideView] = {}
+    for side in SIDES:
+        listing = listings[side]
+        partner: Side = "remote" if side == "crm" else "crm"
+        partner_listed = {
+            p.side(side).id for p in pairs if p.side(partner).id in listings[partner].etags
+        }
+        known = stored[side]
+        changed = [
+            i for i, etag in listing.etags.items() if i not in known or known[i].etag != etag
+        ]
+        missing = [
+            i
+            for i, synced in known.items()
+            if i not in listing.etags
+            and i not in listing.broken
+            and (window.contains(synced.event) or i in partner_listed)
+        ]
+        fetched = providers[side].fetch(changed + missing) if (changed or missing) else {}
+        view = SideView(
+            broken={i: b.error for i, b in listing.broken.items()},
+            listed_nothing=not listing.etags and not listing.broken,
+            trusted_mtime=providers[side].capabilities.trusted_mtime,
+        )
+        for item_id, etag in listing.etags.items():
+            if item_id in known and known[item_id].etag == etag:
+                view.current[item_id] = known[item_id].as_item()
+            else:
+                _take(view, item_id, fetched.get(item_id))
+        for item_id in missing:
+            got = fetched.get(item_id)
+            if got is None:
+                view.gone.add(item_id)
+            else:
+                _take(view, item_id, got)
+        views[side] = view
+    return views
+
+
+def _take(view: SideView, item_id: str, got: Item | BrokenItem | None) -> None:
+    if isinstance(got, Item):
+        view.current[item_id] = got
+    elif isinstance(got, BrokenItem):
+        view.broken[item_id] = got.error
+    # None: listed a moment ago and gone now; the next run decides
