@@ -14,17 +14,16 @@ from storage.errors import StoreError
 from storage.state import UserFiles
 from storage.users import UserStore
 from storage.workspace import Workspace
-from sync.engine.applier import fresh_uid
 from sync.engine.pairs import SIDES, Side
 from sync.engine.runner import RunResult, SyncOptions, run_user
 from sync.model import Event, event_from_dict, event_to_dict
 from sync.providers.base import (
     BrokenItem,
-    ItemRefused,
     Provider,
     ProviderError,
 )
 from sync.providers.registry import open_provider
+from sync.recreate import create_once
 from sync.settings import effective_settings
 
 
@@ -93,14 +92,17 @@ def _open(ws: Workspace, config: Config, name: str, side: Side) -> Provider:
     return open_provider(str(user[side]), config.providers)
 
 
-def _create(provider: Provider, event: Event) -> tuple[str, Event]:
-    try:
-        item = provider.create(event, notify=False)
-    except ItemRefused as exc:
-        if not exc.uid_conflict:
-            raise
-        item = provider.create(event.replace(uid=fresh_uid()), notify=False)
+def _create(files: UserFiles, side: Side, provider: Provider, event: Event) -> tuple[str, Event]:
+    """Create it once: a retried restore finds the item its lost answer stored."""
+    item, _ = create_once(provider, event, _sync_cache(files, side, provider))
     return item.id, item.event
+
+
+def _sync_cache(files: UserFiles, side: Side, provider: Provider) -> dict[str, Any] | None:
+    """The provider cache the user's last sync left for this calendar (read, not kept)."""
+    state = files.read_state()
+    owner = state.meta.get("cache_owner", {}).get(side)
+    return state.cache(side) if owner == provider.url else None
 
 
 def _log(
@@ -146,7 +148,7 @@ def restore(ws: Workspace, config: Config, name: str, entry_id: str) -> dict[str
         side: Side = entry["side"]
         event = event_from_dict(entry["item"]).replace(last_modified=_now())
         with _open(ws, config, name, side) as provider:
-            item_id, created = _create(provider, event)
+            item_id, created = _create(files, side, provider, event)
         files.trash.mark_restored(entry_id)
         log_id = _log(
             files,
@@ -194,7 +196,9 @@ def revert(ws: Workspace, config: Config, name: str, log_id: str) -> dict[str, A
                 result_before: Event | None = current.event
             elif current is None:
                 trash_id = None
-                new_id, created = _create(provider, before.replace(last_modified=_now()))
+                new_id, created = _create(
+                    files, side, provider, before.replace(last_modified=_now())
+                )
                 after, result_before = created, None
             else:
                 trash_id = None

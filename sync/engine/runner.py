@@ -24,6 +24,7 @@ from storage.workspace import Workspace
 from sync.engine.actions import Plan
 from sync.engine.applier import Applier, Progress
 from sync.engine.pairs import SIDES, Pair, Side, Synced
+from sync.engine.pending import settle_pending
 from sync.engine.planner import Planner, Safety, SideView
 from sync.providers.base import BrokenItem, Item, Listing, Provider, ProviderError, Window
 from sync.providers.registry import open_provider
@@ -209,6 +210,11 @@ class UserRun:
             state.meta["identity"] = identity
             state.meta["initialized_at"] = self.now.isoformat(timespec="seconds")
             state.meta["remote_url"] = providers["remote"].url
+        # deletes an earlier run sent without hearing back: the listing just made says
+        # whether they happened, before this run's deletes reuse their trash entries
+        plan.warnings += settle_pending(
+            files.trash, files.log, providers, plan.actions, run_id=self.run_id, now=self.now
+        )
         outcome = applier.apply(plan.actions)
         if outcome.cancelled:
             status: Result = "cancelled"
