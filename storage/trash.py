@@ -98,6 +98,14 @@ class Trash:
 
     def pending(self) -> list[dict[str, Any]]:
         """Entries whose delete's outcome is not known yet (see `put_pending`)."""
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return []
+        except OSError:
+            raw = b'"pending":true'  # let the parse below report it by name
+        if b'"pending":true' not in raw and b'"pending": true' not in raw:
+            return []  # every run asks: most of the time the answer is in the raw bytes
         table = self._reading()
         if table is None:
             return []
