@@ -59,14 +59,16 @@ SIDES = st.sampled_from(["crm", "remote"])
 FAULT = st.sampled_from(FAULTS)
 #: a fault for most requests, or a request let through
 SCHEDULE = st.lists(st.one_of(FAULT, FAULT, st.none()), min_size=1, max_size=6)
-#: the requests faults are for: writes mostly; any request (the listing too) after
-#: letting the first few through
+#: the requests faults are for: writes mostly, the listing, or any request (after
+#: letting the first few through)
 CHANGES = st.lists(
     st.tuples(st.sampled_from(["create", "edit", "delete"]), SIDES, st.integers(0, 50)),
     min_size=1,
     max_size=4,
 )
-WRITES = st.sampled_from([("PUT", "DELETE"), ("DELETE",), ("PUT",), ("PUT", "DELETE"), None])
+WRITES = st.sampled_from(
+    [("PUT", "DELETE"), ("DELETE",), ("PUT",), ("PUT", "DELETE"), ("PROPFIND", "REPORT"), None]
+)
 
 
 class Crash(BaseException):
