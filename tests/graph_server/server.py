@@ -500,7 +500,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.close()
             return
-        self._graph_error(GraphError(fault.status, "ServiceUnavailable", "Injected lost reply."))
+        codes = {502: "BadGateway", 503: "ServiceUnavailable", 504: "GatewayTimeout"}
+        code = codes.get(fault.status, "InternalServerError")
+        self._graph_error(GraphError(fault.status, code, "Injected lost reply."))
 
     # -- Microsoft Entra ------------------------------------------------------------
 

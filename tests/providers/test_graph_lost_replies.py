@@ -20,8 +20,9 @@ from tests.graph_server.server import App, GraphTestServer
 from tests.graph_server.store import Mailbox
 
 __all__ = ["graph_app", "graph_server"]
-#: 500: an answer lost behind a gateway (not retried); 0: a reset (retried once)
-LOST = [500, 0]
+#: 500: an answer lost behind a gateway (not retried); 504: a gateway timeout (retried:
+#: the POST again with its transactionId); 0: a reset (retried once)
+LOST = [500, 504, 0]
 
 
 @pytest.fixture
