@@ -71,6 +71,72 @@ class Trash:
             )
         return entry_id
 
+    def put_pending(
+        self,
+        *,
+        side: str,
+        item_id: str,
+        item: dict[str, Any],
+        reason: str,
+        run: str = "",
+        extra: dict[str, Any] | None = None,
+    ) -> tuple[str, bool]:
+        """The entry guarding a delete about to be sent: (entry id, made now).
+
+        It stays `pending` until `settle` (the delete is known done) or `discard`
+        (known not done). A pending entry for the same item (a delete whose reply was
+        lost, or a run killed mid-delete) is reused, so one item never has two entries.
+        `extra` as for `put`.
+        """
+        with self._writing() as table:
+            q = Query()
+            found = table.get(
+                (q.side == side)
+                & (q.item_id == item_id)
+                & (q.pending == True)  # noqa: E712 - a TinyDB query, not a comparison
+                & (q.restored_at == None)  # noqa: E711
+            )
+            if isinstance(found, dict):
+                return str(found["id"]), False
+            entry_id = uuid.uuid4().hex[:12]
+            table.insert(
+                {
+                    **(extra or {}),
+                    "id": entry_id,
+                    "deleted_at": _now(),
+                    "side": side,
+                    "item_id": item_id,
+                    "item": item,
+                    "reason": reason,
+                    "run": run,
+                    "restored_at": None,
+                    "pending": True,
+                }
+            )
+        return entry_id, True
+
+    def pending(self) -> list[dict[str, Any]]:
+        """Entries whose delete's outcome is not known yet (see `put_pending`)."""
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return []
+        except OSError:
+            raw = b'"pending":true'  # let the parse below report it by name
+        if b'"pending":true' not in raw and b'"pending": true' not in raw:
+            return []  # every run asks: most of the time the answer is in the raw bytes
+        table = self._reading()
+        if table is None:
+            return []
+        return [dict(d) for d in table.search(Query().pending == True)]  # noqa: E712
+
+    def settle(self, entry_ids: list[str]) -> None:
+        """The deletes these entries guard are done: they are ordinary entries now."""
+        if not entry_ids:
+            return
+        with self._writing() as table:
+            table.update({"pending": False}, Query().id.one_of(entry_ids))
+
     def entries(self, *, include_restored: bool = False) -> list[dict[str, Any]]:
         table = self._reading()
         if table is None:
@@ -87,10 +153,13 @@ class Trash:
         found = table.get(Query().id == entry_id)
         return dict(found) if isinstance(found, dict) else None
 
-    def discard(self, entry_id: str) -> None:
-        """Forget an entry whose delete did not happen after all (e.g. etag conflict)."""
+    def discard(self, entry_id: str | list[str]) -> None:
+        """Forget entries whose delete did not happen after all (e.g. etag conflict)."""
+        ids = [entry_id] if isinstance(entry_id, str) else entry_id
+        if not ids:
+            return
         with self._writing() as table:
-            table.remove(Query().id == entry_id)
+            table.remove(Query().id.one_of(ids))
 
     def mark_restored(self, entry_id: str) -> bool:
         """Stamp the entry restored; False if there is no such entry."""

@@ -16,19 +16,18 @@ from storage.errors import StoreError, state_unreadable
 from storage.state import UserFiles
 from storage.users import UserStore
 from storage.workspace import Workspace
-from sync.engine.applier import fresh_uid
 from sync.engine.pairs import SIDES, Side
 from sync.engine.runner import RunResult, SyncOptions, make_window, run_user
-from sync.engine.whole import create_whole, restore_target
+from sync.engine.whole import restore_target
 from sync.model import Event, event_from_dict, event_to_dict
 from sync.providers import deadline
 from sync.providers.base import (
     BrokenItem,
-    ItemRefused,
     Provider,
     ProviderError,
 )
 from sync.providers.registry import open_provider
+from sync.recreate import create_once
 from sync.settings import effective_settings
 
 
@@ -125,14 +124,20 @@ def _open(ws: Workspace, config: Config, name: str, side: Side) -> Iterator[Prov
         yield p
 
 
-def _create(provider: Provider, event: Event, text: str | None = None) -> tuple[str, Event]:
-    try:
-        item = create_whole(provider, event, text)
-    except ItemRefused as exc:
-        if not exc.uid_conflict:
-            raise
-        item = create_whole(provider, event.replace(uid=fresh_uid()), text)
+def _create(
+    files: UserFiles, side: Side, provider: Provider, event: Event, text: str | None = None
+) -> tuple[str, Event]:
+    """Create it once: a retried restore finds the item its lost answer stored; the
+    item's stored text, where the trash kept it, is written whole."""
+    item, _ = create_once(provider, event, _sync_cache(files, side, provider), text)
     return item.id, item.event
+
+
+def _sync_cache(files: UserFiles, side: Side, provider: Provider) -> dict[str, Any] | None:
+    """The provider cache the user's last sync left for this calendar (read, not kept)."""
+    state = files.read_state()
+    owner = state.meta.get("cache_owner", {}).get(side)
+    return state.cache(side) if owner == provider.url else None
 
 
 def _log(
@@ -183,7 +188,7 @@ def restore(ws: Workspace, config: Config, name: str, entry_id: str) -> dict[str
         side: Side = "crm" if target == "crm" else "remote"
         event = original.replace(last_modified=_now())
         with _open(ws, config, name, side) as provider:
-            item_id, created = _create(provider, event, text)
+            item_id, created = _create(files, side, provider, event, text)
         files.trash.mark_restored(entry_id)
         log_id = _log(
             files,
@@ -234,7 +239,9 @@ def revert(ws: Workspace, config: Config, name: str, log_id: str) -> dict[str, A
                 result_before: Event | None = current.event
             elif current is None:
                 trash_id = None
-                new_id, created = _create(provider, before.replace(last_modified=_now()))
+                new_id, created = _create(
+                    files, side, provider, before.replace(last_modified=_now())
+                )
                 after, result_before = created, None
             else:
                 trash_id = None

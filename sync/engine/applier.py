@@ -2,7 +2,8 @@
 
 A pairing is updated only after the provider call succeeded; an etag conflict
 leaves the pair alone so the next run re-plans it; one failing item is recorded
-and the rest go on. A deleted item reaches the trash *before* it is deleted.
+and the rest go on. A deleted item reaches the trash *before* it is deleted, as a
+pending entry until the server's answer says what happened (`sync.engine.pending`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from storage.state import UserState
 from storage.trash import Trash
 from sync.engine.actions import Action
 from sync.engine.pairs import Side, make_pair, other
+from sync.engine.pending import UNKNOWN_NOTE, not_done
 from sync.engine.whole import whole_entry
 from sync.model import Event, event_to_dict
 from sync.providers.base import (
@@ -79,6 +81,8 @@ class Applier:
         self.cancel = cancel
         self.outcome = Outcome()
         self._seq = 0
+        #: trash entries of deletes done since the last flush, settled by the flush
+        self._settled: list[str] = []
         self._flushed_at = time.monotonic()
 
     def apply(self, actions: list[Action]) -> Outcome:
@@ -118,6 +122,10 @@ class Applier:
             provider.flush()
         self.state.flush()
         self.log.flush()
+        # last: a kill before this leaves the entries pending, and the next run finds
+        # their deletions done and logged (sync.engine.pending)
+        self.trash.settle(self._settled)
+        self._settled = []
         self._flushed_at = time.monotonic()
 
     # -- one action ----------------------------------------------------------------------
@@ -174,7 +182,8 @@ class Applier:
 
     def _delete(self, action: Action) -> None:
         assert action.before is not None and action.item_id and action.etag is not None
-        entry = self.trash.put(
+        # pending until the server's answer says what happened (sync.engine.pending)
+        entry, made = self.trash.put_pending(
             side=action.side,
             item_id=action.item_id,
             item=event_to_dict(action.before),
@@ -186,12 +195,19 @@ class Applier:
             self.providers[action.side].delete(action.item_id, action.etag, notify=False)
         except ItemNotFound:
             pass  # already gone: the outcome the action wanted
-        except BaseException:
-            self.trash.discard(entry)
-            raise
+        except ProviderError as exc:
+            if not_done(exc):
+                if made:
+                    self.trash.discard(entry)
+                raise
+            # no answer: the item may be gone. The entry and the pairing stay; the
+            # next run's listing decides (never a deleted item without its entry)
+            raise ProviderError(f"{exc}; {UNKNOWN_NOTE}") from exc
+        # a kill or a crash mid-request (BaseException) leaves the entry pending too
         if action.drop_key:
             self.state.pairs.pop(action.drop_key, None)
-        self._log(action, action.item_id, action.before, None)
+        self._log(action, action.item_id, action.before, None, trash_id=entry)
+        self._settled.append(entry)
         self.outcome.counts[action.side]["delete"] += 1
 
     # -- bookkeeping -----------------------------------------------------------------------
@@ -206,8 +222,17 @@ class Applier:
             self.state.pairs.pop(drop_key, None)
         self.state.pairs[pair.key] = pair.to_json()
 
-    def _log(self, action: Action, item_id: str, before: Event | None, after: Event | None) -> None:
+    def _log(
+        self,
+        action: Action,
+        item_id: str,
+        before: Event | None,
+        after: Event | None,
+        *,
+        trash_id: str | None = None,
+    ) -> None:
         self._seq += 1
+        extra = {"trash_id": trash_id} if trash_id else {}
         self.log.add(
             {
                 "id": f"{self.run_id}-{self._seq}",
@@ -220,6 +245,7 @@ class Applier:
                 "other_side_id": action.source.id if action.source else None,
                 "before": event_to_dict(before) if before else None,
                 "after": event_to_dict(after) if after else None,
+                **extra,
             }
         )
 

@@ -34,6 +34,7 @@ from sync.engine.actions import Plan
 from sync.engine.applier import Applier, Progress
 from sync.engine.observed import observe, settle
 from sync.engine.pairs import SIDES, Pair, Side
+from sync.engine.pending import settle_pending
 from sync.engine.planner import Planner, Safety
 from sync.engine.views import fetch_views, list_sides
 from sync.providers import deadline
@@ -264,6 +265,11 @@ class UserRun:
             state.meta["initialized_at"] = self.now.isoformat(timespec="seconds")
             state.meta["remote_url"] = providers["remote"].url
         try:
+            # deletes an earlier run sent without hearing back: the listing just made says
+            # whether they happened, before this run's deletes reuse their trash entries
+            plan.warnings += settle_pending(
+                files.trash, files.log, providers, plan.actions, run_id=self.run_id, now=self.now
+            )
             return self._apply(state, applier, plan, pairs)
         except (StoreError, OSError) as exc:
             # some writes may have happened: a failure (exit 1), never "nothing written"

@@ -204,7 +204,11 @@ class Provider(ABC):
 
     @abstractmethod
     def delete(self, item_id: str, etag: str, *, notify: bool = False) -> None:
-        """Delete the item if it still has `etag` (EtagMismatch), or ItemNotFound."""
+        """Delete the item if it still has `etag` (EtagMismatch), or ItemNotFound.
+
+        Raise one of `sync.engine.pending.NOT_DONE` only when the item surely was not
+        deleted; any other error leaves the outcome unknown (the trash entry stays).
+        """
 
     def create_many(self, events: Iterable[Event]) -> list[Item | ProviderError]:
         """Bulk create; providers with a bulk API override this."""

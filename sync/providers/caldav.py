@@ -26,6 +26,12 @@ the CRM becomes an override component in the same resource, a deleted one an
 EXDATE, both written with If-Match on the resource's etag. A CRM item is never
 written as a series: a create of an occurrence makes a single item
 (`sync.recurrence.detach`).
+
+An unknown outcome (the answer to a write lost: a 5xx or a reset after the server
+did it, a timeout) is settled by the conditions every write carries: a create is a
+PUT with If-None-Match: * to an href named after the UID, so a repeat meets 412 and
+the next sync pairs the stored item by UID; an update or delete carries If-Match, so
+a repeat is a conflict (412) or finds the item gone (404). See docs/lost-replies.md.
 """
 
 from __future__ import annotations

@@ -13,6 +13,12 @@ pairs, so it would not save the calendar-view round trip.
 Writes never notify attendees (SendToNone everywhere) and are checked against the
 changekey the engine last saw.
 
+An unknown outcome (the answer to a write lost) is settled by those changekeys and
+the UID: an update repeated with the old changekey and NEVER_OVERWRITE is a conflict,
+not a blind overwrite; a delete compares the changekey first and finds a deleted item
+gone; every CreateItem follows a FindItem on the UID, so the next sync finds an item
+whose creation was not acknowledged and pairs it instead of creating it again.
+
 Recurring series: the calendar view lists each occurrence under its own item id
 (uid = the series' UID, recurrence id = its original start). Saving an occurrence
 makes it an exception; deleting one removes only that occurrence; GetItem of an

@@ -17,6 +17,9 @@ adapter: no MKCALENDAR (calsync never creates calendars), If-Match only (no
 If-None-Match on create), 409 when re-creating a deleted event's UID (the engine
 retries with a fresh UID), VTIMEZONE-only leftover objects (skipped), and 507 on
 sync-collection (time-range listing instead).
+
+A create repeated after a lost answer PUTs to the same href (named after the UID),
+so without If-None-Match it rewrites that one resource rather than adding a second.
 """
 
 from __future__ import annotations

@@ -18,7 +18,10 @@ every mailbox (app-only, client credentials), configured once in calsync.toml:
 Listing is `calendarView/delta` over the sync window widened to whole months (so
 the delta link survives the window's daily move). The delta link and an index
 {id: [etag, start (UTC ISO) or None, organized-meeting flag, series master id or None]} live in the provider
-cache: a run with no changes costs one request. Writes carry If-Match. calsync
+cache: a run with no changes costs one request. Writes carry If-Match; creates a
+`transactionId`, so the retry after a dropped connection gets the event the lost
+answer made, and after a 5xx the next sync finds it by its UID (a create first looks
+the UID up). An update repeated with the old etag is a conflict (412). calsync
 never adds attendees, and since Graph cannot write a meeting the mailbox organizes
 without notifying its attendees, such writes are refused (`MeetingWouldNotify`)
 and the remote version stays.

@@ -19,6 +19,7 @@ import base64
 import html
 import re
 import socket
+import struct
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -689,6 +690,16 @@ class _Handler(BaseHTTPRequestHandler):
                 answer = handler(Context(org, user, impersonated), op)
         except Fault as exc:
             self._send(500, fault(exc.code, back_off_ms=exc.back_off_ms))
+            return
+        lost = org.take_lost(service)
+        if lost == "reset":
+            # done, and the answer never arrives: SO_LINGER 0 makes close() send an RST
+            self.request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.request.close()
+            return
+        if lost == "500":
+            self._send(500, fault("ErrorInternalServerError"))
             return
         self._send(200, answer)
 

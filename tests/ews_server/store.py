@@ -188,6 +188,8 @@ class Organisation:
         self._busy: list[tuple[str | None, int, str | None]] = []
         #: requests still to answer with a throttling 401
         self.throttle_401 = 0
+        #: pending lost replies: (service, "reset" | "500"), see `lose_reply`
+        self._lost: list[tuple[str, str]] = []
 
     # -- setup used by tests ------------------------------------------------------------
 
@@ -257,6 +259,27 @@ class Organisation:
     def clear_busy(self) -> None:
         with self.lock:
             self._busy.clear()
+            self._lost.clear()
+
+    def lose_reply(self, service: str, how: str = "reset", count: int = 1) -> None:
+        """Carry out the next `count` `service` requests, then lose their answers.
+
+        how = "reset": the connection is reset once the operation is done (a proxy or a
+        network dropping it); "500": a SOAP fault ErrorInternalServerError stands in for
+        the answer. Either way the item was written, as on a real server whose answer
+        never reached the client.
+        """
+        assert how in ("reset", "500"), how
+        with self.lock:
+            self._lost.extend([(service, how)] * count)
+
+    def take_lost(self, service: str) -> str | None:
+        with self.lock:
+            for i, (wanted, how) in enumerate(self._lost):
+                if wanted == service:
+                    del self._lost[i]
+                    return how
+            return None
 
     def record(self, request: RecordedRequest) -> None:
         with self.lock:

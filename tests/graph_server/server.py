@@ -16,7 +16,8 @@ Graph adapter calls, with response shapes after Microsoft's published docs:
   injected faults (429/503/504 with Retry-After, 400, transient 412, slow answers) on
   demand; `start/end.timeZone` only as Graph accepts it (zones.py); a calendar view
   of at most 1825 days; `/events/{id}/instances`; series in delta shaped as real
-  ones (store.py `_delta_shape`).
+  ones (store.py `_delta_shape`); and lost replies: a create/update/delete carried
+  out whose answer is a 5xx or a reset.
 
 It counts requests per mailbox so tests can assert what a sync costs.
 """
@@ -29,6 +30,7 @@ import json
 import re
 import socket
 import ssl
+import struct
 import threading
 import time
 import uuid
@@ -73,6 +75,9 @@ class Fault:
     path_contains: str | None = None
     #: seconds to wait before answering (to provoke client timeouts)
     delay: float = 0.0
+    #: carry the request out first, then answer `status` instead of its result
+    #: (status 0: reset the connection): a write whose answer is lost
+    lose_reply: bool = False
     hits: int = 0
     #: set once every request this fault hit has been answered
     done: threading.Event = field(default_factory=threading.Event)
@@ -386,7 +391,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- plumbing -------------------------------------------------------------------
 
+    #: set while a lost-reply fault carries a request out: its answer is not sent
+    _swallow = False
+
     def _send(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
+        if self._swallow:
+            return
         data = b"" if body is None else json.dumps(body).encode()
         self.send_response(status)
         if body is not None:
@@ -465,6 +475,9 @@ class _Handler(BaseHTTPRequestHandler):
                 fault.done.set()
 
     def _serve(self, method: str, path: str, query: dict[str, str], fault: Fault | None) -> None:
+        if fault is not None and fault.lose_reply:
+            self._lose_reply(method, path, query, fault)
+            return
         graph = self.graph
         if fault is not None:
             if fault.delay:
@@ -511,6 +524,25 @@ class _Handler(BaseHTTPRequestHandler):
                     "error_uri": f"{graph.url}/error?code={err.code}",
                 },
             )
+
+    def _lose_reply(self, method: str, path: str, query: dict[str, str], fault: Fault) -> None:
+        """Do the request, then lose its answer: a 5xx from a gateway, or a reset."""
+        self._swallow = True
+        try:
+            self._serve(method, path, query, None)
+        finally:
+            self._swallow = False
+        if fault.delay:
+            time.sleep(fault.delay)
+        if fault.status == 0:
+            # SO_LINGER 0 makes close() send an RST: the connection drops mid-answer
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+            return
+        codes = {502: "BadGateway", 503: "ServiceUnavailable", 504: "GatewayTimeout"}
+        code = codes.get(fault.status, "InternalServerError")
+        self._graph_error(GraphError(fault.status, code, "Injected lost reply."))
 
     # -- Microsoft Entra ------------------------------------------------------------
 

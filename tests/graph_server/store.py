@@ -228,6 +228,11 @@ class Mailbox:
     def create(self, body: dict[str, Any], *, ical_uid: str | None = None) -> dict[str, Any]:
         """POST /events; `ical_uid` seeds the iCalUId an invitation from elsewhere brings."""
         with self.lock:
+            # event resource, transactionId: "a custom identifier specified by a client
+            # app for the server to avoid redundant POST operations in case of client
+            # retries to create the same event" (learn.microsoft.com/graph/api/resources/
+            # event). A repeated POST answers 201 with the event already made
+            # (blog.rykoma.net/2020/10/05/1559); a deleted event no longer matches
             txn = body.get("transactionId")
             if txn:
                 for existing in self.events.values():
