@@ -18,6 +18,7 @@ from tests.engine.harness import Env, ev
 from tests.graph_server.fixtures import connection_table, graph_app, graph_server
 from tests.graph_server.server import App, GraphTestServer
 from tests.graph_server.store import Mailbox
+from tests.recurring.series import AROUND
 
 __all__ = ["graph_app", "graph_server"]
 #: 500: an answer lost behind a gateway (not retried); 504: a gateway timeout (retried:
@@ -35,6 +36,7 @@ def env(tmp_path: Path, graph_server: GraphTestServer, graph_app: App, mailbox: 
     table = connection_table(graph_server, graph_app, tmp_path)
     toml = "[graph]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in table.items())
     made = Env(tmp_path, remote_url=f"graph:{mailbox.address}", config_text=toml)
+    made.window = AROUND  # Graph serves at most 1825 days
     made.add_user(skip_private=False)
     for n in range(3):
         made.put("crm", ev(f"graph-lost-{n}@x", f"Call {n}", days=n + 1))
