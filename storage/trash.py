@@ -54,22 +54,10 @@ class Trash:
     ) -> str:
         """`extra`: more of the item ("raw": its stored text; "source": the other
         side's item whose deletion this one follows)."""
-        entry_id = uuid.uuid4().hex[:12]
+        entry = _entry(side, item_id, item, reason, run, extra)
         with self._writing() as table:
-            table.insert(
-                {
-                    **(extra or {}),
-                    "id": entry_id,
-                    "deleted_at": _now(),
-                    "side": side,
-                    "item_id": item_id,
-                    "item": item,
-                    "reason": reason,
-                    "run": run,
-                    "restored_at": None,
-                }
-            )
-        return entry_id
+            table.insert(entry)
+        return str(entry["id"])
 
     def put_pending(
         self,
@@ -98,22 +86,9 @@ class Trash:
             )
             if isinstance(found, dict):
                 return str(found["id"]), False
-            entry_id = uuid.uuid4().hex[:12]
-            table.insert(
-                {
-                    **(extra or {}),
-                    "id": entry_id,
-                    "deleted_at": _now(),
-                    "side": side,
-                    "item_id": item_id,
-                    "item": item,
-                    "reason": reason,
-                    "run": run,
-                    "restored_at": None,
-                    "pending": True,
-                }
-            )
-        return entry_id, True
+            entry = {**_entry(side, item_id, item, reason, run, extra), "pending": True}
+            table.insert(entry)
+        return str(entry["id"]), True
 
     def pending(self) -> list[dict[str, Any]]:
         """Entries whose delete's outcome is not known yet (see `put_pending`)."""
@@ -172,3 +147,25 @@ class Trash:
         stamp = cutoff.astimezone(UTC).isoformat(timespec="seconds")
         with self._writing() as table:
             return len(table.remove(Query().deleted_at < stamp))
+
+
+def _entry(
+    side: str,
+    item_id: str,
+    item: dict[str, Any],
+    reason: str,
+    run: str,
+    extra: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """A new trash entry: the deleted item and where, why and when it went."""
+    return {
+        **(extra or {}),
+        "id": uuid.uuid4().hex[:12],
+        "deleted_at": _now(),
+        "side": side,
+        "item_id": item_id,
+        "item": item,
+        "reason": reason,
+        "run": run,
+        "restored_at": None,
+    }

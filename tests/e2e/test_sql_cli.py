@@ -3,44 +3,25 @@ the CRM side, Radicale (real CalDAV) on the remote side."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from typer.testing import CliRunner
 
-from sync.model import Event
-from sync.providers.base import Item, Provider, Window
-from sync.providers.registry import open_provider
+from tests.e2e.test_caldav_cli import PASSWORD_ENV, ev
+from tests.e2e.test_caldav_cli import World as CalDAVWorld
 from tests.providers.radicale_server import RadicaleServer
 from tests.providers.sql import schemas
-from tui.cli import _register, app
 
-_register()
-
-PASSWORD_ENV = "CALSYNC_E2E_CALDAV_PASSWORD"
-ZONE = ZoneInfo("Europe/Stockholm")
-EVERYTHING = Window(datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 OWNER = "6f1c2a9e-0000-4000-8000-00000000a11a"
 
 
-def soon(days: int, hour: int = 10) -> datetime:
-    today = datetime.now(UTC).astimezone(ZONE).date()
-    return datetime(today.year, today.month, today.day, hour, tzinfo=ZONE) + timedelta(days=days)
+class World(CalDAVWorld):
+    """The CalDAV end-to-end world with a CRM database table as the CRM calendar."""
 
-
-def ev(uid: str, subject: str, days: int, **kw: Any) -> Event:
-    start = soon(days)
-    return Event(uid=uid, subject=subject, start=start, end=start + timedelta(hours=1), **kw)
-
-
-class World:
     def __init__(self, root: Path, radicale: RadicaleServer, db_url: str) -> None:
         self.ws = root / "ws"
         self.ws.mkdir()
@@ -64,45 +45,6 @@ class World:
         self.remote_url = f"caldav:{radicale.new_calendar()}"
         self.crm_url = f"sql:crm/{OWNER}"
         self.ok("user", "add", "anna", "--crm", self.crm_url, "--remote", self.remote_url)
-
-    def cli(self, *args: str) -> tuple[int, str, str]:
-        result = CliRunner().invoke(app, ["--workspace", str(self.ws), *args])
-        return result.exit_code, result.stdout, result.stderr
-
-    def ok(self, *args: str) -> str:
-        code, out, err = self.cli(*args)
-        assert code == 0, (args, code, out, err)
-        return out
-
-    def run(self, *args: str) -> tuple[int, dict[str, Any]]:
-        code, out, err = self.cli(*args, "--json")
-        assert out, (args, code, err)
-        return code, json.loads(out)
-
-    def provider(self, side: str) -> Provider:
-        return open_provider(self.crm_url if side == "crm" else self.remote_url, self.config)
-
-    def items(self, side: str) -> dict[str, Item]:
-        with self.provider(side) as p:
-            got = p.fetch(list(p.list_window(EVERYTHING, {}).etags))
-        items = [i for i in got.values() if isinstance(i, Item)]
-        out = {i.event.subject: i for i in items}
-        assert len(out) == len(items), f"duplicates on {side}: {sorted(out)}"
-        return out
-
-    def put(self, side: str, event: Event) -> Item:
-        with self.provider(side) as p:
-            return p.create(event)
-
-    def edit(self, side: str, subject: str, **changes: Any) -> Item:
-        item = self.items(side)[subject]
-        with self.provider(side) as p:
-            return p.update(item.id, item.etag, item.event.replace(**changes))
-
-    def remove(self, side: str, subject: str) -> None:
-        item = self.items(side)[subject]
-        with self.provider(side) as p:
-            p.delete(item.id, item.etag)
 
     def sql(self, statement: Any) -> Any:
         engine = sa.create_engine(self.db_url)

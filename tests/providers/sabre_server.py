@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from tests.providers.radicale_server import free_port, wait_until_listening
+from tests.providers.radicale_server import stop_radicale as stop
 
 SABRE_USER = "calsync"
 SABRE_PASSWORD = "x"
@@ -108,15 +109,6 @@ def start_sabre(root: Path) -> tuple[subprocess.Popen[bytes], SabreServer]:
         stop(proc)
         raise
     return proc, SabreServer(url=f"http://127.0.0.1:{port}/", database=database)
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 @pytest.fixture(scope="session")
