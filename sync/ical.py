@@ -577,6 +577,12 @@ def _write_event(
 def _set_text(comp: icalendar.cal.Component, name: str, value: str) -> None:
     if name not in comp or isinstance(comp[name], list) or _text(comp, name) != value:
         _set(comp, name, _Text(value))
+        return
+    # unchanged: the same value and parameters (LANGUAGE, ALTREP), but escaped by
+    # _Text, since icalendar's own escaping turns a kept "\N" into a line break
+    kept = _Text(value)
+    kept.params = comp[name].params
+    comp[name] = kept
 
 
 def _write_times(comp: icalendar.cal.Component, event: Event, zones: ZoneLookup | None) -> None:
