@@ -29,6 +29,7 @@ from sync.providers.base import (
 from sync.providers.registry import open_provider
 from sync.recreate import create_once
 from sync.settings import effective_settings
+from sync.window_limits import refuse_unservable
 
 
 class OperationError(StoreError):
@@ -38,7 +39,8 @@ class OperationError(StoreError):
 def sync_user(
     ws: Workspace, config: Config, name: str, options: SyncOptions | None = None
 ) -> RunResult:
-    UserStore(ws).get(name)  # UnknownUser before anything else
+    user = UserStore(ws).get(name)  # UnknownUser before anything else
+    refuse_unservable([user], config)  # a window the calendar cannot serve: exit 2
     return run_user(ws, config, name, options or SyncOptions())
 
 

@@ -19,6 +19,7 @@ from storage.workspace import Workspace, check_user_name
 from sync.providers.base import ConfigError
 from sync.providers.registry import validate_url
 from sync.settings import effective_settings
+from sync.window_limits import window_refusal
 
 #: keys `set_user` accepts, in the order `show_user` lists them
 SETTABLE = ("crm", "remote", "enabled", *SETTING_KEYS)
@@ -127,6 +128,18 @@ def _check_distinct(crm: str | None, remote: str | None) -> None:
 # -- operations ------------------------------------------------------------------------
 
 
+def _refuse_window(workspace: Workspace, record: Mapping[str, Any]) -> None:
+    """A sync window one of the user's calendars cannot serve is refused here, once,
+    instead of failing every run (sync.window_limits)."""
+    try:
+        config = load_config(workspace.config_path)
+    except ConfigInvalid:
+        return  # a broken calsync.toml is reported by every command that needs it
+    problem = window_refusal(record, config)
+    if problem is not None:
+        raise UsageError(problem)
+
+
 def check_new_name(workspace: Workspace, name: str) -> str:
     """A valid name no user has yet; DuplicateUser names the one that has it."""
     check_user_name(name)
@@ -154,6 +167,7 @@ def add_user(
     record.setdefault("enabled", True)
 
     check_new_name(workspace, name)
+    _refuse_window(workspace, record)
     store = UserStore(workspace)
     files = UserFiles(workspace, name)
     if not files.dir.exists():
@@ -183,6 +197,7 @@ def set_user(workspace: Workspace, name: str, changes: Mapping[str, str]) -> dic
         parsed[key] = parse_value(key, raw)
     merged = {**current, **parsed}
     _check_distinct(merged.get("crm"), merged.get("remote"))
+    _refuse_window(workspace, merged)
     return store.update(name, parsed)
 
 

@@ -24,10 +24,12 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from storage.users import UserStore
 from sync.engine.runner import RunResult
 from sync.job import Job, JobObserver, JobSummary, error_line
 from sync.runlog import Redactor, run_logger
 from sync.shard import Shard
+from sync.window_limits import refuse_unservable
 from tui.cli_common import err_console, out_console, print_json, state
 
 #: exit code of a job stopped by SIGINT/SIGTERM (the shell's 128 + SIGINT)
@@ -187,6 +189,10 @@ def sync_all(
 ) -> None:
     from tui.cli_sync import exit_code
 
+    st = state(ctx)
+    # a [job] window a user's calendar cannot serve stops the job before it writes
+    users = UserStore(st.workspace).all()
+    refuse_unservable([u for u in users if u.get("remote") and u.get("enabled", True)], st.config)
     cancel = threading.Event()
     log_problems: list[str] = []
     on_terminal = err_console.is_terminal and out_console.is_terminal
