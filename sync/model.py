@@ -94,7 +94,7 @@ class Event:
                 raise EventError(f"timed event {self.uid} must use datetimes")
             if self.start.tzinfo is None or self.end.tzinfo is None:
                 raise EventError(f"event {self.uid} has a time without a time zone")
-        if self.end < self.start:  # type: ignore[operator]
+        if _ends_before_start(self.start, self.end):
             raise EventError(f"event {self.uid} ends before it starts")
         if self.reminder is not None and self.reminder < 0:
             raise EventError(f"event {self.uid} has a negative reminder")
@@ -140,6 +140,25 @@ class Event:
             object.__setattr__(self, "_hash", hashlib.sha256(blob.encode()).hexdigest()[:32])
         assert self._hash is not None
         return self._hash
+
+
+def _ends_before_start(start: datetime | date, end: datetime | date) -> bool:
+    """Backwards by the wall clock and by the instant both.
+
+    Python compares two times of one zone by the wall clock and ignores `fold`, so
+    01:30 EDT .. 01:10 EST (40 minutes, autumn) looks backwards on the wall clock;
+    a time in the spring gap (02:30 on the day clocks jump to 03:00) has an instant
+    before the wall clock says: 02:30 .. 03:00 looks backwards by instant. Neither
+    is a backwards event, and real calendars hold both.
+    """
+    if end >= start:  # type: ignore[operator]
+        return False
+    if not isinstance(start, datetime) or not isinstance(end, datetime):
+        return True
+    try:
+        return end.astimezone(UTC) < start.astimezone(UTC)
+    except OverflowError:  # at the very ends of the calendar: the wall clocks decide
+        return True
 
 
 def as_utc(value: datetime | date) -> datetime:

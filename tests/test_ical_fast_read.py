@@ -563,6 +563,10 @@ _chars = st.characters(blacklist_categories=("Cs",))
 texts = st.text(_chars, max_size=80)
 
 
+def _real_uid(uid: str) -> bool:
+    return bool(uid.lstrip("\ufeff").strip())
+
+
 @st.composite
 def events(draw: st.DrawFn) -> Event:
     if draw(st.booleans()):
@@ -576,7 +580,9 @@ def events(draw: st.DrawFn) -> Event:
         end = start + timedelta(seconds=draw(st.integers(0, 40 * 86400)))
         all_day = False
     return Event(
-        uid=draw(st.text(_chars, min_size=1, max_size=30).filter(str.strip)),
+        # a UID of nothing but U+FEFF renders as an empty UID (icalendar drops a
+        # leading BOM): no item at all, fast path or not
+        uid=draw(st.text(_chars, min_size=1, max_size=30).filter(_real_uid)),
         subject=draw(texts),
         start=start,
         end=end,
