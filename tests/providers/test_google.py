@@ -327,10 +327,11 @@ def test_consent_stores_the_refresh_token(tmp_path: Path) -> None:
 def test_google_auth_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    import tui.cli_google  # noqa: F401 - registers `calsync google`
     from storage.users import UserStore
     from storage.workspace import Workspace
-    from tui.cli import app
+    from tui.cli import app, register
+
+    register()  # adds `calsync google` with the other commands
 
     grants: list[dict[str, str]] = []
     monkeypatch.setattr("webbrowser.open", fake_browser)

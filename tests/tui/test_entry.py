@@ -37,7 +37,7 @@ def test_bad_config_is_reported_before_the_screen_opens(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "import sys, tui.cli_tui as t; from tui.cli_common import AppState, handle_errors\n"
+            "import sys, tui.cli.open_tui as t; from tui.cli.common import AppState, handle_errors\n"
             "sys.stdin.isatty = lambda: True; sys.stdout.isatty = lambda: True\n"
             f"with handle_errors(): t.open_tui(AppState({str(ws)!r}))",
         ],

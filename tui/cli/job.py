@@ -30,7 +30,8 @@ from sync.job import Job, JobObserver, JobSummary, error_line
 from sync.runlog import Redactor, run_logger
 from sync.shard import Shard
 from sync.window_limits import refuse_unservable
-from tui.cli_common import err_console, out_console, print_json, state
+from tui.cli.common import err_console, out_console, print_json, state
+from tui.cli.render import exit_code, render_plan, render_result
 
 #: exit code of a job stopped by SIGINT/SIGTERM (the shell's 128 + SIGINT)
 EXIT_INTERRUPTED = 130
@@ -113,8 +114,6 @@ def report_problems(summary: JobSummary) -> None:
 
 
 def render_summary(summary: JobSummary) -> None:
-    from tui.cli_sync import render_plan, render_result
-
     for result in summary.results:
         if result.plan is not None and result.result == "planned":
             render_plan(result)
@@ -187,8 +186,6 @@ def sync_all(
     quiet: bool = False,
     shard: Shard | None = None,
 ) -> None:
-    from tui.cli_sync import exit_code
-
     st = state(ctx)
     # a [job] window a user's calendar cannot serve stops the job before it writes
     users = UserStore(st.workspace).all()

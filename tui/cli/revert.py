@@ -6,11 +6,9 @@ from typing import Annotated
 
 import typer
 
-from tui.cli import app
-from tui.cli_common import EXIT_FAILED, JsonOpt, err_console, out_console, print_json, state
+from tui.cli.common import EXIT_FAILED, JsonOpt, err_console, out_console, print_json, state
 
 
-@app.command("revert-run")
 def revert_run_cmd(
     ctx: typer.Context,
     name: str,
@@ -57,3 +55,8 @@ def revert_run_cmd(
         )
     if result["failed"]:
         raise typer.Exit(EXIT_FAILED)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the root `app`."""
+    app.command("revert-run")(revert_run_cmd)

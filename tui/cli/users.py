@@ -13,15 +13,13 @@ from rich.table import Table
 from storage.errors import StoreError
 from sync import users
 from sync.providers.base import ProviderError
-from tui.cli import app
-from tui.cli_common import EXIT_FAILED, JsonOpt, fail, out_console, print_json, state
+from tui.cli.common import EXIT_FAILED, JsonOpt, fail, out_console, print_json, state
 
 user_app = typer.Typer(
     name="user",
     help="Add, list, show, change and remove users.",
     no_args_is_help=True,
 )
-app.add_typer(user_app, name="user")
 
 NameArg = Annotated[str, typer.Argument(help="The user's name.", show_default=False)]
 
@@ -270,3 +268,8 @@ def remove_cmd(
         return
     where = f"; their files are in {archived}" if archived else ""
     _say(f"Removed user {name}{where}.")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `calsync user …` to the root `app`."""
+    app.add_typer(user_app, name="user")

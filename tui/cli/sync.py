@@ -15,12 +15,9 @@ from sync.engine.runner import IDENTITY_CHANGED, RunResult, SyncOptions
 from sync.job import error_line
 from sync.shard import ShardError, parse_shard
 from sync.users import get_user
-from tui.cli import app
-from tui.cli_common import (
+from tui.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
-    EXIT_OPERATOR,
-    EXIT_USAGE,
     JsonOpt,
     err_console,
     fail,
@@ -28,98 +25,16 @@ from tui.cli_common import (
     print_json,
     state,
 )
+from tui.cli.render import (
+    add_row,
+    counts_text,
+    exit_code,
+    render_plan,
+    render_result,
+    report_errors,
+)
 
 
-def exit_code(results: list[RunResult], *, busy_fails: bool = False) -> int:
-    """0 all synced, 1 at least one failed, 3 at least one needs an operator.
-
-    `busy_fails`: a user named on the command line that another run holds was not
-    synced, so it fails the command; the `--all` job skips busy users (exit 0).
-    """
-    failed = ("failed", "busy") if busy_fails else ("failed",)
-    if any(r.result in failed for r in results):
-        return EXIT_FAILED
-    if any(r.result == "needs_operator" for r in results):
-        return EXIT_OPERATOR
-    return EXIT_OK
-
-
-def _counts_text(counts: dict[str, dict[str, int]]) -> str:
-    parts = []
-    for side in ("crm", "remote"):
-        c = counts.get(side) or {}
-        parts.append(f"{side} +{c.get('create', 0)} ~{c.get('update', 0)} -{c.get('delete', 0)}")
-    return ", ".join(parts)
-
-
-STYLE = {
-    "ok": "green",
-    "failed": "red",
-    "needs_operator": "yellow",
-    "busy": "cyan",
-    "deferred": "cyan",
-    "skipped": "dim",
-    "planned": "blue",
-    "cancelled": "yellow",
-}
-
-
-def _add_row(table: Table, *cells: str) -> None:
-    # cells hold subjects and reasons from calendars: never interpret them as markup
-    table.add_row(*(escape(str(c)) for c in cells))
-
-
-def render_result(result: RunResult) -> None:
-    style = STYLE.get(result.result, "white")
-    line = f"[bold]{escape(result.user)}[/]: [{style}]{result.result}[/]"
-    if result.result == "ok":
-        line += f" — {_counts_text(result.counts)}"
-        if result.conflicts:
-            line += f", {result.conflicts} changed meanwhile (next run)"
-    if result.reason:
-        line += f" — {escape(result.reason)}"
-    out_console.print(line)
-    report_errors(result)
-    for warning in result.warnings[:20]:
-        out_console.print(f"  [yellow]warning[/] {escape(warning)}")
-
-
-def report_errors(result: RunResult) -> None:
-    """What failed, on stderr: one line per failed item, or the run's own error.
-
-    The result line stays on stdout with the other results; a script (or cron) that
-    keeps stdout for results sees every failure on stderr.
-    """
-    if result.result not in ("failed", "needs_operator"):
-        return
-    items = [e for e in result.errors[:20] if e.get("item")]
-    if not items:
-        line = error_line(result)
-        err_console.print(f"calsync: {result.user}: {result.result}: {line}", markup=False)
-    for err in items:
-        err_console.print(
-            f"calsync: {result.user}: {err.get('item')}: {err.get('error', '')}", markup=False
-        )
-
-
-def render_plan(result: RunResult) -> None:
-    plan = result.plan
-    assert plan is not None
-    writes = plan.writes
-    table = Table(title=f"{result.user}: {len(writes)} planned change(s)", show_lines=False)
-    for col in ("action", "side", "subject", "reason"):
-        table.add_column(col)
-    for action in writes:
-        shown = action.after or action.before
-        _add_row(table, action.op, action.side, shown.subject if shown else "", action.reason)
-    out_console.print(table)
-    if plan.guard:
-        out_console.print(f"[yellow]guard:[/] {escape(plan.guard)} (a real run needs --force)")
-    for warning in plan.warnings:
-        out_console.print(f"  [yellow]warning[/] {escape(warning)}")
-
-
-@app.command()
 def init(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The user to initialize.")],
@@ -142,7 +57,6 @@ def init(
     _finish([result], as_json)
 
 
-@app.command("sync")
 def sync_cmd(
     ctx: typer.Context,
     names: Annotated[list[str] | None, typer.Argument(help="Users to sync.")] = None,
@@ -187,7 +101,7 @@ def sync_cmd(
     if shard is not None and not all_users:
         fail("--shard goes with --all")
     if all_users:
-        from tui.cli_job import sync_all
+        from tui.cli.job import sync_all
 
         try:
             part = parse_shard(shard, os.environ) if shard is not None else None
@@ -227,7 +141,6 @@ def _finish(results: list[RunResult], as_json: bool, *, quiet: bool = False) -> 
     raise typer.Exit(exit_code(results, busy_fails=True))
 
 
-@app.command("status")
 def status_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Per user: enabled, initialized, last sync, last result, counts, last error."""
     st = state(ctx)
@@ -242,14 +155,14 @@ def status_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     for col in ("user", "enabled", "initialized", "last sync", "result", "last run", "error"):
         table.add_column(col)
     for r in rows:
-        _add_row(
+        add_row(
             table,
             str(r["name"]),
             "yes" if r["enabled"] else "no",
             "?" if r["initialized"] is None else "yes" if r["initialized"] else "no",
             str(r["last_sync"] or "never"),
             str(r["last_result"] or ""),
-            _counts_text(r["counts"]) if r["counts"] else "",
+            counts_text(r["counts"]) if r["counts"] else "",
             r["last_error"] or r["last_reason"],
         )
     out_console.print(table)
@@ -267,7 +180,6 @@ def _item_line(item: dict[str, Any] | None) -> str:
     return f"{item.get('subject', '')} @ {_when(str(item.get('start', '')))}"
 
 
-@app.command("log")
 def log_cmd(
     ctx: typer.Context,
     name: str,
@@ -290,7 +202,7 @@ def log_cmd(
     for col in ("id", "time", "side", "action", "reason", "before", "after"):
         table.add_column(col, overflow="fold")
     for e in entries:
-        _add_row(
+        add_row(
             table,
             e["id"],
             _when(e["time"]),
@@ -303,7 +215,6 @@ def log_cmd(
     out_console.print(table)
 
 
-@app.command("trash")
 def trash_cmd(ctx: typer.Context, name: str, as_json: JsonOpt = False) -> None:
     """Deleted items kept for restore."""
     st = state(ctx)
@@ -317,7 +228,7 @@ def trash_cmd(ctx: typer.Context, name: str, as_json: JsonOpt = False) -> None:
     for col in ("id", "deleted at", "side", "item", "reason"):
         table.add_column(col, overflow="fold")
     for e in entries:
-        _add_row(
+        add_row(
             table,
             e["id"],
             _when(e["deleted_at"]),
@@ -328,7 +239,6 @@ def trash_cmd(ctx: typer.Context, name: str, as_json: JsonOpt = False) -> None:
     out_console.print(table)
 
 
-@app.command("restore")
 def restore_cmd(ctx: typer.Context, name: str, entry_id: str, as_json: JsonOpt = False) -> None:
     """Re-create a trashed item on the side it was deleted from; the next sync carries it over."""
     st = state(ctx)
@@ -341,7 +251,6 @@ def restore_cmd(ctx: typer.Context, name: str, entry_id: str, as_json: JsonOpt =
         )
 
 
-@app.command("revert")
 def revert_cmd(ctx: typer.Context, name: str, log_id: str, as_json: JsonOpt = False) -> None:
     """Put the item a logged change touched back to its "before" version."""
     st = state(ctx)
@@ -352,7 +261,6 @@ def revert_cmd(ctx: typer.Context, name: str, log_id: str, as_json: JsonOpt = Fa
         out_console.print(f"reverted {log_id} on the {result['side']} calendar")
 
 
-@app.command("check")
 def check_cmd(ctx: typer.Context, name: str, as_json: JsonOpt = False) -> None:
     """Check that both calendars are reachable and writable with the configured access."""
     st = state(ctx)
@@ -369,4 +277,13 @@ def check_cmd(ctx: typer.Context, name: str, as_json: JsonOpt = False) -> None:
     raise typer.Exit(EXIT_OK if ok else EXIT_FAILED)
 
 
-__all__ = ["EXIT_USAGE", "exit_code"]
+def register(app: typer.Typer) -> None:
+    """Add these commands to the root `app`."""
+    app.command()(init)
+    app.command("sync")(sync_cmd)
+    app.command("status")(status_cmd)
+    app.command("log")(log_cmd)
+    app.command("trash")(trash_cmd)
+    app.command("restore")(restore_cmd)
+    app.command("revert")(revert_cmd)
+    app.command("check")(check_cmd)

@@ -10,15 +10,13 @@ import typer
 from storage.errors import StoreError
 from sync.providers.base import ProviderError
 from sync.users import get_user
-from tui.cli import app
-from tui.cli_common import fail, out_console, state
+from tui.cli.common import fail, out_console, state
 
 google_app = typer.Typer(
     name="google",
     help="Google Calendar: per-user consent (service accounts need none).",
     no_args_is_help=True,
 )
-app.add_typer(google_app, name="google")
 
 
 def _say(message: str) -> None:
@@ -78,3 +76,8 @@ def auth_cmd(
     _say(f"Authorized google:{result.calendar_id} for {name}; refresh token stored in {token_file}")
     if not configured:
         _say(f'Add to [google] in calsync.toml:  token_file = "{token_file}"')
+
+
+def register(app: typer.Typer) -> None:
+    """Add `calsync google …` to the root `app`."""
+    app.add_typer(google_app, name="google")

@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tui.cli import app
-from tui.cli_common import EXIT_FAILED, EXIT_USAGE, AppState, fail, state
+from tui.cli.common import EXIT_FAILED, EXIT_USAGE, AppState, fail, state
 
 
 def open_tui(app_state: AppState, *, autosync: bool = True) -> None:
@@ -32,7 +31,6 @@ def open_tui(app_state: AppState, *, autosync: bool = True) -> None:
         fail("the TUI stopped on an unexpected error (details above)", EXIT_FAILED)
 
 
-@app.command("tui")
 def tui_cmd(
     ctx: typer.Context,
     no_autosync: Annotated[
@@ -47,3 +45,8 @@ def tui_cmd(
 ) -> None:
     """Open the operator TUI (also what plain `calsync` does)."""
     open_tui(state(ctx), autosync=not no_autosync)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the root `app`."""
+    app.command("tui")(tui_cmd)

@@ -6,11 +6,9 @@ from typing import Annotated
 
 import typer
 
-from tui.cli import app
-from tui.cli_common import AppState, out_console, state
+from tui.cli.common import AppState, out_console, state
 
 
-@app.command()
 def demo(
     ctx: typer.Context,
     no_tui: Annotated[
@@ -19,7 +17,8 @@ def demo(
 ) -> None:
     """Create the demo workspace (three users, local folders), initialize and sync it."""
     from sync.demo import create_demo, demo_workspace  # not loaded for other commands
-    from tui.cli_sync import render_result, status_cmd
+    from tui.cli.render import render_result
+    from tui.cli.sync import status_cmd
 
     st = state(ctx)
     ws = demo_workspace(st.explicit_workspace or _env_workspace())
@@ -32,7 +31,7 @@ def demo(
     if no_tui:
         status_cmd(ctx, as_json=False)
         return
-    from tui.cli_tui import open_tui
+    from tui.cli.open_tui import open_tui
 
     open_tui(demo_state)
 
@@ -43,3 +42,8 @@ def _env_workspace():  # type: ignore[no-untyped-def]
 
     env = os.environ.get("CALSYNC_WORKSPACE")
     return Path(env) if env else None
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the root `app`."""
+    app.command()(demo)

@@ -1,4 +1,8 @@
-"""The `calsync` command line (Typer). Thin: it calls sync/ services and renders results.
+"""The `calsync` command line (Typer): the root app, built from the command modules.
+
+Thin: the commands call sync/ services and render results. Each command module
+offers `register(app)` and never imports this one, so imports point one way:
+root -> commands -> common.
 
 Errors become one line on stderr with exit code 2 (bad usage/config) here, at the
 edge; nothing below prints.
@@ -12,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from tui.cli_common import EXIT_USAGE, AppState, err_console, handle_errors
+from tui.cli.common import EXIT_USAGE, AppState, err_console, handle_errors
 
 app = typer.Typer(
     name="calsync",
@@ -20,7 +24,7 @@ app = typer.Typer(
     no_args_is_help=False,
     add_completion=False,
     pretty_exceptions_enable=False,
-    # help texts are Rich markup whatever the environment says (tui/cli_help.py)
+    # help texts are Rich markup whatever the environment says (tui/cli/help.py)
     rich_markup_mode="rich",
 )
 
@@ -57,28 +61,24 @@ def root(
 ) -> None:
     ctx.obj = AppState(workspace)
     if ctx.invoked_subcommand is None:
-        from tui.cli_tui import open_tui
+        from tui.cli.open_tui import open_tui
 
         open_tui(ctx.obj)
 
 
 def register() -> None:
-    """Add every command to `app`: each command family lives in its own module."""
-    from tui import (  # noqa: F401
-        cli_demo,
-        cli_google,
-        cli_revert,
-        cli_sync,
-        cli_tui,
-        cli_users,
-        cli_watch,
-    )
-    from tui.cli_help import plain_usage
+    """Add every command to `app`: each command family lives in its own module.
 
+    Safe to call again (tests do): the commands are added once.
+    """
+    if app.registered_commands or app.registered_groups:
+        return
+    from tui.cli import demo, google, open_tui, revert, sync, users, watch
+    from tui.cli.help import plain_usage
+
+    for module in (demo, google, revert, sync, open_tui, users, watch):
+        module.register(app)
     plain_usage(app)
-
-
-_register = register  # the name older tests import
 
 
 def main() -> None:

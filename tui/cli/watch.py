@@ -12,12 +12,10 @@ from storage.config import load_config
 from sync.job import JobSummary
 from sync.runlog import Redactor, run_logger
 from sync.watch import Watch
-from tui.cli import app
-from tui.cli_common import EXIT_OK, err_console, out_console, state
-from tui.cli_job import report_problems, stop_on_signals
+from tui.cli.common import EXIT_OK, err_console, out_console, state
+from tui.cli.job import report_problems, stop_on_signals
 
 
-@app.command("watch")
 def watch_cmd(
     ctx: typer.Context,
     interval: Annotated[
@@ -87,3 +85,8 @@ def watch_cmd(
     for problem in log_problems:
         on_error(problem)
     raise typer.Exit(EXIT_OK)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the root `app`."""
+    app.command("watch")(watch_cmd)
