@@ -23,9 +23,9 @@ from collections.abc import Callable, MutableMapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sync.ical.recurrence import Series, mark, occurrence_id
 from sync.model import Event
 from sync.providers.base import BrokenItem, Item, Listing, MalformedItem, Window
-from sync.recurrence import Series, mark, occurrence_id
 
 __all__ = ["SPAN_AHEAD", "OccurrenceIndex"]
 

@@ -14,9 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sync.ical import PRODID, parse_event, render_event, round_trips_exactly
+from sync.ical.zone_names import UnknownTimezone, resolve_tzid
 from sync.model import Event, Privacy, ShowAs, as_utc, event_to_dict
 from sync.providers.base import MalformedItem
-from sync.timezones import UnknownTimezone, resolve_tzid
 
 ZONES = ["UTC", "Europe/Stockholm", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe"]
 

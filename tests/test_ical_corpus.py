@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from sync.ical import load_calendar, parse_event, read_time, render_event, vevents
-from sync.ical_timezones import ZoneLookup
+from sync.ical.recurrence import Series, override
+from sync.ical.timezones import ZoneLookup
 from sync.model import Event
 from sync.providers.base import MalformedItem, Window
-from sync.recurrence import Series, override
 from tests.corpus import lines, resources, text
 
 BRUSSELS = ZoneInfo("Europe/Brussels")

@@ -1,8 +1,8 @@
 """The text fast path for reading items: the very Event of the full parser, or None.
 
 `read_simple` may decline anything, but whatever it returns must equal what
-`sync.ical._parse` returns (fields, hash, time zones), and it must decline every
-input the full parser rejects. The differential tests feed both readers broad
+`sync.ical.full_read.parse_full` returns (fields, hash, time zones), and it must
+decline every input the full parser rejects. The differential tests feed both readers broad
 generated input; the coverage tests make sure the fast path really runs for the
 shapes calsync meets, or it could silently never be taken.
 """
@@ -19,8 +19,10 @@ from hypothesis import strategies as st
 from icalendar.parser.content_line import NEWLINE, UFOLD
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
-from sync.ical import _parse, parse_event, render_event
-from sync.ical_fast_read import _content_lines, read_simple
+from sync.ical import parse_event, render_event
+from sync.ical.fast_lines import content_lines
+from sync.ical.fast_read import read_simple
+from sync.ical.full_read import parse_full
 from sync.model import Event, Privacy, ShowAs, event_to_dict
 from sync.providers.base import MalformedItem
 from tests.benchmarks.data import VTIMEZONE, calendar_text, vevent
@@ -40,7 +42,7 @@ def agree(text: str, item_id: str = "item.ics") -> Event | None:
     fast = read_simple(text, item_id)
     if fast is None:
         return None
-    full = _parse(text, item_id)  # raising here is a failure: fast accepted junk
+    full = parse_full(text, item_id)  # raising here is a failure: fast accepted junk
     assert event_to_dict(fast) == event_to_dict(full)
     assert fast.content_hash() == full.content_hash()
     assert fast == full
@@ -302,7 +304,7 @@ def test_our_own_rendering_takes_the_fast_path() -> None:
 
 def test_parse_event_uses_it_and_still_reports_errors() -> None:
     data = b"\xef\xbb\xbf" + GOOGLE.encode()
-    assert parse_event(data, "g.ics") == _parse(GOOGLE, "g.ics")
+    assert parse_event(data, "g.ics") == parse_full(GOOGLE, "g.ics")
     with pytest.raises(MalformedItem, match="no UID"):
         parse_event(GOOGLE.replace("UID:7kukuqrfedlm2f9t0vq0ogk6f4@google.com\r\n", ""), "g.ics")
     with pytest.raises(MalformedItem, match="before it starts"):
@@ -1046,7 +1048,7 @@ def test_generated_items_read_the_same(text: str) -> None:
 )
 def test_line_splitting_is_icalendars(text: str) -> None:
     theirs = [line for line in NEWLINE.split(UFOLD.sub("", text)) if line]
-    mine = _content_lines(text)
+    mine = content_lines(text)
     if mine is None:
         # declining is always safe (the full parser reads it); it happens for bare CRs only
         assert "\r" in text

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from sync.ical import (
     ZoneLookup,
-    _render_full,
     event_from_component,
     load_calendar,
     parse_event,
@@ -20,7 +19,8 @@ from sync.ical import (
     round_trips_exactly,
     vevents,
 )
-from sync.ical_fast_write import render_simple
+from sync.ical.fast_write import render_simple
+from sync.ical.full_write import render_full
 from sync.model import Event, Privacy, ShowAs
 from tests.benchmarks.data import calendar_text
 
@@ -178,7 +178,7 @@ def _comparable(data: bytes, event: Event) -> bytes:
 
 def _full(event: Event) -> bytes | Exception:
     try:
-        return _render_full(event, None)
+        return render_full(event, None)
     except Exception as exc:  # the fast path must decline whatever the full path rejects
         return exc
 
@@ -244,7 +244,7 @@ def test_fast_path_is_byte_identical_or_declines(event: Event) -> None:
 def test_fast_path_takes_the_common_shapes(event: Event) -> None:
     fast = render_simple(event)
     assert fast is not None
-    assert _comparable(fast, event) == _comparable(_render_full(event, None), event)
+    assert _comparable(fast, event) == _comparable(render_full(event, None), event)
     assert render_event(event) == fast or event.last_modified is None
 
 
@@ -257,7 +257,7 @@ def test_fast_path_takes_every_benchmark_item() -> None:
     for event in items:
         fast = render_simple(event)
         assert fast is not None, event
-        assert fast == _render_full(event, None)
+        assert fast == render_full(event, None)
 
 
 @settings(max_examples=max(200, settings.default.max_examples))

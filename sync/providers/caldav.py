@@ -19,13 +19,13 @@ sync-collection (or failing it) get a time-range calendar-query of etags instead
 Changed items are fetched with calendar-multiget, never one GET per item.
 
 A resource holding a recurring series is listed as its occurrences in the window
-(`href#<original start UTC>`, see `sync.recurrence`); its text is kept in the
+(`href#<original start UTC>`, see `sync.ical.recurrence`); its text is kept in the
 cache ("series": {href: [etag, text]}) so the occurrences can be worked out
 again as the window moves without asking the server. An occurrence edited in
 the CRM becomes an override component in the same resource, a deleted one an
 EXDATE, both written with If-Match on the resource's etag. A CRM item is never
 written as a series: a create of an occurrence makes a single item
-(`sync.recurrence.detach`).
+(`sync.ical.recurrence.detach`).
 
 An unknown outcome (the answer to a write lost: a 5xx or a reset after the server
 did it, a timeout) is settled by the conditions every write carries: a create is a
@@ -44,8 +44,8 @@ from typing import Any, ClassVar
 from urllib.parse import quote, unquote, urlsplit
 from xml.sax.saxutils import escape
 
-from sync import recurrence
-from sync.ical import parse_event, render_event
+from sync.ical import parse_event, recurrence, render_event
+from sync.ical.recurrence import Series
 from sync.model import Event
 from sync.occurrence_index import OccurrenceIndex
 from sync.providers import dav_each, dav_identity, dav_probe
@@ -76,7 +76,6 @@ from sync.providers.dav_http import (
     unreadable_body,
 )
 from sync.providers.dav_probe import Credentials
-from sync.recurrence import Series
 from sync.secrets import Secret, has_secret, resolve_secret
 
 #: 2: series resources are kept in "series" and listed as occurrences

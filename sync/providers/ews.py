@@ -24,7 +24,7 @@ Recurring series: the calendar view lists each occurrence under its own item id
 makes it an exception; deleting one removes only that occurrence; GetItem of an
 occurrence the series no longer has answers "deleted from recurrence" or "out of
 recurrence range", which count as gone. A CRM item is always created as a single
-item (`sync.recurrence.detach`): calsync never makes series.
+item (`sync.ical.recurrence.detach`): calsync never makes series.
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ from exchangelib.properties import ItemId
 from exchangelib.protocol import BaseProtocol, Protocol
 from exchangelib.version import VERSIONS
 
+from sync.ical.recurrence import detach
 from sync.model import Event
 from sync.providers import deadline
 from sync.providers.base import (
@@ -92,7 +93,6 @@ from sync.providers.ews_mapping import (
     register_uid_property,
 )
 from sync.providers.known_texts import KnownTexts
-from sync.recurrence import detach
 from sync.secrets import resolve_secret
 
 #: exchangelib's class-level pool sizes and adapters are shared; guard our tweaks

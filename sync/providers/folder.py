@@ -7,7 +7,7 @@ against.
 
 A file may hold a recurring series (as khal writes them): it is listed as its
 occurrences in the window, `<file>#<original start>` each, through
-`sync.recurrence`; edits and deletions of an occurrence go back into the file
+`sync.ical.recurrence`; edits and deletions of an occurrence go back into the file
 as an override or an EXDATE. An occurrence copy (an item with a recurrence id)
 gets a file of its own, named after its UID and recurrence id.
 
@@ -41,8 +41,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from storage.atomic import make_durable
-from sync import recurrence
-from sync.ical import parse_event, render_event, round_trips_exactly
+from sync.ical import parse_event, recurrence, render_event, round_trips_exactly
+from sync.ical.recurrence import Series
 from sync.model import Event
 from sync.multi_uid import event_uids, several_uids_warning
 from sync.occurrence_index import OccurrenceIndex
@@ -62,7 +62,6 @@ from sync.providers.base import (
     Window,
     ensure_no_notify,
 )
-from sync.recurrence import Series
 
 __all__ = ["FolderProvider"]
 

@@ -38,7 +38,7 @@ fetched, and kept in the provider cache {master id: uid}, so a run with no
 changes still costs one request. Editing an occurrence PATCHes it (Graph makes it
 an exception); deleting one DELETEs only it; an occurrence its series no longer
 has answers 404, which confirms it gone. Items made from the CRM are always
-single events (`sync.recurrence.detach`). A series contributes at most
+single events (`sync.ical.recurrence.detach`). A series contributes at most
 `max_occurrences` (default 500) occurrences to a listing, with a warning.
 """
 
@@ -50,6 +50,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
 
+from sync.ical.recurrence import detach, max_occurrences
 from sync.model import Event
 from sync.providers.base import (
     BrokenItem,
@@ -85,7 +86,6 @@ from sync.providers.graph_series import (
 )
 from sync.providers.graph_zones import ZONE_PROPERTY
 from sync.providers.known_texts import KnownTexts
-from sync.recurrence import detach, max_occurrences
 
 CACHE_VERSION = 3
 _PREFER_TZ = 'outlook.timezone="UTC"'

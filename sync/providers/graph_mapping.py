@@ -21,9 +21,9 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sync.ical.zone_names import UnknownTimezone, resolve_tzid
 from sync.model import NOTIFIES_ATTENDEES, Event, EventError, Privacy, ShowAs
 from sync.providers.graph_zones import display_zones, time_to_graph, zone_property
-from sync.timezones import UnknownTimezone, resolve_tzid
 
 #: the extended property holding calsync's UID on every event it writes
 UID_PROPERTY = "String {e2a9a878-b4bb-5b84-ab31-c3924e5c1565} Name calsyncUID"

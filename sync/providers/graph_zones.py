@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 from tzlocal.windows_tz import tz_win
 
-from sync.timezones import UnknownTimezone, resolve_tzid
+from sync.ical.zone_names import UnknownTimezone, resolve_tzid
 
 #: the IANA names of an event's start and end zones, "START END", on events calsync writes
 ZONE_PROPERTY = "String {e2a9a878-b4bb-5b84-ab31-c3924e5c1565} Name calsyncTimeZones"

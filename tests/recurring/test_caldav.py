@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from sync.ical.recurrence import mark
 from sync.providers.base import Window
 from sync.providers.caldav import CalDAVProvider
-from sync.recurrence import mark
 from tests.engine.harness import Env
 from tests.providers.dav_front import dav_front
 from tests.recurring import scenarios

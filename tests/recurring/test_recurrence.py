@@ -1,4 +1,4 @@
-"""sync.recurrence on its own: ids, expansion, lookups by recurrence id, and writes."""
+"""sync.ical.recurrence on its own: ids, expansion, lookups by recurrence id, and writes."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 
 from sync.engine.pairs import pair_key
 from sync.engine.transform import new_copy
+from sync.ical.recurrence import Series, detach, exclude, occurrence_id, override, split_id
 from sync.model import Event
 from sync.providers.base import ItemNotFound, MalformedItem, Window
-from sync.recurrence import Series, detach, exclude, occurrence_id, override, split_id
 from sync.settings import Settings
 
 STHLM = ZoneInfo("Europe/Stockholm")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sync.recurrence import Series, might_be_series
+from sync.ical.recurrence import Series, might_be_series
 
 VTIMEZONE = (
     "BEGIN:VTIMEZONE\r\nTZID:Europe/Stockholm\r\n"

@@ -3,7 +3,7 @@
 `ZoneLookup` answers, for one VCALENDAR, which zone a TZID means and which zone a
 floating time (no TZID, no Z) is in. In order:
 
-1. a name `sync.timezones.resolve_tzid` knows (IANA, Windows, vendor-prefixed);
+1. a name `sync.ical.zone_names.resolve_tzid` knows (IANA, Windows, vendor-prefixed);
 2. a Windows *display* name, as Outlook 2003/2007 and OWA write them:
    ``Canberra\\, Melbourne\\, Sydney``, ``(UTC-05:00) Eastern Time (US & Canada)``,
    ``(GMT+10:00) Canberra, Melbourne, Sydney`` (escaped commas are unescaped);
@@ -15,12 +15,12 @@ floating time (no TZID, no Z) is in. In order:
    as UTC, for a single item and for every occurrence of a series alike.
 
 Floating times are in the calendar's ``X-WR-TIMEZONE`` (Google, Apple and many
-exporters write one), else read as UTC (see `sync.ical`). A floating DTEND next
+exporters write one), else read as UTC (see `sync.ical.codec`). A floating DTEND next
 to a DTSTART with a TZID (Mozilla-era files) is in DTSTART's zone.
 
 `expandable` makes the copy of a calendar that `recurring-ical-events` expands:
 every date-time carries the zone read here, so the occurrences it lists are the
-ones `sync.ical` reads and `sync.recurrence` looks up by id.
+ones `sync.ical` reads and `sync.ical.recurrence` looks up by id.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ import icalendar
 from icalendar.prop import vDDDLists, vDDDTypes
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
+from sync.ical.zone_names import UnknownTimezone, resolve_tzid
 from sync.providers.base import MalformedItem
-from sync.timezones import UnknownTimezone, resolve_tzid
 
 __all__ = [
     "ZoneLookup",

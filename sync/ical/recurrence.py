@@ -32,22 +32,14 @@ from typing import Any
 
 import icalendar
 
-from sync.ical import (
-    ZoneLookup,
-    event_from_component,
-    finish_calendar,
-    is_series_master,
-    load_calendar,
-    read_time,
-    recurrence_key,
-    recurrence_value,
-    vevents,
-    write_component,
-)
-from sync.ical_timezones import expandable
+from sync.ical.full_read import event_from_component, is_series_master, read_time
+from sync.ical.full_write import finish_calendar, write_component
+from sync.ical.load import load_calendar, vevents
+from sync.ical.rscale import plain_rules
+from sync.ical.timezones import ZoneLookup, expandable
+from sync.ical.vocabulary import recurrence_key, recurrence_value
 from sync.model import Event
 from sync.providers.base import ConfigError, ItemNotFound, MalformedItem, Window
-from sync.rscale import plain_rules
 
 __all__ = [
     "MAX_OCCURRENCES",
@@ -153,7 +145,7 @@ class Series:
     `master` is None for a resource holding only overrides (khal, Google invitations):
     those are its occurrences. Times with a known TZID expand in zoneinfo, never via
     the file's VTIMEZONE (Exchange's run from 1601: seconds per series); RFC 7529 rules
-    as `sync.rscale` allows; an edited override keeps its RECURRENCE-ID form.
+    as `sync.ical.rscale` allows; an edited override keeps its RECURRENCE-ID form.
     """
 
     def __init__(

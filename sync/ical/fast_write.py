@@ -22,13 +22,13 @@ from zoneinfo import ZoneInfo
 import icalendar
 from icalendar.timezone.tzid import tzid_from_tzinfo
 
-from sync.ical import (
-    _PRIVACY_TO_CLASS,
-    _SHOW_AS_TO_CDO,
+from sync.ical.full_write import finish_calendar
+from sync.ical.vocabulary import (
+    PRIVACY_TO_CLASS,
     PRIVACY_X_PROP,
     PRODID,
-    _ical_time,
-    finish_calendar,
+    SHOW_AS_TO_CDO,
+    ical_time,
     recurrence_value,
 )
 from sync.model import Event, Privacy, ShowAs
@@ -60,7 +60,7 @@ def _vtext(text: str) -> str:
 
 
 def _rfc_text(text: str) -> str:
-    """sync.ical._Text escaping (UID, SUMMARY, LOCATION, DESCRIPTION)."""
+    """sync.ical.full_write._Text escaping (UID, SUMMARY, LOCATION, DESCRIPTION)."""
     return (
         text.replace("\\", "\\\\")
         .replace(";", "\\;")
@@ -126,7 +126,7 @@ _tzid_ok: dict[str, bool] = {}
 
 
 def _zone_tzid(value: datetime) -> str | None:
-    """The TZID icalendar writes for a value `_ical_time` kept in its IANA zone.
+    """The TZID icalendar writes for a value `ical_time` kept in its IANA zone.
 
     None when icalendar would write something else: it maps a few names to UTC
     (GMT, Etc/GMT, ...), and exotic keys would need quoting.
@@ -149,7 +149,7 @@ _TimeForm = tuple[str, str, str | None]
 def _time_form(value: datetime | date) -> _TimeForm | None:
     if not isinstance(value, datetime):
         return ";VALUE=DATE", _date(value), None
-    written = _ical_time(value)
+    written = ical_time(value)
     assert isinstance(written, datetime)
     if written.tzinfo is UTC:
         return "", _stamp(written) + "Z", None
@@ -229,7 +229,7 @@ def _render(event: Event) -> bytes | None:
     out = [_HEADER]
     if start[2] is not None or end[2] is not None:
         block = _timezone_block(
-            event, _ical_time(event.start), _ical_time(event.end), (start[2], end[2])
+            event, ical_time(event.start), ical_time(event.end), (start[2], end[2])
         )
         if block is None:
             return None
@@ -247,7 +247,7 @@ def _render(event: Event) -> bytes | None:
         else:
             out.append(_line("RECURRENCE-ID;VALUE=DATE", _date(rid)))
     # the rest in icalendar's alphabetical order
-    out.append(_line("CLASS", _PRIVACY_TO_CLASS[event.privacy]))
+    out.append(_line("CLASS", PRIVACY_TO_CLASS[event.privacy]))
     if event.text:
         out.append(_line("DESCRIPTION", _rfc_text(event.text)))
     if event.last_modified is not None:
@@ -259,7 +259,7 @@ def _render(event: Event) -> bytes | None:
     out.append(b"TRANSP:TRANSPARENT\r\n" if event.show_as is ShowAs.FREE else b"TRANSP:OPAQUE\r\n")
     if event.privacy is Privacy.PERSONAL:
         out.append(_line(PRIVACY_X_PROP, "PERSONAL"))
-    out.append(_line("X-MICROSOFT-CDO-BUSYSTATUS", _SHOW_AS_TO_CDO[event.show_as]))
+    out.append(_line("X-MICROSOFT-CDO-BUSYSTATUS", SHOW_AS_TO_CDO[event.show_as]))
     if event.reminder is not None:
         out.append(_ALARM_HEAD)
         out.append(_line("DESCRIPTION", _vtext(event.subject or "Reminder")))

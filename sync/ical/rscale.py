@@ -13,7 +13,7 @@ from collections.abc import Mapping, MutableMapping
 
 import icalendar
 
-from sync.ical import vevents
+from sync.ical.load import vevents
 from sync.providers.base import MalformedItem
 
 __all__ = ["plain_rules"]
