@@ -4,9 +4,6 @@ nothing. Each test runs the real `calsync` entry point, as an operator or cron w
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 
@@ -15,6 +12,7 @@ import pytest
 from storage.workspace import Workspace
 from tests.cli.test_sync_cli import calsync
 from tests.engine.harness import Env, ev
+from tests.job.helpers import lock_held
 from tui.services import Services
 
 
@@ -45,26 +43,6 @@ def one_error_line(proc: object, *fragments: str) -> None:
     assert len(lines) == 1 and lines[0].startswith("calsync: "), err
     for fragment in fragments:
         assert fragment in lines[0], err
-
-
-@contextmanager
-def holding_lock(env: Env) -> Iterator[None]:
-    """Hold the user's lock as a TUI or an overlapping cron run would."""
-    taken, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with env.files.locked():
-            taken.set()
-            release.wait()
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    assert taken.wait(10)
-    try:
-        yield
-    finally:
-        release.set()
-        thread.join()
 
 
 # -- 4: status after an identity block ------------------------------------------------------
@@ -308,7 +286,7 @@ def test_single_user_sync_quiet_and_repeated_names(env: Env) -> None:
 
 def test_an_explicit_busy_user_fails_but_the_all_job_skips_it(env: Env) -> None:
     assert calsync(env.ws.root, "init", "anna").returncode == 0
-    with holding_lock(env):
+    with lock_held(env.files):
         proc = calsync(env.ws.root, "sync", "anna")
         assert proc.returncode == 1 and "busy" in proc.stdout
         proc = calsync(env.ws.root, "sync", "anna", "--quiet")

@@ -6,6 +6,9 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -165,3 +168,23 @@ def write_items(folder: Path, n: int) -> None:
 
 def by_user(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {u["user"]: u for u in summary["users"]}
+
+
+@contextmanager
+def lock_held(files: UserFiles) -> Iterator[None]:
+    """Hold a user's lock from another thread, as a TUI or an overlapping cron run does."""
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with files.locked():
+            taken.set()
+            release.wait()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert taken.wait(10)
+    try:
+        yield
+    finally:
+        release.set()
+        thread.join()

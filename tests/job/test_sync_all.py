@@ -5,36 +5,20 @@ from __future__ import annotations
 import os
 import pty
 import re
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.job.helpers import Site, by_user, entry_point, ev, seed
+from tests.job.helpers import Site, by_user, entry_point, ev, lock_held, seed
 
 N_USERS = 20
 
 
-@contextmanager
-def holding_lock(site: Site, name: str) -> Iterator[None]:
+def holding_lock(site: Site, name: str) -> AbstractContextManager[None]:
     """Hold `name`'s user lock from another thread, as a TUI or an overlapping cron run does."""
-    taken, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with site.files(name).locked():
-            taken.set()
-            release.wait()
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    assert taken.wait(10)
-    try:
-        yield
-    finally:
-        release.set()
-        thread.join()
+    return lock_held(site.files(name))
 
 
 def init(site: Site, *names: str) -> None:
