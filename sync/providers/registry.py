@@ -18,7 +18,7 @@ BUILTIN: dict[str, str] = {
     "folder": "sync.providers.folder:FolderProvider",
     "caldav": "sync.providers.caldav:CalDAVProvider",
     "google": "sync.providers.google:GoogleProvider",
-    "ews": "sync.providers.ews:EWSProvider",
+    "ews": "sync.providers.ews.provider:EWSProvider",
     "graph": "sync.providers.graph:GraphProvider",
     "sql": "sync.providers.sql.provider:SqlProvider",
 }

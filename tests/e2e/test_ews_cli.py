@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from sync.model import Event, ShowAs
 from sync.providers.base import Item, Provider, Window
 from sync.providers.registry import open_provider
-from tests.ews_server.server import EWSTestServer
+from tests.providers.ews.server.server import EWSTestServer
 from tui.cli import _register, app
 
 _register()

@@ -13,8 +13,8 @@ import pytest
 
 from tests.engine import test_engine_folder as scenarios
 from tests.engine.harness import Env
-from tests.ews_server.fixtures import ews, new_mailbox
-from tests.ews_server.server import EWSTestServer
+from tests.providers.ews.server.fixtures import ews, new_mailbox
+from tests.providers.ews.server.server import EWSTestServer
 
 __all__ = ["ews"]
 

@@ -23,7 +23,7 @@ from sync.providers import deadline
 from sync.providers.base import Window
 from sync.providers.caldav import CalDAVProvider
 from sync.providers.deadline import DeadlineExceeded
-from sync.providers.ews import EWSProvider
+from sync.providers.ews.provider import EWSProvider
 from sync.providers.google import GoogleProvider, store_token
 from sync.providers.graph_client import GraphClient, TokenSource, read_settings
 from tests.engine.harness import Env

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from tests.engine.harness import Env
-from tests.ews_server.fixtures import ews, new_mailbox
-from tests.ews_server.server import EWSTestServer
-from tests.ews_server.store import Organisation, Recurrence
+from tests.providers.ews.server.fixtures import ews, new_mailbox
+from tests.providers.ews.server.server import EWSTestServer
+from tests.providers.ews.server.store import Organisation, Recurrence
 from tests.recurring import scenarios
 from tests.recurring.scenarios import Case
 from tests.recurring.series import ZONE, SeriesSpec

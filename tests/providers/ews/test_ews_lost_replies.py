@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.engine.harness import Env, ev
-from tests.ews_server.fixtures import ews, new_mailbox
-from tests.ews_server.server import EWSTestServer
+from tests.providers.ews.server.fixtures import ews, new_mailbox
+from tests.providers.ews.server.server import EWSTestServer
 
 __all__ = ["ews"]
 HOW = ["reset", "500"]

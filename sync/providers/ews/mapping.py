@@ -1,6 +1,6 @@
 """Event ⇄ exchangelib CalendarItem (SPEC R7, Exchange column).
 
-Only imported by `sync.providers.ews`, which the registry imports lazily, so
+Only imported by `sync.providers.ews` (its provider), which the registry imports lazily, so
 importing exchangelib here costs nothing for users without Exchange.
 """
 

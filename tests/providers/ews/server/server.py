@@ -28,7 +28,7 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.ews_server.soap import (
+from tests.providers.ews.server.soap import (
     M,
     S,
     T,
@@ -40,7 +40,7 @@ from tests.ews_server.soap import (
     parse_datetime,
     response,
 )
-from tests.ews_server.store import (
+from tests.providers.ews.server.store import (
     Mailbox,
     Organisation,
     RecordedRequest,

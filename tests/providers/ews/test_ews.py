@@ -25,10 +25,10 @@ from sync.providers.base import (
     Throttled,
     Window,
 )
-from sync.providers.ews import EWSProvider
+from sync.providers.ews.provider import EWSProvider
 from sync.providers.registry import provider_class
-from tests.ews_server.server import EWSTestServer
 from tests.providers.contract import ProviderContract
+from tests.providers.ews.server.server import EWSTestServer
 
 PASSWORD_ENV = "CALSYNC_TEST_EWS_PASSWORD"
 SERVICE = "svc-calsync"

@@ -19,11 +19,11 @@ from storage.users import UserStore
 from sync import service
 from sync.job import Job
 from sync.providers.base import AuthFailed, Throttled, Window
-from sync.providers.ews import EWSProvider
+from sync.providers.ews.provider import EWSProvider
 from tests.engine.harness import Env, at, ev
-from tests.ews_server.fixtures import SERVICE_ACCOUNT, ews, new_mailbox
-from tests.ews_server.server import EWSTestServer
-from tests.ews_server.store import BACK_OFF_MS
+from tests.providers.ews.server.fixtures import SERVICE_ACCOUNT, ews, new_mailbox
+from tests.providers.ews.server.server import EWSTestServer
+from tests.providers.ews.server.store import BACK_OFF_MS
 from tui.widgets.format import result_text
 
 __all__ = ["ews"]

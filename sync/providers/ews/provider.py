@@ -1,7 +1,7 @@
 """Exchange calendars over EWS (exchangelib), reached through one service account.
 
 `ews:anna@example.com` is Anna's default calendar. The `[exchange]` table says how
-to reach Exchange (see `ews_config`); the service account acts on each mailbox by
+to reach Exchange (see `config.py`); the service account acts on each mailbox by
 impersonation (default) or delegate access (SPEC R13).
 
 Listing is a calendar view (occurrences of series come as their own items) asking
@@ -81,8 +81,8 @@ from sync.providers.base import (
     Window,
     ensure_no_notify,
 )
-from sync.providers.ews_config import ExchangeSettings, parse_settings
-from sync.providers.ews_mapping import (
+from sync.providers.ews.config import ExchangeSettings, parse_settings
+from sync.providers.ews.mapping import (
     FETCH_FIELDS,
     UID_PROPERTY,
     UPDATE_FIELDS,

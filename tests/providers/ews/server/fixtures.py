@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.ews_server.server import EWSTestServer
+from tests.providers.ews.server.server import EWSTestServer
 
 SERVICE_ACCOUNT = "svc-calsync"
 SERVICE_PASSWORD = "pw-svc"

@@ -1,0 +1,9 @@
+"""Exchange calendars over EWS (exchangelib): `ews:anna@example.com`.
+
+provider.py    the provider: listing, fetching, writing one mailbox's calendar
+config.py      the `[exchange]` table, checked without importing exchangelib
+mapping.py     Event <-> exchangelib CalendarItem
+
+Nothing is imported here: the registry names `sync.providers.ews.provider`, and
+`config` stays importable without exchangelib.
+"""
