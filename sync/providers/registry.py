@@ -19,7 +19,7 @@ BUILTIN: dict[str, str] = {
     "caldav": "sync.providers.caldav:CalDAVProvider",
     "google": "sync.providers.google:GoogleProvider",
     "ews": "sync.providers.ews.provider:EWSProvider",
-    "graph": "sync.providers.graph:GraphProvider",
+    "graph": "sync.providers.graph.provider:GraphProvider",
     "sql": "sync.providers.sql.provider:SqlProvider",
 }
 

@@ -21,9 +21,9 @@ from typer.testing import CliRunner
 from sync.model import Event, ShowAs
 from sync.providers.base import Item, Provider, Window
 from sync.providers.registry import open_provider
-from tests.graph_server.fixtures import SECRET, graph_app, graph_server, write_private
-from tests.graph_server.server import App, GraphTestServer
-from tests.graph_server.store import Mailbox, outlook_body
+from tests.providers.graph.server.fixtures import SECRET, graph_app, graph_server, write_private
+from tests.providers.graph.server.server import App, GraphTestServer
+from tests.providers.graph.server.store import Mailbox, outlook_body
 from tui.cli import _register, app
 
 _register()

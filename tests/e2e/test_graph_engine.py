@@ -14,8 +14,8 @@ import pytest
 
 from tests.engine import test_engine_folder as scenarios
 from tests.engine.harness import Env
-from tests.graph_server.fixtures import SECRET, graph_app, graph_server, write_private
-from tests.graph_server.server import App, GraphTestServer
+from tests.providers.graph.server.fixtures import SECRET, graph_app, graph_server, write_private
+from tests.providers.graph.server.server import App, GraphTestServer
 from tests.recurring.series import AROUND
 
 __all__ = ["graph_app", "graph_server"]

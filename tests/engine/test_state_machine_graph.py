@@ -11,7 +11,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, settings
 
 from tests.engine.test_state_machine import SyncMachine
-from tests.graph_server.env import graph_env
+from tests.providers.graph.server.env import graph_env
 
 
 class GraphSyncMachine(SyncMachine):

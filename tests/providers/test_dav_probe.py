@@ -30,7 +30,6 @@ from sync.providers.base import (
 )
 from sync.providers.caldav import CalDAVProvider
 from sync.providers.dav_http import Forbidden
-from tests.graph_server.tls import make_server_tls
 from tests.providers.dav_front import dav_front
 from tests.providers.dav_helpers import (
     PASSWORD_ENV,
@@ -39,6 +38,7 @@ from tests.providers.dav_helpers import (
     open_caldav,
     run_cli_reporting_imports,
 )
+from tests.providers.graph.server.tls import make_server_tls
 
 CALENDAR = "urn:ietf:params:xml:ns:caldav"
 WINDOW = Window(datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))

@@ -25,12 +25,12 @@ from sync.providers.caldav import CalDAVProvider
 from sync.providers.deadline import DeadlineExceeded
 from sync.providers.ews.provider import EWSProvider
 from sync.providers.google import GoogleProvider, store_token
-from sync.providers.graph_client import GraphClient, TokenSource, read_settings
+from sync.providers.graph.client import GraphClient, TokenSource, read_settings
 from tests.engine.harness import Env
-from tests.graph_server.fixtures import graph_app, graph_server, graph_settings  # noqa: F401
-from tests.graph_server.server import GraphTestServer
 from tests.providers.dav_front import dav_front
 from tests.providers.drip_server import DripServer
+from tests.providers.graph.server.fixtures import graph_app, graph_server, graph_settings  # noqa: F401
+from tests.providers.graph.server.server import GraphTestServer
 
 WINDOW = Window(datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
 SECRET_ENV = "CALSYNC_TEST_DEADLINE_SECRET"

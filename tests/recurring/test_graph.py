@@ -18,19 +18,19 @@ from typing import Any
 import pytest
 
 from sync.providers.base import Item
-from sync.providers.graph import GraphProvider
-from sync.providers.graph_mapping import UID_PROPERTY, recurrence_id_of
+from sync.providers.graph.mapping import UID_PROPERTY, recurrence_id_of
+from sync.providers.graph.provider import GraphProvider
 from tests.engine.harness import Env
-from tests.graph_server.fixtures import (
+from tests.providers.graph.server.fixtures import (
     SECRET,
     graph_app,
     graph_server,
     graph_settings,
     write_private,
 )
-from tests.graph_server.series import DAYS
-from tests.graph_server.server import App, GraphTestServer
-from tests.graph_server.store import Mailbox
+from tests.providers.graph.server.series import DAYS
+from tests.providers.graph.server.server import App, GraphTestServer
+from tests.providers.graph.server.store import Mailbox
 from tests.recurring import scenarios
 from tests.recurring.scenarios import Case, weekly
 from tests.recurring.series import AROUND, ZONE, SeriesSpec, local, rid_of, today

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 
-from tests.graph_server.env import graph_env
+from tests.providers.graph.server.env import graph_env
 from tests.recurring.series import SeriesSpec
 from tests.recurring.test_graph import GraphRemote
 from tests.recurring.test_series_machine import SeriesMachine

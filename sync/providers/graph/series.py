@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import quote
 
 from sync.providers.base import ConfigError
-from sync.providers.graph_client import GraphClient, GraphHTTPError
+from sync.providers.graph.client import GraphClient, GraphHTTPError
 
 MASTER_TYPE = "seriesMaster"
 

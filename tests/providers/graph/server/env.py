@@ -13,9 +13,9 @@ import threading
 from pathlib import Path
 
 from tests.engine.harness import Env
-from tests.graph_server.fixtures import SECRET, write_private
-from tests.graph_server.server import App, GraphTestServer
-from tests.graph_server.store import Mailbox
+from tests.providers.graph.server.fixtures import SECRET, write_private
+from tests.providers.graph.server.server import App, GraphTestServer
+from tests.providers.graph.server.store import Mailbox
 from tests.recurring.series import AROUND
 
 _lock = threading.Lock()

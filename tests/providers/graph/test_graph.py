@@ -27,13 +27,18 @@ from sync.providers.base import (
     Throttled,
     Window,
 )
-from sync.providers.graph import GraphProvider
+from sync.providers.graph.provider import GraphProvider
 from sync.providers.registry import provider_class, validate_url
-from tests.graph_server.fixtures import graph_app, graph_server, graph_settings, write_private
-from tests.graph_server.server import GraphTestServer
-from tests.graph_server.store import Mailbox, outlook_body
-from tests.graph_server.tls import make_app_certificate
 from tests.providers.contract import ProviderContract
+from tests.providers.graph.server.fixtures import (
+    graph_app,
+    graph_server,
+    graph_settings,
+    write_private,
+)
+from tests.providers.graph.server.server import GraphTestServer
+from tests.providers.graph.server.store import Mailbox, outlook_body
+from tests.providers.graph.server.tls import make_app_certificate
 
 __all__ = ["graph_app", "graph_server", "graph_settings"]
 

@@ -28,8 +28,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.graph_server import series as recurrence
-from tests.graph_server import zones
+from tests.providers.graph.server import series as recurrence
+from tests.providers.graph.server import zones
 
 
 class GraphError(Exception):

@@ -44,8 +44,14 @@ import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from tests.graph_server.store import GraphError, Mailbox, encode_state, parse_time, read_token
-from tests.graph_server.tls import make_server_tls
+from tests.providers.graph.server.store import (
+    GraphError,
+    Mailbox,
+    encode_state,
+    parse_time,
+    read_token,
+)
+from tests.providers.graph.server.tls import make_server_tls
 
 READ_ROLES = {"Calendars.Read", "Calendars.ReadWrite"}
 WRITE_ROLES = {"Calendars.ReadWrite"}

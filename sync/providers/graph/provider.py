@@ -67,9 +67,9 @@ from sync.providers.base import (
     Window,
     ensure_no_notify,
 )
-from sync.providers.graph_client import GraphClient, GraphHTTPError, read_settings
-from sync.providers.graph_delta import DeltaIndex
-from sync.providers.graph_mapping import (
+from sync.providers.graph.client import GraphClient, GraphHTTPError, read_settings
+from sync.providers.graph.delta import DeltaIndex
+from sync.providers.graph.mapping import (
     UID_PROPERTY,
     MappingError,
     event_from_graph,
@@ -79,12 +79,12 @@ from sync.providers.graph_mapping import (
     series_master_of,
     uid_of,
 )
-from sync.providers.graph_series import (
+from sync.providers.graph.series import (
     SeriesWrites,
     check_view_span,
     read_instances,
 )
-from sync.providers.graph_zones import ZONE_PROPERTY
+from sync.providers.graph.zones import ZONE_PROPERTY
 from sync.providers.known_texts import KnownTexts
 
 CACHE_VERSION = 3
@@ -235,7 +235,7 @@ class GraphProvider(Provider):
         )
         known_masters = dict(cache.get("masters") or {}) if same_calendar else {}
         items: dict[str, list[Any]] = {k: list(v) for k, v in (state.get("items") or {}).items()}
-        #: series master id -> its etag (masters are never items: graph_series.py)
+        #: series master id -> its etag (masters are never items: series.py)
         series_etags: dict[str, str] = dict(state.get("series") or {})
         link: str | None = state.get("delta_link")
         relisted = False
@@ -545,7 +545,7 @@ class GraphProvider(Provider):
 
     def _own_series_change(self, exc: GraphHTTPError, item_id: str) -> str | None:
         """The etag to retry a refused (412) occurrence write with, when only calsync's own
-        earlier write to the same series changed it (graph_series.SeriesWrites)."""
+        earlier write to the same series changed it (series.SeriesWrites)."""
         if exc.status != 412:
             return None
         return self._series.retry_etag(item_id, self._get_event)

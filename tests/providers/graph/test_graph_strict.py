@@ -1,6 +1,6 @@
 """Microsoft 365 as it really behaves (issue 14), against the strict Graph test server.
 
-Each test drives calsync into one rule the server enforces (tests/graph_server names
+Each test drives calsync into one rule the server enforces (tests/providers/graph/server names
 each rule's source): time zone names Graph refuses, recurring series shaped as real
 delta pages shape them, the 1825-day calendar view, HTML bodies, 400 vs 404, the
 transient 412 on reads, and case-insensitive extended-property filters.
@@ -19,20 +19,20 @@ import pytest
 
 from sync.model import Event
 from sync.providers.base import ConfigError, Item, ProviderError, Window
-from sync.providers.graph import GraphProvider
-from sync.providers.graph_mapping import recurrence_id_of
-from sync.providers.graph_zones import time_to_graph, windows_name
+from sync.providers.graph.mapping import recurrence_id_of
+from sync.providers.graph.provider import GraphProvider
+from sync.providers.graph.zones import time_to_graph, windows_name
 from tests.engine.harness import Env, at, ev
-from tests.graph_server import zones
-from tests.graph_server.fixtures import (
+from tests.providers.graph.server import zones
+from tests.providers.graph.server.fixtures import (
     SECRET,
     graph_app,
     graph_server,
     graph_settings,
     write_private,
 )
-from tests.graph_server.server import App, GraphTestServer
-from tests.graph_server.store import Mailbox, outlook_body
+from tests.providers.graph.server.server import App, GraphTestServer
+from tests.providers.graph.server.store import Mailbox, outlook_body
 from tests.recurring.scenarios import weekly
 from tests.recurring.series import AROUND, by_key, crm_series
 from tests.recurring.test_graph import GraphRemote, _stamp
@@ -165,7 +165,7 @@ def test_a_stockholm_user_syncs_creates_moves_and_all_day_items(env: Env, mailbo
 
 
 def test_graph_refuses_an_iana_name_off_its_list(mailbox: Mailbox) -> None:
-    from tests.graph_server.store import GraphError
+    from tests.providers.graph.server.store import GraphError
 
     body = outlook_body("x", datetime.now(UTC), datetime.now(UTC) + timedelta(hours=1))
     body["start"]["timeZone"] = "Europe/Stockholm"

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from sync.ical.zone_names import UnknownTimezone, resolve_tzid
 from sync.model import NOTIFIES_ATTENDEES, Event, EventError, Privacy, ShowAs
-from sync.providers.graph_zones import display_zones, time_to_graph, zone_property
+from sync.providers.graph.zones import display_zones, time_to_graph, zone_property
 
 #: the extended property holding calsync's UID on every event it writes
 UID_PROPERTY = "String {e2a9a878-b4bb-5b84-ab31-c3924e5c1565} Name calsyncUID"
@@ -164,7 +164,7 @@ def event_from_graph(data: Mapping[str, Any]) -> Event:
         if all_day:
             start, end = start_dt.date(), end_dt.date()
         else:
-            # show the time in the zone the organizer chose (graph_zones.py)
+            # show the time in the zone the organizer chose (zones.py)
             start_zone, end_zone = display_zones(data)
             start = start_dt.astimezone(start_zone or UTC)
             end = end_dt.astimezone(end_zone or start_zone or UTC)
@@ -201,7 +201,7 @@ def event_to_graph(event: Event) -> dict[str, Any]:
     body: dict[str, Any] = {
         "subject": event.subject,
         "body": {"contentType": "text", "content": event.text},
-        # Windows zone names: Graph refuses most IANA names (graph_zones.py)
+        # Windows zone names: Graph refuses most IANA names (zones.py)
         "start": time_to_graph(event.start, all_day=event.all_day),
         "end": time_to_graph(event.end, all_day=event.all_day),
         "isAllDay": event.all_day,

@@ -10,7 +10,7 @@ from pathlib import Path
 from storage.state import UserFiles
 from tests.cli.test_sync_cli import calsync
 from tests.engine.harness import Env
-from tests.graph_server.env import graph_env
+from tests.providers.graph.server.env import graph_env
 
 
 def _cli(env: Env, *args: str) -> tuple[int, str, str]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from dateutil import rrule  # type: ignore[import-untyped]
 
-from tests.graph_server import zones
+from tests.providers.graph.server import zones
 
 PATTERNS = {
     "daily": rrule.DAILY,

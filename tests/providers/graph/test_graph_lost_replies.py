@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.engine.harness import Env, ev
-from tests.graph_server.fixtures import connection_table, graph_app, graph_server
-from tests.graph_server.server import App, GraphTestServer
-from tests.graph_server.store import Mailbox
+from tests.providers.graph.server.fixtures import connection_table, graph_app, graph_server
+from tests.providers.graph.server.server import App, GraphTestServer
+from tests.providers.graph.server.store import Mailbox
 from tests.recurring.series import AROUND
 
 __all__ = ["graph_app", "graph_server"]

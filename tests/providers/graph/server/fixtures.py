@@ -1,6 +1,6 @@
 """pytest fixtures around `GraphTestServer`. Import them into a test module:
 
-    from tests.graph_server.fixtures import graph_server, graph_app, graph_settings  # noqa: F401
+    from tests.providers.graph.server.fixtures import graph_server, graph_app, graph_settings  # noqa: F401
 
 `graph_server` (session) is one HTTPS server for the run; `graph_app` (session) an
 app registration with a client secret kept in a 0600 file; `graph_settings`
@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.graph_server.server import App, GraphTestServer
+from tests.providers.graph.server.server import App, GraphTestServer
 
 SECRET = "s3cr3t~value.for-the-test-app"
 

@@ -2,7 +2,7 @@
 
 `items` maps each listed event id to [etag, start (UTC ISO) or None, attendees if the
 mailbox organizes it as a meeting else 0, series master id or None]; `series` maps
-each series master seen to its etag (masters are never items: graph_series.py);
+each series master seen to its etag (masters are never items: series.py);
 `meetings` is the provider's {id: (etag, attendees)} it checks before writing.
 """
 
@@ -12,13 +12,13 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sync.providers.graph_mapping import (
+from sync.providers.graph.mapping import (
     MappingError,
     is_organized_meeting,
     series_master_of,
     start_instant,
 )
-from sync.providers.graph_series import drop_series, is_master
+from sync.providers.graph.series import drop_series, is_master
 
 
 class DeltaIndex:
