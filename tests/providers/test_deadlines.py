@@ -25,7 +25,9 @@ from sync.providers.caldav import CalDAVProvider
 from sync.providers.deadline import DeadlineExceeded
 from sync.providers.ews.provider import EWSProvider
 from sync.providers.google import GoogleProvider, store_token
-from sync.providers.graph.client import GraphClient, TokenSource, read_settings
+from sync.providers.graph.client import GraphClient
+from sync.providers.graph.settings import read_settings
+from sync.providers.graph.tokens import TokenSource
 from tests.engine.harness import Env
 from tests.providers.dav_front import dav_front
 from tests.providers.drip_server import DripServer
