@@ -15,7 +15,7 @@ from typing import Any
 from sync.providers.base import ConfigError, Provider
 
 BUILTIN: dict[str, str] = {
-    "folder": "sync.providers.folder:FolderProvider",
+    "folder": "sync.providers.folder.provider:FolderProvider",
     "caldav": "sync.providers.caldav:CalDAVProvider",
     "google": "sync.providers.google:GoogleProvider",
     "ews": "sync.providers.ews.provider:EWSProvider",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sync.providers.folder import FolderProvider
+from sync.providers.folder.provider import FolderProvider
 from tests.engine.harness import Env, ev
 
 

@@ -16,9 +16,9 @@ import pytest
 
 from storage.atomic import make_durable
 from storage.state import UserState
-from sync.providers import folder as folder_module
 from sync.providers.base import ProviderError
-from sync.providers.folder import FolderProvider
+from sync.providers.folder import provider as folder_module
+from sync.providers.folder.provider import FolderProvider
 from tests.engine.harness import Env, ev
 
 

@@ -17,7 +17,7 @@ import requests
 
 from sync.ical.recurrence import Series
 from sync.providers.base import Item, MalformedItem, Window
-from sync.providers.folder import FolderProvider
+from sync.providers.folder.provider import FolderProvider
 from tests.engine.harness import Env
 from tests.recurring.series import AROUND, by_key, crm_delete, crm_edit, crm_series
 

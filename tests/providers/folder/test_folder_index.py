@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sync.providers.base import Item
-from sync.providers.folder import _INDEX_KEY, FolderProvider
+from sync.providers.folder.provider import _INDEX_KEY, FolderProvider
 from tests.providers.contract import WINDOW, make_event
 
 
