@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from sync.providers.folder.provider import file_name_for
+from sync.providers.folder.files import file_name_for
 from tests.cli.test_sync_cli import calsync
 from tests.engine.harness import Env, ev
 

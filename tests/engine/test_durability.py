@@ -17,7 +17,7 @@ import pytest
 from storage.atomic import make_durable
 from storage.state import UserState
 from sync.providers.base import ProviderError
-from sync.providers.folder import provider as folder_module
+from sync.providers.folder import files as folder_files
 from sync.providers.folder.provider import FolderProvider
 from tests.engine.harness import Env, ev
 
@@ -33,7 +33,7 @@ def test_a_failing_flush_fails_the_run_and_records_nothing(
     def disk_error(folder: Path, files: object) -> None:
         raise OSError(errno.EIO, os.strerror(errno.EIO))
 
-    monkeypatch.setattr(folder_module, "make_durable", disk_error)
+    monkeypatch.setattr(folder_files, "make_durable", disk_error)
     result = env.init()
     assert result.result == "failed"
     assert "cannot flush the writes to" in result.reason

@@ -14,7 +14,8 @@ import pytest
 
 from sync.ical import parse_event
 from sync.providers.base import CalendarNotFound, ConfigError, Item, ItemRefused
-from sync.providers.folder.provider import ID_FILE, FolderProvider, file_name_for
+from sync.providers.folder.files import ID_FILE, file_name_for
+from sync.providers.folder.provider import FolderProvider
 from sync.providers.registry import open_provider, validate_url
 from tests.providers.contract import WINDOW, ProviderContract, make_event
 

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from sync.providers.base import Item
-from sync.providers.folder.provider import _INDEX_KEY, FolderProvider
+from sync.providers.folder.listing import INDEX_KEY
+from sync.providers.folder.provider import FolderProvider
 from tests.providers.contract import WINDOW, make_event
 
 
@@ -37,4 +38,4 @@ def test_files_written_in_a_run_are_listed_next_run_without_parsing(tmp_path: Pa
         # the rows are the ones a parse of the same bytes makes
         for item in (changed, other):
             assert isinstance(item, Item)
-            assert cache[_INDEX_KEY][item.id] == reader._index_row(item.id)
+            assert cache[INDEX_KEY][item.id] == reader._index_row(item.id)
