@@ -21,7 +21,7 @@ from storage.config import load_config
 from storage.errors import ConfigInvalid
 from sync.providers import deadline
 from sync.providers.base import Window
-from sync.providers.caldav import CalDAVProvider
+from sync.providers.dav.provider import CalDAVProvider
 from sync.providers.deadline import DeadlineExceeded
 from sync.providers.ews import EWSProvider
 from sync.providers.google import GoogleProvider, store_token
@@ -29,8 +29,8 @@ from sync.providers.graph_client import GraphClient, TokenSource, read_settings
 from tests.engine.harness import Env
 from tests.graph_server.fixtures import graph_app, graph_server, graph_settings  # noqa: F401
 from tests.graph_server.server import GraphTestServer
-from tests.providers.dav_front import dav_front
-from tests.providers.drip_server import DripServer
+from tests.providers.dav.dav_front import dav_front
+from tests.providers.dav.drip_server import DripServer
 
 WINDOW = Window(datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
 SECRET_ENV = "CALSYNC_TEST_DEADLINE_SECRET"

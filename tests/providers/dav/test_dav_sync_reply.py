@@ -26,11 +26,11 @@ import pytest
 
 from sync.model import Event
 from sync.providers.base import ProviderError, Window
-from sync.providers.caldav import CalDAVProvider, _SyncUnsupported
-from sync.providers.dav_http import RetryPolicy
-from sync.providers.dav_probe import Reply, request
-from sync.providers.dav_sync_reply import SyncResult
-from tests.providers.dav_helpers import (
+from sync.providers.dav.http import RetryPolicy
+from sync.providers.dav.probe import Reply, request
+from sync.providers.dav.provider import CalDAVProvider, _SyncUnsupported
+from sync.providers.dav.sync_reply import SyncResult
+from tests.providers.dav.dav_helpers import (
     PASSWORD_ENV,
     SECRET,
     clean_http_environment,
@@ -276,7 +276,7 @@ def test_the_result_has_the_fields_caldav_gives() -> None:
     def names(cls: type) -> list[str]:
         return list(cls.__dataclass_fields__)
 
-    from sync.providers.dav_sync_reply import SyncEntry
+    from sync.providers.dav.sync_reply import SyncEntry
 
     assert names(SyncResult) == names(SyncCollectionResult)
     assert names(SyncEntry) == names(CalendarQueryResult)

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
 from sync.providers import deadline
-from sync.providers.dav_http import (
+from sync.providers.dav.http import (
     Overloaded,
     RetryPolicy,
     auth_failed,
@@ -49,7 +49,7 @@ from sync.providers.dav_http import (
 from sync.secrets import Secret
 
 if TYPE_CHECKING:
-    from sync.providers.dav_sync_reply import SyncResult
+    from sync.providers.dav.sync_reply import SyncResult
 
 #: the headers the adapter's DAVClient sends with every request
 _BASE_HEADERS = {
@@ -114,7 +114,7 @@ class Reply:
     def parse_sync_collection(self) -> SyncResult:
         """A sync-collection reply, as caldav's DAVResponse.parse_sync_collection reads it."""
         # imported here: that module reads hrefs and statuses with this one's functions
-        from sync.providers.dav_sync_reply import parse_sync_collection
+        from sync.providers.dav.sync_reply import parse_sync_collection
 
         return parse_sync_collection(self.tree)
 

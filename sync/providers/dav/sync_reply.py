@@ -13,7 +13,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
-from sync.providers.dav_probe import check_status, normalize_href
+from sync.providers.dav.probe import check_status, normalize_href
 
 _DAV = "{DAV:}"
 _RESPONSE = f"{_DAV}response"

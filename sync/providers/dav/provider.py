@@ -48,7 +48,6 @@ from sync.ical import parse_event, recurrence, render_event
 from sync.ical.recurrence import Series
 from sync.model import Event
 from sync.occurrence_index import OccurrenceIndex
-from sync.providers import dav_each, dav_identity, dav_probe
 from sync.providers.base import (
     AuthFailed,
     BrokenItem,
@@ -66,7 +65,10 @@ from sync.providers.base import (
     Window,
     ensure_no_notify,
 )
-from sync.providers.dav_http import (
+from sync.providers.dav import each as dav_each
+from sync.providers.dav import identity as dav_identity
+from sync.providers.dav import probe as dav_probe
+from sync.providers.dav.http import (
     Forbidden,
     RetryPolicy,
     dav_request,
@@ -75,7 +77,7 @@ from sync.providers.dav_http import (
     refused_as_conflict,
     unreadable_body,
 )
-from sync.providers.dav_probe import Credentials
+from sync.providers.dav.probe import Credentials
 from sync.secrets import Secret, has_secret, resolve_secret
 
 #: 2: series resources are kept in "series" and listed as occurrences

@@ -13,9 +13,9 @@ import pytest
 
 from sync.model import Event
 from sync.providers.base import CalendarNotFound, ItemRefused, ProviderError, Window
-from sync.providers.caldav import CalDAVProvider
-from tests.providers.dav_front import dav_front
-from tests.providers.drip_server import DripServer
+from sync.providers.dav.provider import CalDAVProvider
+from tests.providers.dav.dav_front import dav_front
+from tests.providers.dav.drip_server import DripServer
 
 PASSWORD_ENV = "CALSYNC_TEST_CALDAV_PASSWORD"
 WINDOW = Window(datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
