@@ -7,7 +7,7 @@ are retried with backoff honouring Retry-After, and failures become one-line
 status codes and headers the sync needs (If-Match, 412, sync-token errors), so the
 adapter speaks DAV through this one function.
 
-The retry loop and the error lines are shared with `dav_probe`, which sends the
+The retry loop and the error lines are shared with `probe`, which sends the
 collection PROPFIND over the standard library; so this module imports the caldav
 library only when a request goes through it.
 """
@@ -144,7 +144,7 @@ def refused_as_conflict(host: str, item_id: str) -> ProviderError:
 
 
 #: the roots a multistatus reply may have: the standard one, a bare <response>, or a
-#: multistatus wrapped in <xml> (both seen from real servers; `dav_probe` reads them)
+#: multistatus wrapped in <xml> (both seen from real servers; `probe` reads them, `multistatus.responses`)
 _MULTISTATUS_ROOTS = {"{DAV:}multistatus", "{DAV:}response", "xml"}
 
 
@@ -152,7 +152,7 @@ def unreadable_body(response: Any) -> str | None:
     """Why a 200/207 reply's body is no multistatus ("not XML", ...); None if it is one.
 
     Both transports leave `tree` None for a body that is no XML (the caldav library's
-    DAVResponse, and `dav_probe.Reply`, which reads it the same way); an empty body is
+    DAVResponse, and `probe.Reply`, which reads it the same way); an empty body is
     the server saying nothing, not a broken reply. An HTML page is often well-formed
     XML, so the root element is checked too.
     """
@@ -222,7 +222,7 @@ def dav_request(
 def _attempt(
     client: Any, method: str, url: str, body: str | bytes, headers: Mapping[str, str] | None
 ) -> Any:
-    # imported here, not at the top: a run whose only request is dav_probe's never
+    # imported here, not at the top: a run whose only request is probe's never
     # loads the library's transport (niquests, urllib3, lxml)
     from caldav.lib import error as dav_error
     from caldav.lib.http_sync import requests as http

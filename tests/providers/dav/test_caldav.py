@@ -23,7 +23,8 @@ from sync.providers.base import (
     Provider,
     Window,
 )
-from sync.providers.dav.provider import CalDAVProvider, server_table
+from sync.providers.dav.config import server_table
+from sync.providers.dav.provider import CalDAVProvider
 from tests.providers.contract import MALFORMED_RAW, ProviderContract
 from tests.providers.dav.dav_front import dav_front
 from tests.providers.dav.radicale_server import RadicaleServer

@@ -1,7 +1,7 @@
 """Replies that cannot be read, and a refusal that is no UID clash, say what happened
 (issue 20, item 6): never "calendar does not exist", "cannot reach host" or "already
 exists (outside the sync window?)". Both transports: the standard-library listing
-(`dav_probe`) and the caldav library (chosen here by digest auth, which only it does).
+(`probe`) and the caldav library (chosen here by digest auth, which only it does).
 """
 
 from __future__ import annotations

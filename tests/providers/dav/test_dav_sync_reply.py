@@ -1,4 +1,4 @@
-"""The sync-collection REPORT over the standard library (dav_probe + dav_sync_reply).
+"""The sync-collection REPORT over the standard library (dav/probe.py + dav/sync_reply.py).
 
 Real Radicale replies are read by both parsers - caldav's DAVResponse and ours -
 and must give the same result through the adapter's `_parse_sync`; the listing a
@@ -27,8 +27,9 @@ import pytest
 from sync.model import Event
 from sync.providers.base import ProviderError, Window
 from sync.providers.dav.http import RetryPolicy
+from sync.providers.dav.listing import SyncUnsupported
 from sync.providers.dav.probe import Reply, request
-from sync.providers.dav.provider import CalDAVProvider, _SyncUnsupported
+from sync.providers.dav.provider import CalDAVProvider
 from sync.providers.dav.sync_reply import SyncResult
 from tests.providers.dav.dav_helpers import (
     PASSWORD_ENV,
@@ -99,7 +100,7 @@ def both_parses(body: bytes, token: str | None, provider: CalDAVProvider) -> tup
 def _outcome(parse: Callable[[], Any]) -> Any:
     try:
         result = parse()
-    except _SyncUnsupported:
+    except SyncUnsupported:
         return "unsupported"
     except (ValueError, SyntaxError):  # the transport makes it "unreadable reply to REPORT"
         return "unreadable"
