@@ -4,8 +4,10 @@ provider.py    the entry point, `CalDAVProvider`, put together from:
   connection.py  settings, credentials, requests and hrefs of one collection (config.py)
   listing.py     sync-collection, calendar-query and calendar-multiget
   series.py      recurring series: occurrences listed and written into one resource
-  writing.py     conditional PUT and DELETE of single items
-http.py        requests through the caldav library: timeouts, retries, one-line errors
+  writing.py     conditional PUT and DELETE of single items; what a 409 means
+  cancelled.py   cancelled events and occurrences are deletions
+http.py        requests through the caldav library: timeouts, retries (429/503 and a
+               usage-limit 403), one-line errors
 probe.py       the listing requests over the standard library (multistatus.py and
                sync_reply.py read their replies)
 each.py        one resource at a time, where a bulk answer says too little

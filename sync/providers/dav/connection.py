@@ -27,7 +27,14 @@ from sync.providers.base import (
 )
 from sync.providers.dav import config, identity, probe
 from sync.providers.dav.config import Credentials
-from sync.providers.dav.http import RetryPolicy, dav_request, host_of, not_xml, unreadable_body
+from sync.providers.dav.http import (
+    RetryPolicy,
+    dav_request,
+    host_of,
+    keep_retry_after,
+    not_xml,
+    unreadable_body,
+)
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,150}$")
 
@@ -141,6 +148,7 @@ class DavConnection(Provider):
                 headers={"User-Agent": "calsync"},
                 **self._auth(),
             )
+            keep_retry_after(self._client)
         return self._client
 
     def _request(

@@ -19,9 +19,9 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from sync.ical import parse_event
-from sync.ical.recurrence import Series
 from sync.providers.base import CalendarNotFound, MalformedItem, ProviderError, Window
 from sync.providers.dav import each, identity
+from sync.providers.dav.cancelled import LiveSeries, is_cancelled
 from sync.providers.dav.connection import DavConnection
 from sync.providers.dav.http import Forbidden, host_of
 
@@ -78,10 +78,14 @@ class DavListing(DavConnection):
                 response = self._listing_request(
                     "REPORT",
                     _SYNC_REPORT.format(token=escape(token or "")),
-                    {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"},
+                    # RFC 6578 §3.2: the report is defined for Depth 0 only; the depth
+                    # of the listing is the body's DAV:sync-level
+                    {"Depth": "0", "Content-Type": "application/xml; charset=utf-8"},
                 )
             except Forbidden as exc:
                 # RFC 6578 §3.2: 403 + DAV:valid-sync-token is "token expired": start over.
+                # (A 403 that names a usage limit never gets here: it is throttling,
+                # retried in `http`/`probe`, and the token is kept.)
                 # A 403 without a token is a server refusing sync-collection; if it is
                 # really about access, the time-range listing will say so.
                 if not token:
@@ -151,11 +155,14 @@ class DavListing(DavConnection):
         self._raw[item_id] = (etag, data)
         self._series.pop(item_id, None)
         try:
-            if (parsed := Series.parse(data, item_id)) is not None:
+            if (parsed := LiveSeries.parse(data, item_id)) is not None:
                 # its occurrences are listed from the kept text (`_window_of`)
                 self._series[item_id] = [etag, data]
                 self._read_series[item_id] = (etag, parsed)
                 index[item_id] = [etag, None, None]
+                return
+            if is_cancelled(data):
+                index.pop(item_id, None)  # a cancelled event is a deletion (`cancelled.py`)
                 return
             event = parse_event(data, item_id)
         except MalformedItem as exc:

@@ -40,6 +40,7 @@ from sync.providers.dav.http import (
     tls_failed,
     unreachable,
     unreadable,
+    usage_limited,
     with_retries,
 )
 from sync.providers.dav.multistatus import Found, parse_body, parse_propfind, preconditions
@@ -168,10 +169,10 @@ def _send(
         raise unreadable(host, method, exc) from None
     if status == 401:
         raise auth_failed(host)
+    if status in (429, 503) or (status == 403 and usage_limited(data)):
+        raise Overloaded(status, parse_retry_after(response.headers.get("Retry-After")))
     if status == 403:
         raise forbidden(host, url, preconditions(data))
-    if status in (429, 503):
-        raise Overloaded(status, parse_retry_after(response.headers.get("Retry-After")))
     try:
         return Reply(status, response.headers, data)
     except (ValueError, SyntaxError) as exc:

@@ -21,6 +21,7 @@ The provider is put together from the wing's parts, each a class over
   occurrence's edit or deletion is written into it;
 - `writing.py`: conditional PUT and DELETE, so a lost answer is settled by the next
   run (docs/lost-replies.md);
+- `cancelled.py`: a cancelled event or occurrence is listed as gone;
 - here: the Provider contract's listing of a window, fetch, identity and check.
 """
 
@@ -45,12 +46,14 @@ from sync.providers.base import (
     Window,
 )
 from sync.providers.dav import identity
+from sync.providers.dav.cancelled import LiveSeries, is_cancelled
 from sync.providers.dav.http import Forbidden, host_of
 from sync.providers.dav.listing import DavListing, SyncUnsupported
 from sync.providers.dav.series import DavSeries
 
-#: 2: series resources are kept in "series" and listed as occurrences
-CACHE_VERSION = 2
+#: 2: series resources are kept in "series" and listed as occurrences; 3: cancelled
+#: occurrences are no longer listed (`cancelled.py`), so no kept expansion holds them
+CACHE_VERSION = 3
 #: after sync-collection failed, try it again this much later (Google's 507 comes and goes)
 SYNC_RETRY_AFTER = timedelta(days=7)
 #: privileges (any of) that let the account create, change and delete items
@@ -155,7 +158,7 @@ class CalDAVProvider(DavSeries, DavListing):
                 continue
             if resource not in series:
                 try:
-                    series[resource] = Series.parse(data, resource)
+                    series[resource] = LiveSeries.parse(data, resource)
                 except MalformedItem as exc:
                     series[resource] = exc
             found = series[resource]
@@ -174,8 +177,8 @@ class CalDAVProvider(DavSeries, DavListing):
             if parsed is not None and parsed[0] == etag:
                 out[item_id] = Item(item_id, etag, parsed[1])
                 continue
-            if "BEGIN:VEVENT" not in data.upper():
-                continue
+            if "BEGIN:VEVENT" not in data.upper() or is_cancelled(data):
+                continue  # no event, or a cancelled one: gone
             try:
                 out[item_id] = Item(item_id, etag, parse_event(data, item_id))
             except MalformedItem as exc:

@@ -24,6 +24,7 @@ from sync.providers.base import (
     Window,
     ensure_no_notify,
 )
+from sync.providers.dav.cancelled import LiveSeries
 from sync.providers.dav.writing import DavWriting, stamp, without_scheduling
 
 
@@ -52,7 +53,7 @@ class DavSeries(DavWriting):
     def _parsed_series(self, item_id: str, etag: str, data: str) -> Series | None:
         """The series this run's listing already parsed, else parsed now (once per run)."""
         read = self._read_series.pop(item_id, None)
-        return read[1] if read is not None and read[0] == etag else Series.parse(data, item_id)
+        return read[1] if read is not None and read[0] == etag else LiveSeries.parse(data, item_id)
 
     def _occurrence(
         self, resource: str, etag: str, rid: str, series: Series | None
@@ -141,7 +142,7 @@ class DavSeries(DavWriting):
             raise ItemNotFound(item_id) from None
         new_etag = self._write_series(item_id, resource, current, etag, body)
         assert new_etag is not None
-        written = Series.parse(body, resource)
+        written = LiveSeries.parse(body, resource)
         got = written.occurrence(rid) if written is not None else None
         return Item(item_id, new_etag, got or event)
 

@@ -26,7 +26,16 @@ from sync.providers.base import (
 from sync.providers.dav import each
 from sync.providers.dav.connection import DavConnection
 from sync.providers.dav.http import host_of, refused_as_conflict
+from sync.providers.dav.multistatus import preconditions
 
+#: what a 409 to an update or delete says when the server says nothing more (the
+#: caldav library's transport keeps no reason phrase: urllib3-future reads the status
+#: line's code only): the causes seen from Google
+_CONFLICT_CAUSES = (
+    "a recurring event, or one organised on another calendar, that the server does not "
+    "let this calendar change"
+)
+_NO_UID_CONFLICT = "{urn:ietf:params:xml:ns:caldav}no-uid-conflict"
 _PROPFIND_ETAG = (
     '<?xml version="1.0" encoding="utf-8"?>'
     '<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop></d:propfind>'
@@ -154,8 +163,17 @@ class DavWriting(DavConnection):
     def _check_write(self, response: Any, item_id: str, what: str) -> None:
         if 200 <= response.status < 300:
             return
-        if response.status == 409:
+        if response.status == 409 and what == "create":
             raise self._conflict(item_id, response)
+        if response.status == 409:
+            # not the UID case: Google answers 409 to an update of a recurring event
+            # (vdirsyncer #963) and to a delete of an event whose organiser's calendar
+            # this is not ("409 Can't delete a recurring event except on its
+            # organizer's calendar", caldav4j #47); the server's words say which
+            why = conflict_reason(response) or _CONFLICT_CAUSES
+            raise ItemRefused(
+                item_id, f"the server refused the {what} as a conflict (HTTP 409: {why})"
+            )
         if response.status == 507:
             raise ItemRefused(item_id, "the server's storage is full (HTTP 507)")
         if response.status in (400, 415, 422):
@@ -165,7 +183,33 @@ class DavWriting(DavConnection):
         )
 
     def _conflict(self, item_id: str, response: Any) -> ProviderError:
-        return ItemRefused(item_id, "conflict with an existing item (HTTP 409)")
+        """A 409 to a create. RFC 4791 §5.3.2.1: CALDAV:no-uid-conflict says another
+        resource holds the UID; Google's endpoint says it with a bare 409 when the UID
+        was an event deleted before (calcurse #470; its provider overrides this)."""
+        why = conflict_reason(response)
+        return ItemRefused(
+            item_id,
+            f"conflict with an existing item (HTTP 409{': ' + why if why else ''})",
+            uid_conflict=_NO_UID_CONFLICT in why,
+        )
+
+
+def conflict_reason(response: Any) -> str:
+    """What a 409 says about itself, one line: its reason phrase when that is more than
+    "Conflict", else the DAV:error preconditions (RFC 4918 §16), else a short text body."""
+    phrase = " ".join(str(getattr(response, "reason", "") or "").split())
+    if phrase and phrase.lower() != "conflict":
+        return phrase[:160]
+    try:
+        text = each.response_text(response)
+    except (AttributeError, TypeError):
+        return ""
+    found = preconditions(text.encode("utf-8"))
+    if found:
+        return ", ".join(found)[:160]
+    if "<" in text or not text.strip():
+        return ""  # markup that is no DAV:error (an HTML page): nothing to quote
+    return " ".join(text.split())[:160]
 
 
 def without_scheduling(body: bytes) -> bytes:

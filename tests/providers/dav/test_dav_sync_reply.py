@@ -29,7 +29,7 @@ from sync.providers.base import ProviderError, Window
 from sync.providers.dav.http import RetryPolicy
 from sync.providers.dav.listing import SyncUnsupported
 from sync.providers.dav.probe import Reply, request
-from sync.providers.dav.provider import CalDAVProvider
+from sync.providers.dav.provider import CACHE_VERSION, CalDAVProvider
 from sync.providers.dav.sync_reply import SyncResult
 from tests.providers.dav.dav_helpers import (
     PASSWORD_ENV,
@@ -42,7 +42,7 @@ from tests.providers.dav.dav_helpers import (
 CALENDAR = "urn:ietf:params:xml:ns:caldav"
 WINDOW = Window(datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-REPORT_HEADERS = {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"}
+REPORT_HEADERS = {"Depth": "0", "Content-Type": "application/xml; charset=utf-8"}
 
 
 @pytest.fixture(autouse=True)
@@ -417,7 +417,11 @@ def test_an_expired_token_lists_everything_afresh(status: int) -> None:
     cache: dict[str, Any] = {}
     with loopback(_serve(reports)) as (url, seen), open_caldav(url) as p:
         p.list_window(WINDOW, {})  # learns the cache layout
-        cache = {"v": 2, "url": url, "index": {"ghost.ics": ['"x"', T0.isoformat(), None]}}
+        cache = {
+            "v": CACHE_VERSION,
+            "url": url,
+            "index": {"ghost.ics": ['"x"', T0.isoformat(), None]},
+        }
         cache.update(token="t1", mode="sync", series={})
         seen.clear()
         listing = p.list_window(WINDOW, cache)
