@@ -12,6 +12,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from sync.model import Event
 from sync.providers.base import AuthFailed, ConnectionFailed, ItemRefused, Window
 from sync.providers.dav.http import Forbidden
 from sync.providers.dav.provider import CalDAVProvider
+from sync.providers.google import GoogleProvider, store_token
 from tests.providers.dav.dav_front import DavFront, dav_front
 
 PASSWORD_ENV = "CALSYNC_TEST_CALDAV_PASSWORD"
@@ -331,3 +333,74 @@ def test_access_denied_is_still_auth_failed(front: DavFront) -> None:
     front.canned.append((403, {}, b""))
     with open_caldav(front.calendar_url) as p, pytest.raises(AuthFailed, match="access denied"):
         p.identity()
+
+
+# -- the same rules through the Google flavour of the provider (`google:`) ---------------------
+
+GOOGLE_CALENDAR = "anna@example.com"
+
+
+@pytest.fixture
+def google(
+    radicale_calendar: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[GoogleProvider, DavFront]]:
+    """Google's URL layout and bearer tokens in front of Radicale (as tests/providers/
+    test_google.py builds it), with sync-collection answered as Google answers it."""
+    monkeypatch.setenv("CALSYNC_TEST_GOOGLE_SECRET", "not-so-secret")
+    token_file = tmp_path / "google-tokens.json"
+    store_token(token_file, GOOGLE_CALENDAR, "refresh-anna")
+
+    def tokens(form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        return 200, {"access_token": "access-1", "expires_in": 3600, "token_type": "Bearer"}
+
+    with dav_front(
+        radicale_calendar,
+        prefix=f"/caldav/v2/{GOOGLE_CALENDAR}/events/",
+        bearer_tokens={"access-1"},
+        token_endpoint=tokens,
+    ) as front:
+        table = {
+            "base_url": front.url + "/caldav/v2",
+            "token_uri": front.url + "/token",
+            "client_id": "calsync-test.apps.googleusercontent.com",
+            "client_secret_env": "CALSYNC_TEST_GOOGLE_SECRET",
+            "token_file": str(token_file),
+            "retry_backoff": 0,
+        }
+        with GoogleProvider(f"google:{GOOGLE_CALENDAR}", settings={"google": table}) as g:
+            yield g, front
+
+
+def test_google_409s_to_updates_and_deletes_are_no_deleted_uid(
+    google: tuple[GoogleProvider, DavFront],
+) -> None:
+    g, front = google
+    item = g.create(event(1))
+    etag = g.list_window(WINDOW, {}).etags[item.id]
+    front.canned.append((409, {}, b""))
+    with pytest.raises(ItemRefused) as updating:
+        g.update(item.id, etag, item.event.replace(subject="moved"))
+    front.canned.append((409, {}, b""))
+    with pytest.raises(ItemRefused) as deleting:
+        g.delete(item.id, etag)
+    for refused in (updating.value, deleting.value):
+        assert not refused.uid_conflict
+        assert "deleted event" not in str(refused)
+        assert "as a conflict (HTTP 409: a recurring event" in str(refused)
+    # a create still reads Google's 409 as the UID of a deleted event (calcurse #470)
+    front.canned.append((409, {}, b""))
+    with pytest.raises(ItemRefused, match="deleted event") as creating:
+        g.create(event(2))
+    assert creating.value.uid_conflict
+
+
+def test_google_usage_limit_403_is_retried_without_a_token_refresh(
+    google: tuple[GoogleProvider, DavFront],
+) -> None:
+    g, front = google
+    g.identity()
+    front.canned.append((403, JSON, google_error("rateLimitExceeded")))
+    front.seen.clear()
+    g.create(event(1))
+    assert [s.method for s in front.seen if s.path != "/token"][:2] == ["PUT", "PUT"]
+    assert not [s for s in front.seen if s.path == "/token"]
