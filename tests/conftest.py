@@ -14,10 +14,10 @@ settings.register_profile("calsync", deadline=None, max_examples=100, database=N
 settings.register_profile("thorough", deadline=None, max_examples=3000, database=None)
 settings.load_profile("calsync")
 
-# --- CalDAV: real servers on loopback — Radicale (tests/providers/radicale_server.py)
+# --- CalDAV: real servers on loopback — Radicale (tests/providers/dav/radicale_server.py)
 # --- and sabre/dav under PHP, the engine of Nextcloud and Baïkal (sabre_server.py) --
-from tests.providers.radicale_server import radicale_calendar, radicale_server  # noqa: E402, F401
-from tests.providers.sabre_server import sabre_calendar, sabre_server  # noqa: E402, F401
+from tests.providers.dav.radicale_server import radicale_calendar, radicale_server  # noqa: E402, F401
+from tests.providers.dav.sabre_server import sabre_calendar, sabre_server  # noqa: E402, F401
 
 # --- databases: a real PostgreSQL server (tests/providers/sql/postgres_server.py) ---
 from tests.providers.sql.postgres_server import postgres_server, postgres_url  # noqa: E402, F401

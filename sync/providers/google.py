@@ -43,8 +43,8 @@ from sync.providers.base import (
     ItemRefused,
     ProviderError,
 )
-from sync.providers.caldav import CalDAVProvider
-from sync.providers.dav_http import Forbidden
+from sync.providers.dav.http import Forbidden
+from sync.providers.dav.provider import CalDAVProvider
 from sync.secrets import has_secret, resolve_secret
 
 DEFAULT_BASE_URL = "https://apidata.googleusercontent.com/caldav/v2"

@@ -16,7 +16,7 @@ from sync.providers.base import ConfigError, Provider
 
 BUILTIN: dict[str, str] = {
     "folder": "sync.providers.folder.provider:FolderProvider",
-    "caldav": "sync.providers.caldav:CalDAVProvider",
+    "caldav": "sync.providers.dav.provider:CalDAVProvider",
     "google": "sync.providers.google:GoogleProvider",
     "ews": "sync.providers.ews.provider:EWSProvider",
     "graph": "sync.providers.graph.provider:GraphProvider",

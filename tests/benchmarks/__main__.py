@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> None:
     args = _args(argv)
     print("byte-compiling the environment (as an installation does)", flush=True)
     compile_bytecode()
-    from tests.providers.radicale_server import start_radicale, stop_radicale
+    from tests.providers.dav.radicale_server import start_radicale, stop_radicale
 
     report = Report()
     root = Path(tempfile.mkdtemp(prefix="calsync-bench-"))

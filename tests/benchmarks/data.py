@@ -172,7 +172,7 @@ class Dav:
             '<?xml version="1.0"?><d:sync-collection xmlns:d="DAV:" '
             'xmlns:c="urn:ietf:params:xml:ns:caldav"><d:sync-token/><d:sync-level>1'
             "</d:sync-level><d:prop><d:getetag/><c:calendar-data/></d:prop></d:sync-collection>",
-            Depth="1",
+            Depth="0",
         )
         if status != 207:
             raise RuntimeError(f"REPORT sync-collection {path} answered {status}")

@@ -19,7 +19,7 @@ from pathlib import Path
 from tests.benchmarks.data import Dav
 from tests.benchmarks.report import Report, median, secs, verdict
 from tests.benchmarks.tools import Calsync, RequestCounter
-from tests.providers.radicale_server import RadicaleServer
+from tests.providers.dav.radicale_server import RadicaleServer
 
 USER_NAME = "series"
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus" / "recurrence"

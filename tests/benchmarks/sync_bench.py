@@ -17,7 +17,7 @@ from pathlib import Path
 from tests.benchmarks.data import Dav, calendar_text, changed_item
 from tests.benchmarks.report import Report, median, secs, verdict
 from tests.benchmarks.tools import Calsync, RequestCounter, Vdirsyncer, executable
-from tests.providers.radicale_server import RadicaleServer
+from tests.providers.dav.radicale_server import RadicaleServer
 
 USER_NAME = "bench"
 PREFIX = "b"

@@ -20,7 +20,7 @@ from storage.workspace import Workspace
 from tests.benchmarks.data import USER, Dav, calendar_text
 from tests.benchmarks.report import Report, median, secs, verdict
 from tests.benchmarks.tools import Calsync
-from tests.providers.radicale_server import RadicaleServer
+from tests.providers.dav.radicale_server import RadicaleServer
 
 
 def _progress(text: str) -> None:

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from sync.model import Event, Privacy
 from sync.providers.base import Item, Provider, Window
 from sync.providers.registry import open_provider
-from tests.providers.radicale_server import RadicaleServer
+from tests.providers.dav.radicale_server import RadicaleServer
 from tui.cli import _register, app
 
 _register()

@@ -34,7 +34,7 @@ def test_no_change_sync_costs_one_request_to_the_server(
     tmp_path: Path, radicale_calendar: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tests.engine.harness import ev
-    from tests.providers.dav_front import dav_front
+    from tests.providers.dav.dav_front import dav_front
 
     monkeypatch.setenv(PASSWORD_ENV, "x")
     with dav_front(radicale_calendar) as front:

@@ -21,8 +21,8 @@ from typer.testing import CliRunner
 from sync.model import Event
 from sync.providers.base import Item, Window
 from sync.providers.registry import open_provider
-from tests.providers.dav_front import DavFront, dav_front
-from tests.providers.radicale_server import RadicaleServer
+from tests.providers.dav.dav_front import DavFront, dav_front
+from tests.providers.dav.radicale_server import RadicaleServer
 from tests.providers.test_google import service_account_key
 from tui.cli import _register, app
 

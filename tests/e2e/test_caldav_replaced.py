@@ -18,8 +18,8 @@ import pytest
 from sync.engine.runner import IDENTITY_CHANGED
 from tests.e2e.test_caldav_engine import CONFIG, PASSWORD_ENV
 from tests.engine.harness import Env, ev
-from tests.providers.dav_front import dav_front
-from tests.providers.radicale_server import RadicaleServer
+from tests.providers.dav.dav_front import dav_front
+from tests.providers.dav.radicale_server import RadicaleServer
 
 
 def replace_calendar(server: RadicaleServer, url: str) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from tests.engine import test_engine_folder as scenarios
 from tests.engine.harness import Env, ev
-from tests.providers.sabre_server import SABRE_PASSWORD, SABRE_USER
+from tests.providers.dav.sabre_server import SABRE_PASSWORD, SABRE_USER
 
 PASSWORD_ENV = "CALSYNC_E2E_SABRE_PASSWORD"
 CONFIG = (

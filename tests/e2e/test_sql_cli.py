@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from tests.e2e.test_caldav_cli import PASSWORD_ENV, ev
 from tests.e2e.test_caldav_cli import World as CalDAVWorld
-from tests.providers.radicale_server import RadicaleServer
+from tests.providers.dav.radicale_server import RadicaleServer
 from tests.providers.sql import schemas
 
 OWNER = "6f1c2a9e-0000-4000-8000-00000000a11a"

@@ -9,7 +9,7 @@ import pytest
 
 from tests.faults.proxy import FaultProxy, fault_proxy
 from tests.faults.world import PASSWORD_ENV, STALL, FaultWorld
-from tests.providers.radicale_server import RadicaleServer
+from tests.providers.dav.radicale_server import RadicaleServer
 
 
 @pytest.fixture(autouse=True)

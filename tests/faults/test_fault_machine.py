@@ -43,12 +43,12 @@ from storage.state import UserState
 from sync import service
 from sync.engine.pairs import Pair
 from sync.engine.transform import strip_suffix
-from sync.providers import caldav as caldav_module
 from sync.providers.base import ProviderError
+from sync.providers.dav import provider as caldav_module
 from tests.engine.harness import ev
 from tests.faults.proxy import FAULTS, FaultProxy
 from tests.faults.world import FaultWorld
-from tests.providers.radicale_server import RadicaleServer
+from tests.providers.dav.radicale_server import RadicaleServer
 
 EXAMPLES = int(os.environ.get("CALSYNC_FAULT_EXAMPLES", "6"))
 STEPS = int(os.environ.get("CALSYNC_FAULT_STEPS", "14"))

@@ -10,7 +10,7 @@ from sync.engine.transform import strip_suffix
 from sync.providers.base import Item
 from tests.engine.harness import Env
 from tests.faults.proxy import FaultProxy
-from tests.providers.radicale_server import RadicaleServer
+from tests.providers.dav.radicale_server import RadicaleServer
 
 PASSWORD_ENV = "CALSYNC_FAULT_PASSWORD"
 #: the client's timeout during faults, and the proxy's stall above it

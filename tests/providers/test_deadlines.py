@@ -21,7 +21,7 @@ from storage.config import load_config
 from storage.errors import ConfigInvalid
 from sync.providers import deadline
 from sync.providers.base import Window
-from sync.providers.caldav import CalDAVProvider
+from sync.providers.dav.provider import CalDAVProvider
 from sync.providers.deadline import DeadlineExceeded
 from sync.providers.ews.provider import EWSProvider
 from sync.providers.google import GoogleProvider, store_token
@@ -29,10 +29,10 @@ from sync.providers.graph.client import GraphClient
 from sync.providers.graph.settings import read_settings
 from sync.providers.graph.tokens import TokenSource
 from tests.engine.harness import Env
-from tests.providers.dav_front import dav_front
-from tests.providers.drip_server import DripServer
 from tests.providers.graph.server.fixtures import graph_app, graph_server, graph_settings  # noqa: F401
 from tests.providers.graph.server.server import GraphTestServer
+from tests.providers.dav.dav_front import dav_front
+from tests.providers.dav.drip_server import DripServer
 
 WINDOW = Window(datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
 SECRET_ENV = "CALSYNC_TEST_DEADLINE_SECRET"

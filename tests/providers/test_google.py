@@ -1,6 +1,6 @@
 """The Google flavour of the CalDAV adapter, against a loopback Google stand-in.
 
-The stand-in (tests/providers/dav_front.py) serves Google's URL layout
+The stand-in (tests/providers/dav/dav_front.py) serves Google's URL layout
 `/caldav/v2/<calendar id>/events/` in front of a real Radicale calendar, demands a
 bearer token, answers sync-collection with 507 as Google does, and runs an OAuth
 token endpoint. No network: the service-account key is generated here.
@@ -22,7 +22,7 @@ import pytest
 from sync.model import Event
 from sync.providers.base import AuthFailed, ConfigError, ItemRefused, Window
 from sync.providers.google import GoogleProvider, read_tokens, store_token
-from tests.providers.dav_front import DavFront, dav_front
+from tests.providers.dav.dav_front import DavFront, dav_front
 
 CALENDAR = "anna@example.com"
 PREFIX = "/caldav/v2/anna@example.com/events/"

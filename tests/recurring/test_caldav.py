@@ -15,9 +15,9 @@ import requests
 
 from sync.ical.recurrence import mark
 from sync.providers.base import Window
-from sync.providers.caldav import CalDAVProvider
+from sync.providers.dav.provider import CalDAVProvider
 from tests.engine.harness import Env
-from tests.providers.dav_front import dav_front
+from tests.providers.dav.dav_front import dav_front
 from tests.recurring import scenarios
 from tests.recurring.scenarios import Case
 from tests.recurring.series import AROUND, ICalRemote, SeriesSpec, local, rid_of, today

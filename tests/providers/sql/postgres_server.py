@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.providers.radicale_server import free_port
+from tests.providers.dav.radicale_server import free_port
 
 PG_ROOTS = (Path("/usr/lib/postgresql"),)
 

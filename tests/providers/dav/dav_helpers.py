@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from sync.providers.caldav import CalDAVProvider
+from sync.providers.dav.provider import CalDAVProvider
 
 PASSWORD_ENV = "CALSYNC_TEST_DAV_PASSWORD"
 SECRET = "dav-Secret-9"

@@ -1,4 +1,4 @@
-"""The CalDAV adapter against sabre/dav 1.8 (tests/providers/sabre_server.py).
+"""The CalDAV adapter against sabre/dav 1.8 (tests/providers/dav/sabre_server.py).
 
 sabre/dav is the server inside Nextcloud and Baïkal. Its 1.8 release has no
 sync-collection REPORT (calsync lists with calendar-query and checks the ctag) and
@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from sync.providers.caldav import CalDAVProvider
+from sync.providers.dav.provider import CalDAVProvider
 from tests.providers.contract import ProviderContract
-from tests.providers.sabre_server import SABRE_PASSWORD, SABRE_USER
+from tests.providers.dav.sabre_server import SABRE_PASSWORD, SABRE_USER
 
 PASSWORD_ENV = "CALSYNC_TEST_SABRE_PASSWORD"
 

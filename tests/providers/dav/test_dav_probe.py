@@ -1,6 +1,6 @@
-"""The collection PROPFIND over the standard library (sync/providers/dav_probe.py).
+"""The collection PROPFIND over the standard library (sync/providers/dav/probe.py).
 
-Against Radicale (directly, or behind tests/providers/dav_front.py for the statuses
+Against Radicale (directly, or behind tests/providers/dav/dav_front.py for the statuses
 Radicale does not send) and a small loopback server for TLS and redirects: the
 probe must read what the DAVClient reads, fail with the same one-line errors, and
 hand over to the DAVClient where it cannot do what the configuration asks.
@@ -28,10 +28,11 @@ from sync.providers.base import (
     ProviderError,
     Window,
 )
-from sync.providers.caldav import CalDAVProvider
-from sync.providers.dav_http import Forbidden
-from tests.providers.dav_front import dav_front
-from tests.providers.dav_helpers import (
+from sync.providers.dav.http import Forbidden
+from sync.providers.dav.provider import CalDAVProvider
+from tests.providers.graph.server.tls import make_server_tls
+from tests.providers.dav.dav_front import dav_front
+from tests.providers.dav.dav_helpers import (
     PASSWORD_ENV,
     SECRET,
     clean_http_environment,
@@ -472,7 +473,7 @@ def test_the_parser_reads_replies_as_caldav_does(name: str) -> None:
 
     from caldav.response import DAVResponse
 
-    from sync.providers.dav_probe import Reply
+    from sync.providers.dav.probe import Reply
 
     body = REPLIES[name]
     headers = http.client.HTTPMessage()

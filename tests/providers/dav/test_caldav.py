@@ -1,4 +1,4 @@
-"""The CalDAV adapter against a real Radicale server (tests/providers/radicale_server.py)."""
+"""The CalDAV adapter against a real Radicale server (tests/providers/dav/radicale_server.py)."""
 
 from __future__ import annotations
 
@@ -23,10 +23,11 @@ from sync.providers.base import (
     Provider,
     Window,
 )
-from sync.providers.caldav import CalDAVProvider, server_table
+from sync.providers.dav.config import server_table
+from sync.providers.dav.provider import CalDAVProvider
 from tests.providers.contract import MALFORMED_RAW, ProviderContract
-from tests.providers.dav_front import dav_front
-from tests.providers.radicale_server import RadicaleServer
+from tests.providers.dav.dav_front import dav_front
+from tests.providers.dav.radicale_server import RadicaleServer
 
 PASSWORD_ENV = "CALSYNC_TEST_CALDAV_PASSWORD"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -1,7 +1,7 @@
 """Replies that cannot be read, and a refusal that is no UID clash, say what happened
 (issue 20, item 6): never "calendar does not exist", "cannot reach host" or "already
 exists (outside the sync window?)". Both transports: the standard-library listing
-(`dav_probe`) and the caldav library (chosen here by digest auth, which only it does).
+(`probe`) and the caldav library (chosen here by digest auth, which only it does).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import pytest
 
 from sync.model import Event
 from sync.providers.base import CalendarNotFound, ItemRefused, ProviderError, Window
-from sync.providers.caldav import CalDAVProvider
-from tests.providers.dav_front import dav_front
-from tests.providers.drip_server import DripServer
+from sync.providers.dav.provider import CalDAVProvider
+from tests.providers.dav.dav_front import dav_front
+from tests.providers.dav.drip_server import DripServer
 
 PASSWORD_ENV = "CALSYNC_TEST_CALDAV_PASSWORD"
 WINDOW = Window(datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))

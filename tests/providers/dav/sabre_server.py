@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.providers.radicale_server import free_port, wait_until_listening
-from tests.providers.radicale_server import stop_radicale as stop
+from tests.providers.dav.radicale_server import free_port, wait_until_listening
+from tests.providers.dav.radicale_server import stop_radicale as stop
 
 SABRE_USER = "calsync"
 SABRE_PASSWORD = "x"

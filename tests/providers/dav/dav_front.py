@@ -4,7 +4,8 @@ Requests to `FRONT_PREFIX...` are forwarded to one Radicale calendar (hrefs in t
 replies are rewritten back), so items really live in a CalDAV server, while the
 front can: refuse sync-collection (507, like Google), keep no dead properties, demand
 a bearer token, serve an OAuth token endpoint, or answer a queue of canned statuses
-(429/503/401) first.
+(429/503/401, Google's usage-limit 403, a 409 with its reason phrase) first. Like a
+strict server it refuses a sync-collection REPORT with a Depth other than 0.
 Everything it saw is recorded for assertions.
 """
 
@@ -40,6 +41,10 @@ class DavFront:
     bearer_tokens: set[str] = field(default_factory=set)
     #: canned (status, headers, body) answers given before forwarding, first to last
     canned: list[tuple[int, dict[str, str], bytes]] = field(default_factory=list)
+    #: canned answers given to sync-collection REPORTs only, before forwarding them
+    canned_sync: list[tuple[int, dict[str, str], bytes]] = field(default_factory=list)
+    #: reason phrases for statuses the front answers (e.g. Google's words on a 409)
+    reasons: dict[int, str] = field(default_factory=dict)
     #: POST /token handler: form fields -> (status, JSON reply)
     token_endpoint: Callable[[dict[str, str]], tuple[int, dict[str, Any]]] | None = None
     #: answer PROPPATCH "200 OK" and keep nothing: a server without dead properties
@@ -64,7 +69,7 @@ def _handler(front: DavFront) -> type[BaseHTTPRequestHandler]:
             pass
 
         def _reply(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None):
-            self.send_response(status)
+            self.send_response(status, front.reasons.get(status))
             for key, value in (headers or {}).items():
                 self.send_header(key, value)
             self.send_header("Content-Length", str(len(body)))
@@ -108,11 +113,16 @@ def _handler(front: DavFront) -> type[BaseHTTPRequestHandler]:
                     "</d:multistatus>"
                 ).encode()
                 return self._reply(207, reply, {"Content-Type": "application/xml; charset=utf-8"})
-            if (
-                front.refuse_sync is not None
-                and self.command == "REPORT"
-                and b"sync-collection" in body
-            ):
+            sync_report = self.command == "REPORT" and b"sync-collection" in body
+            if sync_report and self.headers.get("Depth", "0") != "0":
+                # RFC 6578 §3.2: the report is defined for Depth 0 only, "other values
+                # result in a 400 (Bad Request)" (no Depth: RFC 3253 §3.6 makes it 0)
+                return self._reply(400, b"Depth must be 0", {"Content-Type": "text/plain"})
+            with front.lock:
+                canned = front.canned_sync.pop(0) if sync_report and front.canned_sync else None
+            if canned is not None:
+                return self._reply(canned[0], canned[2], canned[1])
+            if front.refuse_sync is not None and sync_report:
                 return self._reply(front.refuse_sync, b"", {"Content-Type": "text/plain"})
             self._forward(body, prefix, urlsplit(upstream))
 

@@ -2,12 +2,12 @@
 
 The caldav library's `DAVClient` does the transport (session, auth objects, XML
 parsing of replies); this wraps its `request` so every call has a timeout, 429/503
-are retried with backoff honouring Retry-After, and failures become one-line
-`ProviderError`s an operator can act on. The library's high-level objects hide the
+(and Google's usage-limit 403s) are retried with backoff honouring Retry-After, and
+failures become one-line `ProviderError`s an operator can act on. The library's high-level objects hide the
 status codes and headers the sync needs (If-Match, 412, sync-token errors), so the
 adapter speaks DAV through this one function.
 
-The retry loop and the error lines are shared with `dav_probe`, which sends the
+The retry loop and the error lines are shared with `probe`, which sends the
 collection PROPFIND over the standard library; so this module imports the caldav
 library only when a request goes through it.
 """
@@ -35,7 +35,8 @@ class Forbidden(AuthFailed):
 
 
 class Overloaded(Exception):
-    """One attempt was answered 429/503: `with_retries` waits and sends it again."""
+    """One attempt was answered 429/503 (or a usage-limit 403): `with_retries` waits
+    and sends it again."""
 
     def __init__(self, status: int, wait: float | None) -> None:
         super().__init__(status, wait)
@@ -52,6 +53,36 @@ class RetryPolicy:
     backoff: float = 1.0
     #: never wait longer than this for one retry; a longer Retry-After fails the run
     max_wait: float = 60.0
+
+
+#: what a 403 says when it means "slow down", not "access denied". Google's CalDAV
+#: endpoint shares the Calendar API's limits and answers them so: its error reference
+#: (developers.google.com/calendar/api/guides/errors) lists 403 usageLimits /
+#: rateLimitExceeded, userRateLimitExceeded and quotaExceeded, "use exponential
+#: backoff", the same as for 429; its usage limits guide puts the budget at 600
+#: requests per minute per user (developers.google.com/calendar/api/guides/quota).
+USAGE_LIMIT_REASONS = ("usageLimits", "rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded")
+
+
+def usage_limited(body: object) -> bool:
+    """Whether a 403's body names one of Google's usage limits (`USAGE_LIMIT_REASONS`)."""
+    if isinstance(body, bytes):
+        body = body[:65536].decode("utf-8", errors="replace")
+    return isinstance(body, str) and any(reason in body for reason in USAGE_LIMIT_REASONS)
+
+
+def keep_retry_after(client: Any) -> None:
+    """Remember each reply's Retry-After on `client` (a DAVClient).
+
+    The library raises on a 403 before its headers reach `dav_request`; a usage-limit
+    403 may still say how long to wait, and that wait is honoured as a 429's is.
+    """
+
+    def hook(response: Any, *args: Any, **kwargs: Any) -> Any:
+        client.calsync_retry_after = response.headers.get("Retry-After")
+        return response
+
+    client.session.hooks.setdefault("response", []).append(hook)
 
 
 def host_of(url: str) -> str:
@@ -144,7 +175,7 @@ def refused_as_conflict(host: str, item_id: str) -> ProviderError:
 
 
 #: the roots a multistatus reply may have: the standard one, a bare <response>, or a
-#: multistatus wrapped in <xml> (both seen from real servers; `dav_probe` reads them)
+#: multistatus wrapped in <xml> (both seen from real servers; `probe` reads them, `multistatus.responses`)
 _MULTISTATUS_ROOTS = {"{DAV:}multistatus", "{DAV:}response", "xml"}
 
 
@@ -152,7 +183,7 @@ def unreadable_body(response: Any) -> str | None:
     """Why a 200/207 reply's body is no multistatus ("not XML", ...); None if it is one.
 
     Both transports leave `tree` None for a body that is no XML (the caldav library's
-    DAVResponse, and `dav_probe.Reply`, which reads it the same way); an empty body is
+    DAVResponse, and `probe.Reply`, which reads it the same way); an empty body is
     the server saying nothing, not a broken reply. An HTML page is often well-formed
     XML, so the root element is checked too.
     """
@@ -185,18 +216,19 @@ def with_retries(
         except Overloaded as exc:
             status, wait = exc.status, exc.wait
         tries += 1
+        what = f"HTTP {status}" + (", usage limit" if status == 403 else "")
         if tries > retry.retries:
             raise ConnectionFailed(
-                f"{host} is overloaded (HTTP {status}); gave up after {retry.retries} retries"
+                f"{host} is overloaded ({what}); gave up after {retry.retries} retries"
             )
         if wait is None:
             wait = retry.backoff * (2 ** (tries - 1))
         if wait > retry.max_wait:
             raise ConnectionFailed(
-                f"{host} asks to retry after {wait:.0f} s (HTTP {status}); more than the "
+                f"{host} asks to retry after {wait:.0f} s ({what}); more than the "
                 f"{retry.max_wait:.0f} s calsync waits"
             )
-        deadline.check(host, f"a wait of {wait:.0f} s to retry (HTTP {status})", wait)
+        deadline.check(host, f"a wait of {wait:.0f} s to retry ({what})", wait)
         sleep(max(0.0, wait))
 
 
@@ -212,7 +244,8 @@ def dav_request(
 ) -> Any:
     """Send one DAV request through `client` (a caldav DAVClient); returns its DAVResponse.
 
-    Statuses other than 401/403/429/503 are returned for the caller to judge.
+    Statuses other than 401/403/429/503 are returned for the caller to judge; a 403
+    naming a usage limit is retried as a 429 is.
     """
     return with_retries(
         url, lambda: _attempt(client, method, url, body, headers), retry=retry, sleep=sleep
@@ -222,7 +255,7 @@ def dav_request(
 def _attempt(
     client: Any, method: str, url: str, body: str | bytes, headers: Mapping[str, str] | None
 ) -> Any:
-    # imported here, not at the top: a run whose only request is dav_probe's never
+    # imported here, not at the top: a run whose only request is probe's never
     # loads the library's transport (niquests, urllib3, lxml)
     from caldav.lib import error as dav_error
     from caldav.lib.http_sync import requests as http
@@ -234,6 +267,9 @@ def _attempt(
     except dav_error.RateLimitError as exc:
         raise Overloaded(exc.status or 429, exc.retry_after_seconds) from None
     except dav_error.AuthorizationError as exc:
+        if exc.status == 403 and usage_limited(exc.body):
+            retry_after = getattr(client, "calsync_retry_after", None)
+            raise Overloaded(403, parse_retry_after(retry_after)) from None
         if exc.status == 403:
             raise forbidden(host, url, list(exc.preconditions)) from None
         raise auth_failed(host) from None

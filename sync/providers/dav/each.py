@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sync.providers.base import CalendarNotFound, EtagMismatch, ItemNotFound, ProviderError
-from sync.providers.dav_http import host_of
+from sync.providers.dav.http import host_of
 
 #: (method, url, body, headers) -> the caldav library's response
 Request = Callable[[str, str, str, Mapping[str, str]], Any]

@@ -1,4 +1,4 @@
-"""The sync-collection REPORT over the standard library (dav_probe + dav_sync_reply).
+"""The sync-collection REPORT over the standard library (dav/probe.py + dav/sync_reply.py).
 
 Real Radicale replies are read by both parsers - caldav's DAVResponse and ours -
 and must give the same result through the adapter's `_parse_sync`; the listing a
@@ -26,11 +26,12 @@ import pytest
 
 from sync.model import Event
 from sync.providers.base import ProviderError, Window
-from sync.providers.caldav import CalDAVProvider, _SyncUnsupported
-from sync.providers.dav_http import RetryPolicy
-from sync.providers.dav_probe import Reply, request
-from sync.providers.dav_sync_reply import SyncResult
-from tests.providers.dav_helpers import (
+from sync.providers.dav.http import RetryPolicy
+from sync.providers.dav.listing import SyncUnsupported
+from sync.providers.dav.probe import Reply, request
+from sync.providers.dav.provider import CACHE_VERSION, CalDAVProvider
+from sync.providers.dav.sync_reply import SyncResult
+from tests.providers.dav.dav_helpers import (
     PASSWORD_ENV,
     SECRET,
     clean_http_environment,
@@ -41,7 +42,7 @@ from tests.providers.dav_helpers import (
 CALENDAR = "urn:ietf:params:xml:ns:caldav"
 WINDOW = Window(datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-REPORT_HEADERS = {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"}
+REPORT_HEADERS = {"Depth": "0", "Content-Type": "application/xml; charset=utf-8"}
 
 
 @pytest.fixture(autouse=True)
@@ -99,7 +100,7 @@ def both_parses(body: bytes, token: str | None, provider: CalDAVProvider) -> tup
 def _outcome(parse: Callable[[], Any]) -> Any:
     try:
         result = parse()
-    except _SyncUnsupported:
+    except SyncUnsupported:
         return "unsupported"
     except (ValueError, SyntaxError):  # the transport makes it "unreadable reply to REPORT"
         return "unreadable"
@@ -276,7 +277,7 @@ def test_the_result_has_the_fields_caldav_gives() -> None:
     def names(cls: type) -> list[str]:
         return list(cls.__dataclass_fields__)
 
-    from sync.providers.dav_sync_reply import SyncEntry
+    from sync.providers.dav.sync_reply import SyncEntry
 
     assert names(SyncResult) == names(SyncCollectionResult)
     assert names(SyncEntry) == names(CalendarQueryResult)
@@ -416,7 +417,11 @@ def test_an_expired_token_lists_everything_afresh(status: int) -> None:
     cache: dict[str, Any] = {}
     with loopback(_serve(reports)) as (url, seen), open_caldav(url) as p:
         p.list_window(WINDOW, {})  # learns the cache layout
-        cache = {"v": 2, "url": url, "index": {"ghost.ics": ['"x"', T0.isoformat(), None]}}
+        cache = {
+            "v": CACHE_VERSION,
+            "url": url,
+            "index": {"ghost.ics": ['"x"', T0.isoformat(), None]},
+        }
         cache.update(token="t1", mode="sync", series={})
         seen.clear()
         listing = p.list_window(WINDOW, cache)

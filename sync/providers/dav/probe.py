@@ -5,10 +5,10 @@ on the calendar for its sync token (or ctag) and identity; a first run, or one a
 a change, adds one sync-collection REPORT. The caldav library's DAVClient would load
 niquests, urllib3 and lxml for them, which costs more start-up than the requests
 themselves; so these go over `http.client`, their replies are read with ElementTree
-(`dav_sync_reply` for the REPORT's), and the DAVClient opens only when a further
-request (a multiget, a write) is needed.
+(`multistatus` for a PROPFIND's, `sync_reply` for a REPORT's), and the DAVClient
+opens only when a further request (a multiget, a write) is needed.
 
-It mirrors what the DAVClient would send and how `dav_http` judges the answer (same
+It mirrors what the DAVClient would send and how `http` judges the answer (same
 headers, timeout, TLS verification, retries and one-line errors; a gzip-compressed
 reply, which a listing of thousands of items is worth, is asked for and unpacked).
 Where it cannot do what the DAVClient would - digest or negotiated auth, a proxy,
@@ -18,21 +18,17 @@ ask for - `request` returns None and the caller asks the DAVClient instead.
 
 from __future__ import annotations
 
-import base64
 import gzip
 import http.client
 import os
 import ssl
-import xml.etree.ElementTree as ET
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, urlsplit
 
 from sync.providers import deadline
-from sync.providers.dav_http import (
+from sync.providers.dav.http import (
     Overloaded,
     RetryPolicy,
     auth_failed,
@@ -44,12 +40,11 @@ from sync.providers.dav_http import (
     tls_failed,
     unreachable,
     unreadable,
+    usage_limited,
     with_retries,
 )
-from sync.secrets import Secret
-
-if TYPE_CHECKING:
-    from sync.providers.dav_sync_reply import SyncResult
+from sync.providers.dav.multistatus import Found, parse_body, parse_propfind, preconditions
+from sync.providers.dav.sync_reply import SyncResult, parse_sync_collection
 
 #: the headers the adapter's DAVClient sends with every request
 _BASE_HEADERS = {
@@ -59,40 +54,6 @@ _BASE_HEADERS = {
 }
 #: characters left as they are in a request path (what requests' requote_uri keeps)
 _PATH_SAFE = "!#$%&'()*+,/:;=?@[]~"
-_DAV = "{DAV:}"
-#: properties whose value is the names of the leaf elements inside
-_LEAF_NAMES = {f"{_DAV}current-user-privilege-set", f"{_DAV}supported-report-set"}
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """The resolved `[caldav]` credentials; the secrets' reprs never show them."""
-
-    username: str | None = None
-    password: Secret | None = None
-    token: Secret | None = None
-    #: basic | digest | auto
-    mode: str = "basic"
-
-    def probe_headers(self) -> dict[str, str] | None:
-        """The Authorization header for a probe; None where only the DAVClient can log in."""
-        if self.token is not None:
-            if not (self.token.isascii() and self.token.isprintable()):
-                return None  # no header could carry it, and an error would quote it
-            return {"Authorization": f"Bearer {self.token}"}
-        if self.username is None:
-            return {}
-        if self.mode != "basic" or self.password is None:
-            return None  # digest and auto may need a challenge round trip first
-        pair = f"{self.username}:{self.password}".encode()
-        return {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
-
-
-class Found(NamedTuple):
-    """One <response> of a PROPFIND reply, shaped like caldav's PropfindResult."""
-
-    href: str
-    properties: dict[str, Any]
 
 
 class Reply:
@@ -101,37 +62,17 @@ class Reply:
     def __init__(self, status: int, headers: http.client.HTTPMessage, body: bytes) -> None:
         self.status = status
         self.headers = headers
-        self._raw = body  # as DAVResponse keeps it (`dav_http.body_not_xml` reads it)
+        self._raw = body  # as DAVResponse keeps it (`http.unreadable_body` reads it)
         #: the parsed body, None when empty or not XML (read like the DAVClient reads it)
-        self.tree = _parse(body, headers.get("Content-Type", ""))
+        self.tree = parse_body(body, headers.get("Content-Type", ""))
 
     def parse_propfind(self) -> list[Found]:
         """The <response> elements: href and {property tag: value}, as caldav parses them."""
-        if self.tree is None:
-            return []
-        return [_response(elem) for elem in _responses(self.tree)]
+        return parse_propfind(self.tree)
 
     def parse_sync_collection(self) -> SyncResult:
         """A sync-collection reply, as caldav's DAVResponse.parse_sync_collection reads it."""
-        # imported here: that module reads hrefs and statuses with this one's functions
-        from sync.providers.dav_sync_reply import parse_sync_collection
-
         return parse_sync_collection(self.tree)
-
-
-def _parse(body: bytes, content_type: str) -> ET.Element | None:
-    if not body.strip():
-        return None
-    if b"<!DOCTYPE" in body[:2048].upper():
-        raise ValueError("the reply declares a DTD")  # no entity games
-    try:
-        return ET.fromstring(body)
-    except ET.ParseError:
-        # like the DAVClient: a body not labelled XML is no multistatus (e.g. an HTML
-        # page at that URL); one labelled XML that does not parse is an error
-        if content_type.startswith(("text/xml", "application/xml")):
-            raise
-        return None
 
 
 def environment_allows(url: str, *, anonymous: bool) -> bool:
@@ -228,10 +169,10 @@ def _send(
         raise unreadable(host, method, exc) from None
     if status == 401:
         raise auth_failed(host)
-    if status == 403:
-        raise forbidden(host, url, _preconditions(data))
-    if status in (429, 503):
+    if status in (429, 503) or (status == 403 and usage_limited(data)):
         raise Overloaded(status, parse_retry_after(response.headers.get("Retry-After")))
+    if status == 403:
+        raise forbidden(host, url, preconditions(data))
     try:
         return Reply(status, response.headers, data)
     except (ValueError, SyntaxError) as exc:
@@ -267,77 +208,3 @@ def _tls_context(host: str, verify: bool | str) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=str(path))
     except (OSError, ssl.SSLError) as exc:
         raise unreachable(host, ValueError(f"cannot use the CA file {path}: {exc}")) from None
-
-
-def _preconditions(body: bytes) -> list[str]:
-    """The tags of a DAV:error body's children (RFC 4918 §16), e.g. {DAV:}valid-sync-token."""
-    if not body.strip() or b"<!DOCTYPE" in body[:2048].upper():
-        return []
-    try:
-        root = ET.fromstring(body)
-    except ET.ParseError:
-        return []
-    if root.tag != f"{_DAV}error":
-        return []
-    return [child.tag for child in root if isinstance(child.tag, str)]
-
-
-def _responses(root: ET.Element) -> list[ET.Element]:
-    if root.tag == "xml" and len(root) and root[0].tag == f"{_DAV}multistatus":
-        root = root[0]
-    if root.tag != f"{_DAV}multistatus":
-        return [root] if root.tag == f"{_DAV}response" else []
-    return [elem for elem in root if elem.tag == f"{_DAV}response"]
-
-
-def check_status(text: str | None) -> None:
-    # what the library accepts; a 403 or 500 propstat is a failure, not an absent property
-    if text and not any(code in text for code in (" 200 ", " 201 ", " 207 ", " 404 ")):
-        raise ValueError(f"status {' '.join(text.split())[:80]}")
-
-
-def _response(elem: ET.Element) -> Found:
-    href = ""
-    properties: dict[str, Any] = {}
-    for child in elem:
-        if child.tag == f"{_DAV}status":
-            check_status(child.text)
-        elif child.tag == f"{_DAV}href":
-            href = normalize_href(child.text or "")
-        elif child.tag == f"{_DAV}propstat":
-            status = child.find(f"{_DAV}status")
-            if status is not None and status.text:
-                check_status(status.text)
-                if " 404 " in status.text:
-                    continue  # properties the resource does not have
-            for prop in child.iterfind(f"{_DAV}prop"):
-                for value in prop:
-                    properties[value.tag] = _value(value)
-    return Found(href, properties)
-
-
-def normalize_href(text: str) -> str:
-    """A path, decoded (as the library gives it): absolute URLs lose scheme and host."""
-    href = unquote(text.replace("%2540", "%40"))
-    return unquote(urlsplit(href).path) if ":" in href else href
-
-
-def _value(elem: ET.Element) -> Any:
-    """A property as caldav's parser flattens it: text, a list of tags or texts."""
-    if elem.tag in _LEAF_NAMES:
-        return [leaf.tag for leaf in elem.iter() if len(leaf) == 0 and leaf is not elem]
-    if len(elem) == 0:
-        return elem.text if elem.text and elem.text.strip() else None
-    if elem.tag == f"{_DAV}resourcetype":
-        return [child.tag for child in elem]
-    texts: list[str] = []
-    for child in elem:
-        if child.text and child.text.strip():
-            texts.append(child.text)
-        elif child.get("name"):
-            texts.append(str(child.get("name")))
-        elif len(child) == 0:
-            texts.append(child.tag)
-    if len(texts) == 1:
-        return texts[0]
-    return texts or elem

@@ -1,10 +1,10 @@
 """A sync-collection reply (RFC 6578) read with ElementTree, as caldav's parser reads it.
 
 A first run, and every run after a change, lists the calendar with one
-sync-collection REPORT. `dav_probe` sends it over the standard library when it can,
+sync-collection REPORT. `probe` sends it over the standard library when it can,
 and `Reply.parse_sync_collection` hands its body here; the result has the fields and
 values caldav's `DAVResponse.parse_sync_collection` gives, so the adapter judges both
-the same way (`CalDAVProvider._parse_sync`). What caldav's parser rejects (a
+the same way (`listing.DavListing._parse_sync`). What caldav's parser rejects (a
 `<response>` whose status is not 200/201/207/404) raises ValueError here.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
-from sync.providers.dav_probe import check_status, normalize_href
+from sync.providers.dav.multistatus import check_status, normalize_href
 
 _DAV = "{DAV:}"
 _RESPONSE = f"{_DAV}response"

@@ -1,0 +1,1 @@
+"""CalDAV test servers and the tests of the CalDAV wing (sync/providers/dav/)."""
