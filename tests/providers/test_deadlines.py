@@ -29,10 +29,10 @@ from sync.providers.graph.client import GraphClient
 from sync.providers.graph.settings import read_settings
 from sync.providers.graph.tokens import TokenSource
 from tests.engine.harness import Env
-from tests.providers.graph.server.fixtures import graph_app, graph_server, graph_settings  # noqa: F401
-from tests.providers.graph.server.server import GraphTestServer
 from tests.providers.dav.dav_front import dav_front
 from tests.providers.dav.drip_server import DripServer
+from tests.providers.graph.server.fixtures import graph_app, graph_server, graph_settings  # noqa: F401
+from tests.providers.graph.server.server import GraphTestServer
 
 WINDOW = Window(datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
 SECRET_ENV = "CALSYNC_TEST_DEADLINE_SECRET"

@@ -30,7 +30,6 @@ from sync.providers.base import (
 )
 from sync.providers.dav.http import Forbidden
 from sync.providers.dav.provider import CalDAVProvider
-from tests.providers.graph.server.tls import make_server_tls
 from tests.providers.dav.dav_front import dav_front
 from tests.providers.dav.dav_helpers import (
     PASSWORD_ENV,
