@@ -16,7 +16,7 @@ parameters calsync understands; DATE and DATE-TIME values in basic form, strict
 durations, TZIDs that name an IANA zone, a Windows zone or UTC; floating times
 only without X-WR-TIMEZONE and not as DTEND beside a DTSTART with TZID. Equality with
 icalendar rests on these facts about it, each checked by
-tests/test_ical_fast_read.py against the full parser:
+tests/ical/test_fast_read.py against the full parser:
 
 * A VEVENT tolerates values and lines it cannot parse, so its other properties
   are skipped unread, unless a VALUE parameter could crash icalendar (a list, or

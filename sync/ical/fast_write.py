@@ -10,7 +10,7 @@ construction.
 
 It returns None for whatever it is not sure to write identically; the caller then
 takes the full path. Tests compare both paths byte for byte on generated events
-(tests/test_ical_fast_write.py).
+(tests/ical/test_fast_write.py).
 """
 
 from __future__ import annotations

@@ -529,6 +529,6 @@ def test_vendor_prefixed_tzid_prints_no_warning() -> None:
         capture_output=True,
         text=True,
         check=True,
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=Path(__file__).resolve().parents[2],
     )
     assert done.stderr == ""
