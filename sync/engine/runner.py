@@ -32,6 +32,7 @@ from storage.users import UserStore
 from storage.workspace import Workspace
 from sync.engine.actions import Plan
 from sync.engine.applier import Applier, Progress
+from sync.engine.calendar_change import calendar_change
 from sync.engine.observed import observe, settle
 from sync.engine.pairs import SIDES, Pair, Side
 from sync.engine.pending import settle_pending
@@ -73,6 +74,8 @@ class RunResult:
     duration: float = 0.0
     run_id: str = ""
     plan: Plan | None = None
+    #: for "identity_changed": the recorded and the current calendar (calendar_change)
+    calendars: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -198,7 +201,11 @@ class UserRun:
                         self._record(state, "needs_operator", IDENTITY_CHANGED)
                         state.flush_runs()
                     return RunResult(
-                        self.name, "needs_operator", IDENTITY_CHANGED, "identity_changed"
+                        self.name,
+                        "needs_operator",
+                        IDENTITY_CHANGED,
+                        "identity_changed",
+                        calendars=calendar_change(state, providers["remote"].url, identity),
                     )
                 state.reset_pairs()
                 listings = list_sides(providers, state, make_window(settings, self.now))
