@@ -115,6 +115,8 @@ class SyncOptions:
     #: answer "yes" to the identity-change question (init against a new calendar)
     accept_new_identity: bool = False
     lock_timeout: float = 2.0
+    #: called (done, total, label) per phase (total 0) and per applied action; cheap,
+    #: from the thread that runs the user
     progress: Progress | None = None
     cancel: threading.Event | None = None
     now: datetime | None = None
@@ -132,6 +134,11 @@ class UserRun:
         # a server may echo a credential back in an error: mask every referenced secret
         # before anything reaches state.json, the screen or --json
         self.redact = Redactor.for_config(config)
+
+    def report(self, phase: str) -> None:
+        """A phase with no count yet (0 of 0): the applier reports items as they go."""
+        if self.options.progress is not None:
+            self.options.progress(0, 0, phase)
 
     def run(self) -> RunResult:
         started = time.monotonic()
@@ -191,6 +198,7 @@ class UserRun:
                 )
             # list first: a provider can prove its identity from the listing it just
             # did (a still-valid sync token or delta link), saving a request per run
+            self.report("listing both calendars")
             listings = list_sides(providers, state, make_window(settings, self.now))
             identity = providers["remote"].identity()
             if state.identity is not None and identity != state.identity:
@@ -237,6 +245,7 @@ class UserRun:
         opts = self.options
         window = make_window(settings, self.now)
         pairs = [Pair.from_json(p) for p in state.pairs.values()]
+        self.report("reading new and changed items")
         views = fetch_views(providers, listings, pairs, window)
         observe(views, pairs, providers, state.meta, self.now)
         safety = Safety(self.config.safety.max_delete_share, self.config.safety.min_delete_count)
