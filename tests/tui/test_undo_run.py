@@ -115,3 +115,22 @@ async def test_undoing_a_run_twice_says_what_could_not_be_undone(demo: Workspace
         assert any("; 1 could not be undone." in n for n in _notes(app)), _notes(app)
         assert any(n.endswith("the created item is already gone") for n in _notes(app))
     assert JUNK not in cal.items(demo, "anna", "crm")
+
+
+async def test_no_undo_while_a_run_is_in_progress(demo: Workspace) -> None:
+    from tui.messages import RunRequest
+
+    _bad_run(demo)
+    app = make_app(demo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("l")
+        await settle(pilot)
+        log = app.screen
+        app.users_screen._current = RunRequest("sync", ("anna",))  # as while a run writes
+        await pilot.press("u")
+        await settle(pilot)
+        assert app.screen is log
+        assert any(n.startswith("A run is in progress") for n in _notes(app))
+        app.users_screen._current = None
+    assert JUNK in cal.items(demo, "anna", "crm")

@@ -25,8 +25,11 @@ from rich.text import Text
 from sync.engine.applier import Progress as ProgressCallback
 from tui.cli.common import err_console, out_console
 
-#: cells of a label (an item's subject) on the line: the counts must stay visible
+#: cells of a label (an item's subject) on a wide line
 LABEL_CELLS = 40
+#: cells the rest of the line takes but the bar: spinner, counts, ETA, elapsed time; the
+#: label gets what is left, so the counts stay visible in 80 columns
+OTHER_CELLS = 42
 
 
 def watched(*, as_json: bool = False, quiet: bool = False) -> bool:
@@ -48,27 +51,31 @@ def user_progress(
     if not enabled:
         yield None
         return
+    console = console or err_console
+    bar = 20 if console.width >= 100 else 10
     with Progress(
         SpinnerColumn(),
         # subjects are calendar data: `[bold]` in one is text, never markup
         TextColumn("{task.description}", markup=False),
-        BarColumn(bar_width=20),
+        BarColumn(bar_width=bar),
         MofNCompleteColumn(),
         TextColumn("· ETA"),
         TimeRemainingColumn(),
         TextColumn("·"),
         TimeElapsedColumn(),
-        console=console or err_console,
+        console=console,
         transient=True,
     ) as progress:
         task = progress.add_task(f"{name}: starting", total=None)
+        free = console.width - OTHER_CELLS - bar - len(name)
+        cells = max(10, min(LABEL_CELLS, free))
 
         def report(done: int, total: int, label: str) -> None:
             progress.update(
                 task,
                 completed=done,
                 total=total or None,
-                description=f"{name}: {short(label)}",
+                description=f"{name}: {short(label, cells)}",
             )
 
         yield report

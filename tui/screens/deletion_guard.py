@@ -48,13 +48,17 @@ def deletions(result: RunResult) -> list[dict[str, Any]]:
 class DeletionGuardDialog(ConfirmDialog):
     """Dismisses True for "delete them" (the run again, forced), False for "leave it"."""
 
-    DEFAULT_CSS: ClassVar[str] = """
+    # CSS, not DEFAULT_CSS: app.tcss's #dialog rules would win over a default
+    CSS: ClassVar[str] = """
     DeletionGuardDialog #dialog { width: 90%; height: 90%; max-width: 120; padding: 0 1; }
+    DeletionGuardDialog #dialog-title { margin-bottom: 0; }
     DeletionGuardDialog #question { margin-bottom: 0; }
     DeletionGuardDialog #dialog-detail { margin-bottom: 0; }
-    #guard-body { height: 1fr; }
-    #guard-table { height: 1fr; min-height: 3; }
-    #guard-preview { height: 1fr; min-height: 3; border: round $error; padding: 0 1; }
+    DeletionGuardDialog #guard-body { height: 1fr; }
+    DeletionGuardDialog #guard-table { height: 1fr; min-height: 4; }
+    DeletionGuardDialog #guard-preview {
+        height: 1fr; min-height: 4; border: round $error; padding: 0 1; overflow-y: auto;
+    }
     """
 
     def __init__(self, result: RunResult) -> None:
@@ -76,13 +80,13 @@ class DeletionGuardDialog(ConfirmDialog):
 
     def on_mount(self) -> None:
         table = self.query_one("#guard-table", DataTable)
-        table.add_columns("Calendar", "Start", "Subject")
+        table.add_columns("Calendar", "Subject", "Start")
         for index, row in enumerate(self.items):
             item = row["item"]
             table.add_row(
                 plain(SIDE_LABEL.get(row["side"], row["side"])),
-                plain(item_value("start", item.get("start"))),
                 subject_cell(str(item.get("subject", ""))),
+                plain(item_value("start", item.get("start"))),
                 key=str(index),
             )
         table.border_title = f"{len(self.items)} item(s) would be deleted"

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
+from rich import box
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -26,9 +27,9 @@ def calendars_table(calendars: Mapping[str, Mapping[str, str]], root: Path | Non
     """Recorded against current, one row per fact; a fact that differs is highlighted."""
     recorded = calendars.get("recorded") or {}
     current = calendars.get("current") or {}
-    table = Table(expand=True, show_edge=False, pad_edge=False)
+    table = Table(expand=True, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("", style="bold", no_wrap=True)
-    table.add_column("Recorded at initialization", overflow="fold", ratio=1)
+    table.add_column("Recorded", overflow="fold", ratio=1)
     table.add_column("Answering now", overflow="fold", ratio=1)
     for key, label in ROWS:
         old, new = str(recorded.get(key) or ""), str(current.get(key) or "")
@@ -44,9 +45,10 @@ def calendars_table(calendars: Mapping[str, Mapping[str, str]], root: Path | Non
 class IdentityDialog(ConfirmDialog):
     """Dismisses True for "initialize against the current calendar"."""
 
-    DEFAULT_CSS: ClassVar[str] = """
+    # CSS, not DEFAULT_CSS: app.tcss's #dialog rules would win over a default
+    CSS: ClassVar[str] = """
     IdentityDialog #dialog { width: 90%; max-width: 110; max-height: 100%; padding: 0 1; }
-    #identity-calendars { height: auto; margin-bottom: 1; }
+    IdentityDialog #identity-calendars { height: auto; margin-bottom: 1; }
     """
 
     def __init__(self, result: RunResult, root: Path | None = None) -> None:

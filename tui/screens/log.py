@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Select
 
 from tui.messages import Entries, EntriesLoaded, EntryActionDone, OperationFailed
 from tui.screens.confirm import ConfirmDialog
-from tui.screens.revert_run import RevertRunScreen, outcome_note
+from tui.screens.revert_run import RevertRunScreen, outcome_note, run_in_progress
 from tui.services import OperatorError, Services
 from tui.widgets.format import (
     SIDE_LABEL,
@@ -240,6 +240,13 @@ class LogScreen(Screen[None]):
         run_id = str(entry.get("run") or "") if entry else ""
         if entry is None or not run_id or run_id == "operator":
             self.notify("Select a change a sync run made.", severity="warning")
+            return
+        if run_in_progress(self.app):
+            self.notify(
+                "A run is in progress: undo when it has finished (ctrl+x on the users "
+                "screen cancels it).",
+                severity="warning",
+            )
             return
         self.app.push_screen(
             RevertRunScreen(self.services, self.user, run_id, str(entry.get("time") or "")),

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
@@ -38,6 +38,15 @@ class RunReverted(Message):
         self.error = error
 
 
+def run_in_progress(app: App[object]) -> bool:
+    """Whether a screen below (the users screen) has a sync or init running.
+
+    Undoing while a run writes would undo only what it has saved so far, and race it
+    for the user's lock; by duck type, as the users screen imports the log screen.
+    """
+    return any(getattr(screen, "running", False) is True for screen in app.screen_stack)
+
+
 def outcome_note(result: dict[str, Any]) -> str:
     """One line on what the undo did, for a notification."""
     done, failed = len(result["reverted"]), len(result["failed"])
@@ -54,17 +63,18 @@ class RevertRunScreen(ModalScreen[dict[str, Any] | None]):
         Binding("a", "apply", "Undo the run"),
         Binding("escape,c", "cancel", "Cancel"),
     ]
-    DEFAULT_CSS: ClassVar[str] = """
+    # CSS, not DEFAULT_CSS: app.tcss's rules win over any default
+    CSS: ClassVar[str] = """
     RevertRunScreen { align: center middle; }
-    #undo-dialog {
+    RevertRunScreen #undo-dialog {
         width: 90%; height: 90%; max-width: 140;
         border: thick $error; background: $surface; padding: 0 1;
     }
-    #undo-title { text-style: bold; width: 100%; }
-    #undo-detail { color: $text-muted; }
-    #undo-table { height: 1fr; }
-    #undo-buttons { height: auto; align-horizontal: right; }
-    #undo-buttons Button { margin-left: 2; }
+    RevertRunScreen #undo-title { text-style: bold; width: 100%; }
+    RevertRunScreen #undo-detail { color: $text-muted; }
+    RevertRunScreen #undo-table { height: 1fr; }
+    RevertRunScreen #undo-buttons { height: auto; align-horizontal: right; }
+    RevertRunScreen #undo-buttons Button { margin-left: 2; }
     """
 
     def __init__(self, services: Services, user: str, run_id: str, when: str = "") -> None:

@@ -51,7 +51,7 @@ class RunPanel(Horizontal):
 
     def started(self, label: str) -> None:
         self.query_one("#run-label", Label).update(label)
-        self.query_one("#run-count", Label).update(f"  {CANCEL_HINT}")
+        self.query_one("#run-count", Label).update(f"  {CANCEL_HINT}  ")
         bar = self.query_one(ProgressBar)
         bar.update(total=None, progress=0)
         bar.display = True
@@ -72,7 +72,7 @@ class RunPanel(Horizontal):
             bar.update(total=total, progress=done)
             eta = eta_text(done, total, now - self._phase_started, self._phase_done)
             count = f"{done:,}/{total:,}" + (f" · {eta}" if eta else "")
-        hint = f"  {count} · {CANCEL_HINT}" if count else f"  {CANCEL_HINT}"
+        hint = f"  {count} · {CANCEL_HINT}  " if count else f"  {CANCEL_HINT}  "
         self.query_one("#run-count", Label).update(hint)
 
     def finished(self, summary: str) -> None:
