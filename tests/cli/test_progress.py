@@ -29,8 +29,11 @@ from tui.widgets.run_panel import eta_text
 COUNT = re.compile(r"anna: .*\d+/\d+")
 
 
-def on_terminal(ws: Path, *args: str) -> tuple[int, str]:
-    """Run calsync with every standard stream on a pseudo terminal of 120×30."""
+def on_terminal(ws: Path, *args: str, typed: bytes = b"") -> tuple[int, str]:
+    """Run calsync with every standard stream on a pseudo terminal of 120×30.
+
+    `typed` is what the operator types, buffered by the terminal until read.
+    """
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
@@ -43,6 +46,8 @@ def on_terminal(ws: Path, *args: str) -> tuple[int, str]:
         close_fds=True,
     )
     os.close(follower)
+    if typed:
+        os.write(leader, typed)
     out = b""
     while True:
         try:
@@ -137,3 +142,19 @@ def test_eta_and_label_helpers() -> None:
     assert eta_text(11, 41, 10.0, since=1) == "0:30 left"  # the rate since the phase began
     assert short("x" * 100).endswith("…") and len(short("x" * 100)) == 40
     assert short("会議" * 40).endswith("…")
+
+
+def test_the_init_question_on_a_terminal_shows_both_calendars(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    assert env.init().result == "ok"
+    recorded = env.files.read_state().meta
+    other = tmp_path / "other"
+    other.mkdir()
+    env.set(remote=f"folder:{other}")
+    code, text = on_terminal(env.ws.root, "init", "anna", typed=b"n\n")
+    assert code == 3, text
+    flat = text.replace("\r\n", "\n")
+    assert f"recorded at initialization ({recorded['initialized_at']}): " in flat
+    assert f"answering now: folder:{other}" in flat
+    assert "Initialize sync against the current calendar? [y/N]" in flat
+    assert env.files.read_state().meta["identity"] == recorded["identity"]  # "no" kept it

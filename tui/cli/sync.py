@@ -54,6 +54,7 @@ def init(
         opts = SyncOptions(accept_new_identity=yes, dry_run=dry_run, progress=progress)
         result = service.init_user(st.workspace, st.config, name, opts)
     if result.needs == "identity_changed" and not yes and not as_json and sys.stdin.isatty():
+        _show_calendars(result)
         if typer.confirm(IDENTITY_CHANGED, default=False):
             with user_progress(name, enabled=shown) as progress:
                 opts = SyncOptions(accept_new_identity=True, dry_run=dry_run, progress=progress)
@@ -125,6 +126,22 @@ def sync_cmd(
             opts = SyncOptions(dry_run=dry_run, force=force, progress=progress)
             results.append(service.sync_user(st.workspace, st.config, n, opts))
     _finish(results, as_json, quiet=quiet)
+
+
+def _show_calendars(result: RunResult) -> None:
+    """The recorded and the current remote calendar, so the question can be answered."""
+    recorded = result.calendars.get("recorded") or {}
+    current = result.calendars.get("current") or {}
+    if not recorded and not current:
+        return
+    when = recorded.get("initialized") or "?"
+    out_console.print(
+        f"recorded at initialization ({when}): {recorded.get('address') or '?'}\n"
+        f"  calendar id {recorded.get('identity') or '?'}\n"
+        f"answering now: {current.get('address') or '?'}\n"
+        f"  calendar id {current.get('identity') or '?'}",
+        markup=False,
+    )
 
 
 def _finish(results: list[RunResult], as_json: bool, *, quiet: bool = False) -> None:
