@@ -38,3 +38,25 @@ async def test_counts_eta_and_cancel_hint_at_80_columns(demo: Workspace) -> None
         assert count.region.right <= 80
         panel.finished("anna: ok")
         assert _shown(panel, "#run-count") == ""
+
+
+async def test_sync_all_names_each_users_items(demo: Workspace) -> None:
+    from tests.tui import calendars as cal
+    from tui.messages import RunProgressed
+
+    cal.put(demo, "bertil", "remote", "Offsite [b]planning[/b]")
+    seen: list[RunProgressed] = []
+    app = make_app(demo)
+
+    def hook(message: object) -> None:
+        if isinstance(message, RunProgressed):
+            seen.append(message)
+
+    async with app.run_test(size=(120, 40), message_hook=hook) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+    # the bar counts users (bertil is the second of four); the line names his items
+    bertil = [m for m in seen if ": bertil: " in m.label]
+    assert any(m.label.endswith("bertil: 1/1 items") for m in bertil), [m.label for m in seen]
+    assert {(m.done, m.total) for m in bertil} == {(1, 4)}

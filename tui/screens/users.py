@@ -294,8 +294,15 @@ class UsersScreen(Screen[None]):
             if not single:
                 self.post_message(RunProgressed(index, len(names), f"{request.label}: {name}"))
 
-            def progress(done: int, total: int, label: str, who: str = name) -> None:
-                self.post_message(RunProgressed(done, total, f"{who}: {label}"))
+            def progress(
+                done: int, total: int, label: str, who: str = name, at: int = index
+            ) -> None:
+                if single:
+                    self.post_message(RunProgressed(done, total, f"{who}: {label}"))
+                    return
+                # many users: the bar counts users, the line names this one's items
+                step = f"{done}/{total} items" if total else label
+                self.post_message(RunProgressed(at, len(names), f"{request.label}: {who}: {step}"))
 
             init = request.init or request.kind == "init"
             if request.kind == "preview" and not init:
@@ -306,7 +313,7 @@ class UsersScreen(Screen[None]):
                 dry_run=request.kind == "preview",
                 force=request.force,
                 accept_new_identity=request.accept_new_identity,
-                progress=progress if single else None,
+                progress=progress,
                 cancel=cancel,
             )
             self.post_message(UserRunFinished(result, self.services.summary(name), init))
