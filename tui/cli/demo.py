@@ -40,6 +40,12 @@ def demo(
     out_console.print(f"demo workspace: {ws.root}", markup=False)
     for result in results:
         render_result(result)
+    out_console.print(
+        "erik (held by the deletion guard) and frida (a calendar gone) are in trouble on "
+        "purpose: select them in the TUI to see why and what fixes it. "
+        "`calsync demo --reset` starts the demo afresh.",
+        markup=False,
+    )
     if no_tui:
         status_cmd(ctx, as_json=False)
         return
