@@ -19,7 +19,7 @@ from storage.errors import StoreError
 from storage.state import UserFiles
 from storage.users import UserStore
 from storage.workspace import Workspace, default_workspace
-from sync import demo_database
+from sync import demo_database, demo_states
 from sync.engine.runner import RunResult, SyncOptions
 from sync.model import Event, Privacy, ShowAs
 from sync.providers.registry import open_provider
@@ -46,7 +46,17 @@ REMOTE_TEMPLATES: tuple[Template, ...] = (
 
 
 def demo_workspace(explicit: Path | None) -> Workspace:
+    """`--workspace` if given, else the demo's own folder: never the operator's workspace.
+
+    CALSYNC_WORKSPACE is not read here: it names the operator's real workspace, which
+    the demo must not fill (it lives beside it, in the data folder's `demo/`).
+    """
     return Workspace(explicit if explicit else default_workspace() / "demo")
+
+
+def reset_demo(ws: Workspace) -> None:
+    """Delete the demo workspace (only one the demo made) so it starts afresh."""
+    demo_states.reset(ws.root, MARKER)
 
 
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -137,8 +147,12 @@ def _items(user_index: int, today: date) -> tuple[list[Event], list[Event]]:
     return crm, remote
 
 
-def create_demo(ws: Workspace) -> tuple[Config, list[RunResult]]:
-    """Create (or refresh) the demo workspace, initialize and sync every demo user."""
+def create_demo(ws: Workspace, *, every_state: bool = False) -> tuple[Config, list[RunResult]]:
+    """Create (or refresh) the demo workspace, initialize and sync every demo user.
+
+    `every_state` (what `calsync demo` makes) adds a user held by the deletion guard,
+    a failing one and a job setting that overrides a user's (`sync.demo_states`).
+    """
     store = UserStore(ws)
     marker = ws.root / MARKER
     existing = store.all() if ws.users_path.exists() else []
@@ -150,6 +164,8 @@ def create_demo(ws: Workspace) -> tuple[Config, list[RunResult]]:
     ws.ensure()
     atomic_write(marker, b"calsync demo workspace\n")
     names = {u["name"] for u in existing}
+    if every_state:
+        demo_states.write_job_section(ws)
     database_crm = demo_database.prepare(ws) if demo_database.NAME not in names else None
     config = load_config(ws.config_path)
     today = datetime.now(UTC).astimezone(ZONE).date()
@@ -171,10 +187,18 @@ def create_demo(ws: Workspace) -> tuple[Config, list[RunResult]]:
                 "remote": remote_url,
                 "enabled": True,
                 "skip_private": name == "cecilia",
+                **(demo_states.overridden(name) if every_state else {}),
             }
         )
+    everyone = list(USERS)
+    if every_state:
+        for index, name in enumerate(demo_states.USERS, len(USERS)):
+            if name not in names:
+                items = _items(index, today)
+                demo_states.add_troubled_users(ws, config, items, name)
+        everyone += demo_states.USERS
     results = []
-    for name in USERS:
+    for name in everyone:
         if UserFiles(ws, name).read_state().initialized:
             results.append(sync_user(ws, config, name, SyncOptions()))
         else:

@@ -20,7 +20,7 @@ from storage.errors import StoreError, state_unreadable
 from storage.state import UserFiles
 from storage.users import UserStore
 from storage.workspace import Workspace
-from sync import service, users
+from sync import revert_run, service, users
 from sync.engine.runner import IDENTITY_CHANGED, RunResult, SyncOptions
 from sync.providers.base import ProviderError
 from sync.settings import effective_settings
@@ -312,6 +312,13 @@ class Services:
 
     def revert(self, name: str, log_id: str) -> dict[str, Any]:
         return service.revert(self.workspace, self.config, name, log_id)
+
+    def revert_run_preview(self, name: str, run_id: str) -> list[dict[str, Any]]:
+        """What undoing the run would do, newest change first; nothing is written."""
+        return revert_run.preview(self.workspace, name, run_id)
+
+    def revert_run(self, name: str, run_id: str) -> dict[str, Any]:
+        return revert_run.revert_run(self.workspace, self.config, name, run_id)
 
     def trash(self, name: str) -> list[dict[str, Any]]:
         return service.trash_entries(self.workspace, name)

@@ -32,6 +32,7 @@ from storage.users import UserStore
 from storage.workspace import Workspace
 from sync.engine.actions import Plan
 from sync.engine.applier import Applier, Progress
+from sync.engine.calendar_change import calendar_change
 from sync.engine.observed import observe, settle
 from sync.engine.pairs import SIDES, Pair, Side
 from sync.engine.pending import settle_pending
@@ -73,6 +74,8 @@ class RunResult:
     duration: float = 0.0
     run_id: str = ""
     plan: Plan | None = None
+    #: for "identity_changed": the recorded and the current calendar (calendar_change)
+    calendars: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -112,6 +115,8 @@ class SyncOptions:
     #: answer "yes" to the identity-change question (init against a new calendar)
     accept_new_identity: bool = False
     lock_timeout: float = 2.0
+    #: called (done, total, label) per phase (total 0) and per applied action; cheap,
+    #: from the thread that runs the user
     progress: Progress | None = None
     cancel: threading.Event | None = None
     now: datetime | None = None
@@ -129,6 +134,11 @@ class UserRun:
         # a server may echo a credential back in an error: mask every referenced secret
         # before anything reaches state.json, the screen or --json
         self.redact = Redactor.for_config(config)
+
+    def report(self, phase: str) -> None:
+        """A phase with no count yet (0 of 0): the applier reports items as they go."""
+        if self.options.progress is not None:
+            self.options.progress(0, 0, phase)
 
     def run(self) -> RunResult:
         started = time.monotonic()
@@ -188,6 +198,7 @@ class UserRun:
                 )
             # list first: a provider can prove its identity from the listing it just
             # did (a still-valid sync token or delta link), saving a request per run
+            self.report("listing both calendars")
             listings = list_sides(providers, state, make_window(settings, self.now))
             identity = providers["remote"].identity()
             if state.identity is not None and identity != state.identity:
@@ -198,7 +209,11 @@ class UserRun:
                         self._record(state, "needs_operator", IDENTITY_CHANGED)
                         state.flush_runs()
                     return RunResult(
-                        self.name, "needs_operator", IDENTITY_CHANGED, "identity_changed"
+                        self.name,
+                        "needs_operator",
+                        IDENTITY_CHANGED,
+                        "identity_changed",
+                        calendars=calendar_change(state, providers["remote"].url, identity),
                     )
                 state.reset_pairs()
                 listings = list_sides(providers, state, make_window(settings, self.now))
@@ -230,6 +245,7 @@ class UserRun:
         opts = self.options
         window = make_window(settings, self.now)
         pairs = [Pair.from_json(p) for p in state.pairs.values()]
+        self.report("reading new and changed items")
         views = fetch_views(providers, listings, pairs, window)
         observe(views, pairs, providers, state.meta, self.now)
         safety = Safety(self.config.safety.max_delete_share, self.config.safety.min_delete_count)

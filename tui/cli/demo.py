@@ -14,34 +14,44 @@ def demo(
     no_tui: Annotated[
         bool, typer.Option("--no-tui", help="Print the status instead of opening the TUI.")
     ] = False,
+    reset: Annotated[
+        bool,
+        typer.Option(
+            "--reset", help="Delete the demo workspace first and start it afresh (only the demo's)."
+        ),
+    ] = False,
 ) -> None:
-    """Create the demo workspace (three users, local folders), initialize and sync it."""
-    from sync.demo import create_demo, demo_workspace  # not loaded for other commands
+    """Create the demo workspace (local folders, every user state), initialize and sync it.
+
+    It has a workspace of its own (the data folder's demo/, or --workspace), never
+    CALSYNC_WORKSPACE: the operator's real users are not mixed with the demo's.
+    """
+    from sync.demo import create_demo, demo_workspace, reset_demo  # not loaded otherwise
     from tui.cli.render import render_result
     from tui.cli.sync import status_cmd
 
     st = state(ctx)
-    ws = demo_workspace(st.explicit_workspace or _env_workspace())
-    _, results = create_demo(ws)
+    ws = demo_workspace(st.explicit_workspace)
+    if reset:
+        reset_demo(ws)
+    _, results = create_demo(ws, every_state=True)
     demo_state = AppState(ws.root)
     ctx.find_root().obj = demo_state
     out_console.print(f"demo workspace: {ws.root}", markup=False)
     for result in results:
         render_result(result)
+    out_console.print(
+        "erik (held by the deletion guard) and frida (a calendar gone) are in trouble on "
+        "purpose: select them in the TUI to see why and what fixes it. "
+        "`calsync demo --reset` starts the demo afresh.",
+        markup=False,
+    )
     if no_tui:
         status_cmd(ctx, as_json=False)
         return
     from tui.cli.open_tui import open_tui
 
     open_tui(demo_state)
-
-
-def _env_workspace():  # type: ignore[no-untyped-def]
-    import os
-    from pathlib import Path
-
-    env = os.environ.get("CALSYNC_WORKSPACE")
-    return Path(env) if env else None
 
 
 def register(app: typer.Typer) -> None:

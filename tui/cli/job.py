@@ -22,6 +22,7 @@ from rich.progress import (
     TaskID,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 
 from storage.users import UserStore
@@ -45,13 +46,21 @@ class ProgressObserver(JobObserver):
         self.lock = threading.Lock()
         self.running: list[str] = []
         self.items: dict[str, int] = {}
+        #: planned actions of each user still running (0 while it lists and reads)
+        self.totals: dict[str, int] = {}
         self.task: TaskID = progress.add_task("syncing", total=total, current="", items=0)
 
     def _refresh(self, advance: int = 0) -> None:
-        shown = ", ".join(self.running[:3]) + (" …" if len(self.running) > 3 else "")
+        # each user still running with its own items done of total: the slow one shows
+        shown = ", ".join(self._user_line(n) for n in self.running[:3])
+        shown += f" (+{len(self.running) - 3} more)" if len(self.running) > 3 else ""
         self.progress.update(
             self.task, advance=advance, current=shown, items=sum(self.items.values())
         )
+
+    def _user_line(self, name: str) -> str:
+        total = self.totals.get(name, 0)
+        return f"{name} {self.items.get(name, 0)}/{total}" if total else name
 
     def user_started(self, name: str) -> None:
         with self.lock:
@@ -61,12 +70,14 @@ class ProgressObserver(JobObserver):
     def items_applied(self, name: str, done: int, total: int) -> None:
         with self.lock:
             self.items[name] = done
+            self.totals[name] = total
             self._refresh()
 
     def user_finished(self, result: RunResult) -> None:
         with self.lock:
             if result.user in self.running:
                 self.running.remove(result.user)
+            self.totals.pop(result.user, None)
             self._refresh(advance=1)
 
 
@@ -163,11 +174,13 @@ def run_all(
         with Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
-            BarColumn(),
+            BarColumn(bar_width=20),
             MofNCompleteColumn(),
-            TextColumn("users · {task.fields[items]} items ·"),
+            TextColumn("users · {task.fields[items]} items · ETA"),
+            TimeRemainingColumn(),
+            TextColumn("·"),
             TimeElapsedColumn(),
-            TextColumn("{task.fields[current]}"),
+            TextColumn("{task.fields[current]}", markup=False),
             console=err_console,
             transient=True,
         ) as progress:

@@ -25,6 +25,7 @@ from tui.cli.common import (
     print_json,
     state,
 )
+from tui.cli.progress import user_progress, watched
 from tui.cli.render import (
     add_row,
     counts_text,
@@ -48,12 +49,16 @@ def init(
 ) -> None:
     """Compare both calendars, pair existing items and create the missing ones."""
     st = state(ctx)
-    opts = SyncOptions(accept_new_identity=yes, dry_run=dry_run)
-    result = service.init_user(st.workspace, st.config, name, opts)
+    shown = watched(as_json=as_json)
+    with user_progress(name, enabled=shown) as progress:
+        opts = SyncOptions(accept_new_identity=yes, dry_run=dry_run, progress=progress)
+        result = service.init_user(st.workspace, st.config, name, opts)
     if result.needs == "identity_changed" and not yes and not as_json and sys.stdin.isatty():
+        _show_calendars(result)
         if typer.confirm(IDENTITY_CHANGED, default=False):
-            opts = SyncOptions(accept_new_identity=True, dry_run=dry_run)
-            result = service.init_user(st.workspace, st.config, name, opts)
+            with user_progress(name, enabled=shown) as progress:
+                opts = SyncOptions(accept_new_identity=True, dry_run=dry_run, progress=progress)
+                result = service.init_user(st.workspace, st.config, name, opts)
     _finish([result], as_json)
 
 
@@ -114,11 +119,29 @@ def sync_cmd(
     unique = list(dict.fromkeys(names or []))  # `sync anna anna` syncs anna once
     for n in unique:
         get_user(st.workspace, n)  # an unknown name fails before anyone is synced
-    results = [
-        service.sync_user(st.workspace, st.config, n, SyncOptions(dry_run=dry_run, force=force))
-        for n in unique
-    ]
+    shown = watched(as_json=as_json, quiet=quiet)
+    results = []
+    for n in unique:
+        with user_progress(n, enabled=shown) as progress:
+            opts = SyncOptions(dry_run=dry_run, force=force, progress=progress)
+            results.append(service.sync_user(st.workspace, st.config, n, opts))
     _finish(results, as_json, quiet=quiet)
+
+
+def _show_calendars(result: RunResult) -> None:
+    """The recorded and the current remote calendar, so the question can be answered."""
+    recorded = result.calendars.get("recorded") or {}
+    current = result.calendars.get("current") or {}
+    if not recorded and not current:
+        return
+    when = recorded.get("initialized") or "?"
+    out_console.print(
+        f"recorded at initialization ({when}): {recorded.get('address') or '?'}\n"
+        f"  calendar id {recorded.get('identity') or '?'}\n"
+        f"answering now: {current.get('address') or '?'}\n"
+        f"  calendar id {current.get('identity') or '?'}",
+        markup=False,
+    )
 
 
 def _finish(results: list[RunResult], as_json: bool, *, quiet: bool = False) -> None:

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Label, Static
 
 
@@ -43,6 +44,7 @@ class ConfirmDialog(ModalScreen[bool]):
             yield Static(self.question, id="question", markup=False)
             if self.detail:
                 yield Static(self.detail, id="dialog-detail", markup=False)
+            yield from self.extra()
             with Horizontal(id="dialog-buttons"):
                 yield Button(
                     Text(f"{self.yes} (y)"),
@@ -51,8 +53,17 @@ class ConfirmDialog(ModalScreen[bool]):
                 )
                 yield Button(Text(f"{self.no} (n)"), id="no", variant="default")
 
+    def extra(self) -> ComposeResult:
+        """What a dialog built on this one shows between the question and the buttons."""
+        return iter(())
+
+    def first_focus(self) -> Widget:
+        """Where the keyboard starts: "No", so a stray Enter changes nothing."""
+        return self.query_one("#no", Button)
+
     def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
+        # Textual calls a subclass's on_mount too (before this one): fill, then focus
+        self.first_focus().focus()
 
     @on(Button.Pressed, "#yes")
     def _yes(self) -> None:

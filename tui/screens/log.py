@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Select
 
 from tui.messages import Entries, EntriesLoaded, EntryActionDone, OperationFailed
 from tui.screens.confirm import ConfirmDialog
+from tui.screens.revert_run import RevertRunScreen, outcome_note, run_in_progress
 from tui.services import OperatorError, Services
 from tui.widgets.format import (
     SIDE_LABEL,
@@ -39,6 +40,7 @@ class LogScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "back", "Back"),
         Binding("r", "revert", "Revert"),
+        Binding("u", "undo_run", "Undo run"),
         Binding("slash", "focus_text", "Filter text"),
         Binding("f", "focus_side", "Filter side"),
         Binding("ctrl+r", "reload", "Reload"),
@@ -231,6 +233,35 @@ class LogScreen(Screen[None]):
             ),
             lambda yes: self._revert_answer(str(entry["id"]), bool(yes)),
         )
+
+    def action_undo_run(self) -> None:
+        """Undo every change of the selected entry's run, previewed first."""
+        entry = self.selected
+        run_id = str(entry.get("run") or "") if entry else ""
+        if entry is None or not run_id or run_id == "operator":
+            self.notify("Select a change a sync run made.", severity="warning")
+            return
+        if run_in_progress(self.app):
+            self.notify(
+                "A run is in progress: undo when it has finished (ctrl+x on the users "
+                "screen cancels it).",
+                severity="warning",
+            )
+            return
+        self.app.push_screen(
+            RevertRunScreen(self.services, self.user, run_id, str(entry.get("time") or "")),
+            self._run_undone,
+        )
+
+    def _run_undone(self, result: dict[str, Any] | None) -> None:
+        if result is None:
+            return
+        self.notify(outcome_note(result), title="Done")
+        for failure in result["failed"][:3]:
+            self.notify(
+                f"{failure['subject']}: {failure['error']}", title="Not undone", severity="error"
+            )
+        self.load()
 
     def _revert_answer(self, log_id: str, yes: bool) -> None:
         if yes:

@@ -54,8 +54,10 @@ class PlanScreen(ModalScreen[bool]):
             else:
                 yield Static("Nothing to change: both calendars agree.", id="plan-empty")
             with Horizontal(id="plan-buttons"):
-                yield Button("Apply (a)", id="apply", variant="primary", disabled=not writes)
-                yield Button("Cancel (esc)", id="cancel")
+                # nothing to do, nothing to apply: the button would only invite a no-op run
+                if writes:
+                    yield Button("Apply (a)", id="apply", variant="primary")
+                yield Button("Close (esc)" if not writes else "Cancel (esc)", id="cancel")
 
     def on_mount(self) -> None:
         plan = self.result.plan
@@ -76,10 +78,17 @@ class PlanScreen(ModalScreen[bool]):
             )
         table.focus()
 
+    @property
+    def has_writes(self) -> bool:
+        return self.result.plan is not None and bool(self.result.plan.writes)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # "apply" leaves the footer (and does nothing) when the preview found nothing
+        return self.has_writes if action == "apply" else True
+
     @on(Button.Pressed, "#apply")
     def action_apply(self) -> None:
-        plan = self.result.plan
-        if plan is not None and plan.writes:
+        if self.has_writes:
             self.dismiss(True)
 
     @on(Button.Pressed, "#cancel")

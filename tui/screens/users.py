@@ -35,11 +35,13 @@ from tui.messages import (
 )
 from tui.screens.check import CheckScreen
 from tui.screens.confirm import ConfirmDialog
+from tui.screens.deletion_guard import DeletionGuardDialog
+from tui.screens.identity import IdentityDialog, reinit_dialog
 from tui.screens.log import LogScreen
 from tui.screens.plan import PlanScreen
 from tui.screens.trash import TrashScreen
 from tui.screens.user_form import UserForm, UserFormScreen
-from tui.services import IDENTITY_QUESTION, OperatorError, RunResult, Services, UserDetail
+from tui.services import OperatorError, RunResult, Services, UserDetail
 from tui.widgets.format import RESULT_LABEL, countdown, counts_sentence
 from tui.widgets.run_panel import RunPanel
 from tui.widgets.user_detail import UserDetailPane
@@ -50,19 +52,6 @@ if TYPE_CHECKING:
 
 #: state files read per message while the table fills in
 SUMMARY_CHUNK = 100
-
-
-def deletion_question(result: RunResult) -> str:
-    """The mass-deletion guard's question, with the count per calendar that would lose items."""
-    plan = result.plan
-    parts = []
-    for side, label in (("crm", "the CRM calendar"), ("remote", "the remote calendar")):
-        actions = plan.actions if plan is not None else []
-        count = sum(1 for a in actions if a.op == "delete" and a.side == side)
-        if count:
-            parts.append(f"{count} item{'s' if count != 1 else ''} in {label}")
-    what = " and ".join(parts) or "items"
-    return f"This sync would delete {what}. Continue?"
 
 
 class UsersScreen(Screen[None]):
@@ -256,8 +245,18 @@ class UsersScreen(Screen[None]):
             self.start_run(RunRequest("sync", (name,)))
 
     def action_init(self) -> None:
-        if (name := self._selected()) is not None:
+        if (name := self._selected()) is None:
+            return
+        summary = self.table.summaries.get(name)
+        if summary is None or not summary.initialized:
             self.start_run(RunRequest("init", (name,)))
+            return
+        # initializing again re-matches every pair: worth a question, never a keypress
+        detail = self._detail_cache.get(name)
+        self.app.push_screen(
+            reinit_dialog(name, detail.initialized_at if detail else None),
+            lambda yes: self._init_answer(name, bool(yes)),
+        )
 
     def action_preview(self) -> None:
         if (name := self._selected()) is not None:
@@ -295,8 +294,15 @@ class UsersScreen(Screen[None]):
             if not single:
                 self.post_message(RunProgressed(index, len(names), f"{request.label}: {name}"))
 
-            def progress(done: int, total: int, label: str, who: str = name) -> None:
-                self.post_message(RunProgressed(done, total, f"{who}: {label}"))
+            def progress(
+                done: int, total: int, label: str, who: str = name, at: int = index
+            ) -> None:
+                if single:
+                    self.post_message(RunProgressed(done, total, f"{who}: {label}"))
+                    return
+                # many users: the bar counts users, the line names this one's items
+                step = f"{done}/{total} items" if total else label
+                self.post_message(RunProgressed(at, len(names), f"{request.label}: {who}: {step}"))
 
             init = request.init or request.kind == "init"
             if request.kind == "preview" and not init:
@@ -307,7 +313,7 @@ class UsersScreen(Screen[None]):
                 dry_run=request.kind == "preview",
                 force=request.force,
                 accept_new_identity=request.accept_new_identity,
-                progress=progress if single else None,
+                progress=progress,
                 cancel=cancel,
             )
             self.post_message(UserRunFinished(result, self.services.summary(name), init))
@@ -359,24 +365,12 @@ class UsersScreen(Screen[None]):
             )
         elif result.needs == "identity_changed":
             self.app.push_screen(
-                ConfirmDialog(
-                    IDENTITY_QUESTION,
-                    title=f"{name}: the remote calendar changed",
-                    detail="Yes initializes against the current calendar; No leaves the user untouched.",
-                ),
+                IdentityDialog(result, self.services.workspace.root),
                 lambda yes: self._identity_answer(name, bool(yes)),
             )
         elif result.needs == "mass_delete":
             self.app.push_screen(
-                ConfirmDialog(
-                    deletion_question(result),
-                    title=f"{name}: safety guard",
-                    detail="Deleted items are kept in the trash and can be restored. "
-                    "No leaves the user unsynced.",
-                    yes="Delete",
-                    danger=True,
-                ),
-                lambda yes: self._deletion_answer(request, bool(yes)),
+                DeletionGuardDialog(result), lambda yes: self._deletion_answer(request, bool(yes))
             )
         elif result.needs == "not_initialized":
             self.app.push_screen(

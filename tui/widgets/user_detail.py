@@ -24,6 +24,14 @@ def _setting_value(value: object) -> str:
     return str(value)
 
 
+def _source(source: str, own: object, value: object) -> Text:
+    """Where the value comes from; a user value the job overrides is named (R12)."""
+    text = Text(source, style=SOURCE_STYLE.get(source, ""))
+    if source == "job" and own is not None and own != value:
+        text.append(f" (overrides user: {_setting_value(own)})", style="dim")
+    return text
+
+
 def render_detail(detail: UserDetail, now: datetime, root: Path | None) -> RenderableType:
     row = detail.row
     head = Text.assemble(
@@ -63,7 +71,7 @@ def render_detail(detail: UserDetail, now: datetime, root: Path | None) -> Rende
         settings.add_row(
             plain(s.key.replace("_", " ")),
             plain(_setting_value(s.value)),
-            Text(s.source, style=SOURCE_STYLE.get(s.source, "")),
+            _source(s.source, s.own, s.value),
         )
 
     parts: list[RenderableType] = [head, Text(""), cal, Text("")]
