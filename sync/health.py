@@ -362,5 +362,30 @@ def clear(ws: Workspace, name: str, by: str, *, lock_timeout: float = 2.0) -> bo
         return False
 
 
+def _signature(run: Mapping[str, Any]) -> tuple[Any, ...]:
+    errors = run.get("errors") or []
+    texts = sorted(
+        f"{e.get('item', '')}: {e.get('error', '')}" for e in errors if isinstance(e, dict)
+    )
+    return (run.get("result"), run.get("reason"), tuple(texts))
+
+
+def is_repeat(ws: Workspace, name: str, run_id: str, before: Health, after: Health) -> bool:
+    """Run `run_id` (just recorded) did not succeed, in just the way the run before it
+    did not, and the user's standing (needing an operator or not) is unchanged:
+    nothing new to tell the operator."""
+    if after.state == "ok" or (before.state == "needs_operator") != (
+        after.state == "needs_operator"
+    ):
+        return False
+    try:
+        runs = read_runs(ws, name)
+    except StoreError:
+        return False
+    if len(runs) < 2 or runs[-1].get("id") != run_id or runs[-2].get("cleared"):
+        return False
+    return _signature(runs[-1]) == _signature(runs[-2])
+
+
 def cleared_line(name: str, by: str) -> str:
     return f"{name}: failures cleared ({by}); the next job run syncs {name} again"
