@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from storage.config import Config
-from storage.errors import StoreError
+from storage.errors import StoreError, state_unreadable
 from storage.state import UserFiles, UserState
 from storage.tinystore import check_tables, read_json_file
 from storage.workspace import Workspace
@@ -320,20 +320,15 @@ def health_of(
 ) -> Health:
     """The health of `user` (their users.json record) from what the workspace stores.
 
-    A state that cannot be read is a permanent failure of its own: the operator must
-    look at the file (`calsync status` names it).
+    A state file that cannot be read needs an operator, without an error class: the
+    job still runs the user, whose run then fails naming the file.
     """
     try:
         runs = read_runs(ws, str(user["name"]))
     except StoreError as exc:
-        return Health(
-            "needs_operator",
-            "permanent",
-            0,
-            None,
-            str(exc).splitlines()[0],
-            f"run `calsync status` to see which file of {user['name']} is unreadable",
-        )
+        # the run says so itself each time (and leaves the file alone): not held back
+        fix = f"restore {user['name']}'s state from a backup or move the file away"
+        return Health("needs_operator", None, 0, None, state_unreadable(exc), fix)
     return judge(user, runs, config, now)
 
 
