@@ -196,8 +196,8 @@ def permanent_action(name: str, error_type: str) -> str:
         )
     if error_type == "CalendarNotFound":
         return (
-            f"run `calsync user set {name} remote=URL` with the right calendar, "
-            f"or `calsync check {name}` once it exists"
+            f"once the calendar exists run `calsync check {name}`, or point {name} at the "
+            f"right one with `calsync user set {name} remote=URL`"
         )
     return f"fix the calendar's settings in calsync.toml, then run `calsync check {name}`"
 
@@ -251,7 +251,7 @@ def judge(
         line = lines[0] if lines else str(result)
         until = _time(run.get("retry_after")) if result == "deferred" else None
         if until is not None and until > now and not run.get("cleared"):
-            wait = f"nothing to run: the job retries after {_hhmm(until)} (or {retry_now})"
+            wait = f"wait: the job retries after {_hhmm(until)}, as the server asked"
             return Health("throttled", "transient", failures, until, line, wait)
         if result == "ok":
             return Health("ok", None, 0, None, "", "")
@@ -292,7 +292,7 @@ def _failed(
     retry = finished + backoff(failures)
     state = "deferred" if retry > now else "failing"
     when = f"after {_hhmm(retry)}" if retry > now else "at its next run"
-    wait = f"nothing to run: the job retries {when} (or run `calsync sync {name}` now)"
+    wait = f"wait for the job's retry {when}, or run `calsync sync {name}` now"
     return Health(state, "transient", failures, retry, line, wait)
 
 

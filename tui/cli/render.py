@@ -72,12 +72,10 @@ def health_line(health: Health | None) -> str:
 
 def health_cell(health: Health) -> str:
     """ "deferred · transient · 3" for the status table."""
-    parts = [health.state.replace("_", " ")]
+    text = health.state.replace("_", " ")
     if health.error_class:
-        parts.append(health.error_class)
-    if health.failures:
-        parts.append(str(health.failures))
-    return " · ".join(parts)
+        text += f", {health.error_class}"
+    return f"{text} ×{health.failures}" if health.failures else text
 
 
 def add_row(table: Table, *cells: str) -> None:

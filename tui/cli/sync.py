@@ -155,23 +155,26 @@ def status_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         out_console.print("no users yet — add one with `calsync user add`")
         return
     table = Table()
-    columns = ("user", "enabled", "initialized", "last sync", "result", "health", "next retry")
-    for col in (*columns, "last run", "error"):
-        table.add_column(col)
+    # enabled and initialized show as the health "disabled" and "never" (--json has both);
+    # the changes of the last run only where there is room for them
+    wide = out_console.width >= 120
+    for col in ("user", "last sync", "result", "health", "next retry"):
+        table.add_column(col, no_wrap=col not in ("health", "next retry"))
+    if wide:
+        table.add_column("changes")
+    table.add_column("error", ratio=1, overflow="fold")
     for r in rows:
         health = Health.from_json(r["health"])
-        add_row(
-            table,
+        cells = [
             str(r["name"]),
-            "yes" if r["enabled"] else "no",
-            "?" if r["initialized"] is None else "yes" if r["initialized"] else "no",
-            str(r["last_sync"] or "never"),
+            _when(str(r["last_sync"]))[5:] if r["last_sync"] else "never",
             str(r["last_result"] or ""),
             health_cell(health),
-            when_text(health.next_retry),
-            counts_text(r["counts"]) if r["counts"] else "",
+            when_text(health.next_retry)[5:],
+            *([counts_text(r["counts"]) if r["counts"] else ""] if wide else []),
             r["last_error"] or r["last_reason"],
-        )
+        ]
+        add_row(table, *cells)
     out_console.print(table)
     for r in rows:  # the one thing to run, for each user that needs something
         health = Health.from_json(r["health"])

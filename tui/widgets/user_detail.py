@@ -37,7 +37,7 @@ KEYS = (
     (r"(run )?`calsync check \S+`", "press c"),
     (r"run `calsync init \S+`", "press i"),
     (r"run `calsync user set \S+ enabled=yes`", "press d"),
-    (r"run `calsync user set \S+ remote=URL`", "press e and change the remote calendar"),
+    (r"(run )?`calsync user set \S+ remote=URL`", "e (Edit)"),
     (r"(run )?`calsync sync \S+`", "press s"),
     (r"`calsync status --json` lists them", "they are listed under Last error"),
 )
@@ -57,11 +57,11 @@ def health_lines(health: Health, now: datetime) -> list[Text]:
         (health.state.replace("_", " "), HEALTH_STYLE.get(health.state, "")),
     )
     if health.error_class:
-        head.append(f"  {health.error_class} error")
+        head.append(f", {health.error_class}")
     if health.failures:
-        head.append(f"  {health.failures} failure(s) in a row")
+        head.append(f" ×{health.failures}")
     if health.next_retry:
-        head.append(f"  next retry {local_time(health.next_retry.isoformat())}")
+        head.append(f", next retry {local_time(health.next_retry.isoformat())}")
         minutes = -int(-(health.next_retry - now).total_seconds() // 60)  # rounded up
         hours, mins = divmod(minutes, 60)
         ahead = f"in {hours} h {mins} min" if hours else f"in {mins} min"
@@ -120,9 +120,10 @@ def render_detail(detail: UserDetail, now: datetime, root: Path | None) -> Rende
             Text(s.source, style=SOURCE_STYLE.get(s.source, "")),
         )
 
-    parts: list[RenderableType] = [head, Text(""), cal, Text("")]
-    if detail.health is not None:
-        parts += [*health_lines(detail.health, now), Text("")]
+    parts: list[RenderableType] = [head]
+    if detail.health is not None:  # first: what is wrong and what fixes it
+        parts += health_lines(detail.health, now)
+    parts += [Text(""), cal, Text("")]
     last = detail.last_run
     if detail.state_error:
         parts.append(Text(detail.state_error, style="bold red"))
