@@ -280,8 +280,20 @@ class Services:
         accept_new_identity: bool = False,
         progress: Progress | None = None,
         cancel: threading.Event | None = None,
+        scheduled: bool = False,
     ) -> RunResult:
+        """One user's run. `scheduled` (auto-sync) runs as the server job does: a user
+        backing off or waiting for an operator is left alone (sync/health.py)."""
+        if scheduled:
+            try:
+                health = health_of(self.workspace, self.config, self.user_record(name))
+            except OperatorError as exc:
+                return RunResult(name, "failed", str(exc), errors=[{"error": str(exc)}])
+            if health.held:
+                held = "needs_operator" if health.state == "needs_operator" else "deferred"
+                return RunResult(name, held, health.reason)
         options = SyncOptions(
+            by_job=scheduled,
             init=init,
             dry_run=dry_run,
             force=force,

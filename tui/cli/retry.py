@@ -10,9 +10,10 @@ from typing import Annotated
 
 import typer
 
+from storage.errors import StoreError
 from storage.users import UserStore
 from sync.health import clear, health_of
-from tui.cli.common import JsonOpt, out_console, print_json, state
+from tui.cli.common import JsonOpt, fail, out_console, print_json, state
 
 
 def retry_cmd(
@@ -23,7 +24,10 @@ def retry_cmd(
     """Clear a user's failures: the next `sync --all` (or `watch`) syncs them again."""
     st = state(ctx)
     store = UserStore(st.workspace)
-    users = [store.get(name) for name in dict.fromkeys(names)]  # unknown: exit 2, none cleared
+    try:  # an unknown name: exit 2 before any user is cleared
+        users = [store.get(name) for name in dict.fromkeys(names)]
+    except StoreError as exc:
+        fail(str(exc))
     rows = []
     for user in users:
         name = str(user["name"])
