@@ -35,7 +35,9 @@ from sync.providers.base import (
     AuthFailed,
     CalendarNotFound,
     ConfigError,
+    ConnectionFailed,
     NotifyRefused,
+    ProviderError,
     Throttled,
 )
 
@@ -128,7 +130,9 @@ def classify(exc: BaseException) -> ErrorClass:
 
 def error_fields(exc: BaseException) -> dict[str, str]:
     """What a failed run's record keeps about its error, for `health_of` to read."""
-    return {"error_class": classify(exc), "error_type": type(exc).__name__}
+    kinds = (*PERMANENT, Throttled, ConnectionFailed, ProviderError)
+    kind = next((k for k in kinds if isinstance(exc, k)), type(exc))
+    return {"error_class": classify(exc), "error_type": kind.__name__}
 
 
 def backoff(failures: int) -> timedelta:
@@ -189,7 +193,7 @@ def needs_action(name: str, needs: str | None, reason: str) -> str:
 
 
 def permanent_action(name: str, error_type: str) -> str:
-    if error_type in ("AuthFailed", "Forbidden"):
+    if error_type == "AuthFailed":
         return (
             f"fix the credentials or the access rights in calsync.toml, "
             f"then run `calsync check {name}`"

@@ -10,6 +10,7 @@ says nothing new, until an operator acts or `calsync check` passes.
 from __future__ import annotations
 
 import socket
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from sync import service
 from sync.health import Health, attention_after, backoff, read_runs
 from sync.job import Job, JobSummary
 from sync.runlog import Redactor, run_logger
+from sync.watch import Watch
 from tests.job.helpers import Site
 
 SECOND = timedelta(seconds=1)
@@ -231,3 +233,28 @@ def test_check_of_a_healthy_user_writes_nothing(tmp_path: Path) -> None:
     rows = service.check_user(site.ws, load_config(site.ws.config_path), "anna", cleared)
     assert all(r["ok"] for r in rows) and cleared == []
     assert runs.read_bytes() == before
+
+
+def test_watch_states_a_failure_once_however_often_it_polls(tmp_path: Path) -> None:
+    site = Site(tmp_path)
+    started(site, "anna", "bo")
+    remote = Path(str(site.user("anna")["remote"]).removeprefix("folder:"))
+    remote.rename(remote.with_name("moved-away"))
+    summaries: list[JobSummary] = []
+    stop = threading.Event()
+
+    def on_summary(summary: JobSummary, trigger: str) -> None:
+        summaries.append(summary)
+        if len(summaries) >= 4:
+            stop.set()
+
+    with run_logger(site.ws, Redactor()) as logger:
+        watch = Watch(site.ws, stop=stop, interval=0.05, logger=logger, on_summary=on_summary)
+        thread = threading.Thread(target=watch.run)
+        thread.start()
+        thread.join(60)
+    assert not thread.is_alive()
+    assert [results(s)["anna"] for s in summaries[:4]] == ["failed"] + ["needs_operator"] * 3
+    assert ["anna" in s.repeats for s in summaries[:4]] == [False, True, True, True]
+    lines = [ln for ln in site.log_text().splitlines() if "user=anna" in ln]
+    assert len(lines) == 2 and "ERROR" in lines[1], lines  # the result and its error, once
