@@ -128,6 +128,10 @@ def render_plan(result: RunResult) -> None:
         add_row(table, action.op, action.side, shown.subject if shown else "", action.reason)
     out_console.print(table)
     if plan.guard:
-        out_console.print(f"[yellow]guard:[/] {escape(plan.guard)} (a real run needs --force)")
+        out_console.print(
+            f"[yellow]guard:[/] {escape(plan.guard)}: run `calsync sync {escape(result.user)} "
+            "--force` to apply it",
+            soft_wrap=True,
+        )
     for warning in plan.warnings:
         out_console.print(f"  [yellow]warning[/] {escape(warning)}")
