@@ -268,7 +268,10 @@ def judge(
             action = needs_action(name, run.get("needs"), line)
             return Health("needs_operator", None, failures, None, line, action)
         if result == "failed" and _item_errors(run):
-            see = "the failed items are retried on every run; `calsync status --json` lists them"
+            see = (
+                "fix the items listed by `calsync status --json` in their calendar, then "
+                f"run `calsync sync {name}` (every run retries them)"
+            )
             return Health("failing", None, 0, None, line, see)
         if result == "failed":
             return _failed(name, run, newest or run, failures, config, now, line)

@@ -37,9 +37,10 @@ KEYS = (
     (r"(run )?`calsync check \S+`", "press c"),
     (r"run `calsync init \S+`", "press i"),
     (r"run `calsync user set \S+ enabled=yes`", "press d"),
-    (r"(run )?`calsync user set \S+ remote=URL`", "e (Edit)"),
+    (r"run `calsync user set \S+ remote=URL`", "press e (Edit)"),
+    (r"`calsync user set \S+ remote=URL`", "e (Edit)"),
     (r"(run )?`calsync sync \S+`", "press s"),
-    (r"`calsync status --json` lists them", "they are listed under Last error"),
+    (r"listed by `calsync status --json`", "listed under Last error"),
 )
 
 
