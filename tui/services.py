@@ -289,9 +289,8 @@ class Services:
                 health = health_of(self.workspace, self.config, self.user_record(name))
             except OperatorError as exc:
                 return RunResult(name, "failed", str(exc), errors=[{"error": str(exc)}])
-            if health.held:
-                held = "needs_operator" if health.state == "needs_operator" else "deferred"
-                return RunResult(name, held, health.reason)
+            if health.held:  # quiet: the detail pane shows why and what fixes it
+                return RunResult(name, "skipped", f"{health.state}: {health.reason}")
         options = SyncOptions(
             by_job=scheduled,
             init=init,

@@ -4,12 +4,15 @@ its fix as the keys of the users screen: never a command line, never "pass --for
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from storage.config import Config
 from sync.engine.runner import identity_changed_reason
-from sync.health import judge
+from sync.health import judge, read_runs
+from tests.job.helpers import Site
+from tui.services import Services
 from tui.widgets.user_detail import health_lines, keyed
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -72,3 +75,23 @@ def test_the_health_line_has_the_class_the_count_and_the_next_retry() -> None:
     assert (health.state, health.failures) == ("deferred", 2)
     head = health_lines(health, NOW)[0].plain
     assert "deferred, transient ×2, next retry" in head and "(in 7 min)" in head
+
+
+def test_auto_sync_leaves_a_held_user_alone_and_an_operators_run_does_not(
+    tmp_path: Path,
+) -> None:
+    site = Site(tmp_path)
+    site.add("anna")
+    assert site.cli("init", "anna").code == 0
+    remote = Path(str(site.user("anna")["remote"]).removeprefix("folder:"))
+    remote.rename(remote.with_name("gone"))
+    services = Services(site.ws)
+    assert services.run("anna", scheduled=True).result == "failed"  # found out: permanent
+    runs = len(read_runs(site.ws, "anna"))
+    held = services.run("anna", scheduled=True)
+    assert held.result == "skipped" and held.reason.startswith("needs_operator: calendar folder")
+    assert len(read_runs(site.ws, "anna")) == runs  # not run, nothing recorded
+    detail = services.detail("anna")
+    assert detail.health is not None and detail.health.error_class == "permanent"
+    assert services.run("anna").result == "failed"  # the operator's own run does run
+    assert read_runs(site.ws, "anna")[-1]["by"] == "operator"
