@@ -77,7 +77,7 @@ def test_the_health_line_has_the_class_the_count_and_the_next_retry() -> None:
     assert "deferred, transient ×2, next retry" in head and "(in 7 min)" in head
 
 
-def test_auto_sync_leaves_a_held_user_alone_and_an_operators_run_does_not(
+def test_auto_sync_leaves_a_held_user_alone_and_an_operators_run_still_runs_them(
     tmp_path: Path,
 ) -> None:
     site = Site(tmp_path)
