@@ -178,12 +178,12 @@ class UserRun:
     def _locked(self, user: dict[str, Any], settings: Settings, state: UserState) -> RunResult:
         opts = self.options
         if not opts.init and not state.initialized:
-            return RunResult(
-                self.name,
-                "needs_operator",
-                f"not initialized: run `calsync init {self.name}` to pair both calendars",
-                "not_initialized",
-            )
+            reason = f"not initialized: run `calsync init {self.name}` to pair both calendars"
+            # recorded: the job then says it once, not in every cron mail (sync/health.py)
+            if not opts.dry_run:
+                self._record(state, "needs_operator", reason, needs="not_initialized")
+                state.flush_runs()
+            return RunResult(self.name, "needs_operator", reason, "not_initialized")
         deferred = deferred_until(state, self.now)
         if deferred is not None:
             # a server asked to be left alone until then: every run (cron, watch) skips

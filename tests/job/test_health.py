@@ -258,3 +258,17 @@ def test_watch_states_a_failure_once_however_often_it_polls(tmp_path: Path) -> N
     assert ["anna" in s.repeats for s in summaries[:4]] == [False, True, True, True]
     lines = [ln for ln in site.log_text().splitlines() if "user=anna" in ln]
     assert len(lines) == 2 and "ERROR" in lines[1], lines  # the result and its error, once
+
+
+def test_a_user_not_yet_initialized_is_mailed_once_with_the_command(tmp_path: Path) -> None:
+    site = Site(tmp_path)
+    site.add("anna")
+    first = site.cli("sync", "--all")
+    assert first.code == 3
+    assert "anna: needs_operator: not initialized: run `calsync init anna`" in first.err
+    second = site.cli("sync", "--all")
+    assert second.code == 3 and second.err == "", second
+    shown = status(site, "anna")
+    assert shown.state == "needs_operator" and shown.action.startswith("run `calsync init anna`")
+    assert site.cli("init", "anna").code == 0
+    assert status(site, "anna").state == "ok"
