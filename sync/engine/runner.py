@@ -69,7 +69,8 @@ class RunResult:
     user: str
     result: Result
     reason: str = ""
-    #: why an operator is needed: "not_initialized" | "identity_changed" | "mass_delete"
+    #: why an operator is needed: "not_initialized" | "identity_changed" | "mass_delete",
+    #: or "attention": the job left the user alone after failures (sync/health.py)
     needs: str | None = None
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     errors: list[dict[str, str]] = field(default_factory=list)
