@@ -9,6 +9,7 @@
     interval = 600        # seconds between polls in `watch` and the TUI
     request_deadline = 120   # seconds for one whole request (connect, send, full reply)
     run_deadline = 1800      # seconds for one user's whole run
+    attention_after = 10     # consecutive transient failures before a user needs an operator
 
     [safety]
     max_delete_share = 0.5   # more deletions than this share of pairs needs --force
@@ -62,6 +63,7 @@ JOB_KEYS: dict[str, type | tuple[type, ...]] = {
     "enabled": bool,
     "request_deadline": (int, float),
     "run_deadline": (int, float),
+    "attention_after": int,
 }
 
 
@@ -81,6 +83,9 @@ def check_setting(key: str, value: Any, where: str) -> Any:
     elif key in ("request_deadline", "run_deadline"):
         if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value <= WEEK:
             raise ConfigInvalid(f"{where}: {key} must be a number of seconds from 1 to {WEEK}")
+    elif key == "attention_after":
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+            raise ConfigInvalid(f"{where}: attention_after must be a whole number from 1 to 1000")
     elif key == "interval":
         if isinstance(value, bool) or not isinstance(value, int) or value < 10:
             raise ConfigInvalid(f"{where}: interval must be at least 10 seconds")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +24,7 @@ from storage.errors import StoreError
 from storage.users import UserStore
 from storage.workspace import Workspace
 from sync.engine.runner import RunResult, SyncOptions, new_run_id
+from sync.health import Health, health_of, is_repeat
 from sync.providers.base import ProviderError
 from sync.runlog import Redactor
 from sync.service import sync_user
@@ -88,6 +89,11 @@ class JobSummary:
     cancelled: bool = False
     #: "K/N" when only one shard's users took part
     shard: str | None = None
+    #: each user's health after the job (sync/health.py)
+    health: dict[str, Health] = field(default_factory=dict)
+    #: users whose outcome repeats what earlier runs already said (held back by the
+    #: back-off or for an operator, or failing the same way again): not reported again
+    repeats: set[str] = field(default_factory=set)
 
     @property
     def totals(self) -> dict[str, int]:
@@ -112,6 +118,9 @@ class JobSummary:
         for result in self.results:
             data = result.to_json()
             data["error"] = error_line(result)
+            health = self.health.get(result.user)
+            data["health"] = health.to_json() if health is not None else None
+            data["repeat"] = result.user in self.repeats
             users.append(data)
         return {
             "run_id": self.run_id,
@@ -137,6 +146,15 @@ def error_line(result: RunResult) -> str | None:
         if text.strip():
             return text.strip().splitlines()[0]
     return result.result
+
+
+def health_text(health: Health | None) -> str:
+    """` health=deferred class=transient failures=3 next_retry=... action='...'` for the log."""
+    if health is None:
+        return ""
+    retry = health.next_retry.isoformat(timespec="seconds") if health.next_retry else "-"
+    text = f" health={health.state} class={health.error_class or '-'} failures={health.failures}"
+    return f"{text} next_retry={retry} action={health.action!r}" if health.action else text
 
 
 def _one_line(exc: BaseException) -> str:
@@ -175,8 +193,12 @@ class Job:
         logger: Logger | None = None,
         redactor: Redactor | None = None,
         shard: Shard | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.workspace = workspace
+        #: the time the back-off is judged by (a test moves it ahead)
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._users: dict[str, dict[str, Any]] = {}
         #: only the users of this shard take part (`sync --all --shard K/N`)
         self.shard = shard
         self.config = config
@@ -203,6 +225,7 @@ class Job:
             reason = skip_reason(user, self.config)
             if reason is None:
                 to_run.append(name)
+                self._users[name] = user
             else:
                 skipped.append(RunResult(name, "skipped", reason))
         return to_run, skipped
@@ -220,7 +243,7 @@ class Job:
             self._done(summary, result)
         if to_run:
             with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="calsync-job") as pool:
-                futures = [pool.submit(self._run_one, name) for name in to_run]
+                futures = [pool.submit(self._run_one, name, summary) for name in to_run]
                 for future in as_completed(futures):
                     self._done(summary, future.result())
         summary.results.sort(key=lambda r: order[r.user])
@@ -230,12 +253,30 @@ class Job:
         self._log_end(summary)
         return summary
 
-    def _run_one(self, name: str) -> RunResult:
+    def _run_one(self, name: str, summary: JobSummary) -> RunResult:
         """Never raises: whatever happens becomes this user's result."""
         if self.cancel.is_set():
             return RunResult(name, "cancelled", "not started: the job was stopped")
+        before = health_of(self.workspace, self.config, self._users[name], self.clock())
+        if before.held:
+            # backing off, throttled or waiting for an operator: said when it happened
+            summary.health[name] = before
+            summary.repeats.add(name)
+            if before.state == "needs_operator":
+                return RunResult(name, "needs_operator", before.reason, "attention")
+            return RunResult(name, "deferred", before.reason)
         self.observer.user_started(name)
+        result = self._sync_one(name)
+        if not self.dry_run:
+            after = health_of(self.workspace, self.config, self._users[name], self.clock())
+            summary.health[name] = after
+            if is_repeat(self.workspace, name, result.run_id, before, after):
+                summary.repeats.add(name)
+        return result
+
+    def _sync_one(self, name: str) -> RunResult:
         options = SyncOptions(
+            by_job=True,
             dry_run=self.dry_run,
             force=self.force,
             cancel=self.cancel,
@@ -275,6 +316,18 @@ class Job:
     def _log_result(self, summary: JobSummary, result: RunResult) -> None:
         if self.logger is None:
             return
+        health = summary.health.get(result.user)
+        if result.user in summary.repeats:
+            if result.run_id:  # it ran and failed as before: one line, not the errors again
+                self.logger.info(
+                    "job=%s user=%s run=%s result=%s unchanged%s",
+                    summary.run_id,
+                    result.user,
+                    result.run_id,
+                    result.result,
+                    health_text(health),
+                )
+            return  # held back (back-off, operator): said when it started
         counts = " ".join(
             f"{side}+{c.get('create', 0)}~{c.get('update', 0)}-{c.get('delete', 0)}"
             for side, c in sorted(result.counts.items())
@@ -282,7 +335,7 @@ class Job:
         level = logging.WARNING if result.result in ("failed", "needs_operator") else logging.INFO
         self.logger.log(
             level,
-            "job=%s user=%s run=%s result=%s duration=%.2fs%s%s",
+            "job=%s user=%s run=%s result=%s duration=%.2fs%s%s%s",
             summary.run_id,
             result.user,
             result.run_id or "-",
@@ -290,6 +343,7 @@ class Job:
             result.duration,
             f" {counts}" if counts else "",
             f" reason={result.reason!r}" if result.reason else "",
+            health_text(health) if health is not None and health.state != "ok" else "",
         )
         for err in result.errors:
             self.logger.error(
@@ -307,6 +361,8 @@ class Job:
         if self.logger is None:
             return
         totals = " ".join(f"{k}={v}" for k, v in summary.totals.items() if v)
+        if summary.repeats:
+            totals += f" unchanged={len(summary.repeats)}"
         self.logger.info(
             "job=%s end duration=%.2fs%s %s",
             summary.run_id,

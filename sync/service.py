@@ -19,6 +19,7 @@ from storage.workspace import Workspace
 from sync.engine.pairs import SIDES, Side
 from sync.engine.runner import RunResult, SyncOptions, make_window, run_user
 from sync.engine.whole import restore_target
+from sync.health import clear, health_of, judge
 from sync.model import Event, event_from_dict, event_to_dict
 from sync.providers import deadline
 from sync.providers.base import (
@@ -79,10 +80,13 @@ def user_status(ws: Workspace, config: Config, user: dict[str, Any]) -> dict[str
         state = UserFiles(ws, str(user["name"])).read_state()
     except StoreError as exc:
         problem = state_unreadable(exc)
-        return {**row, "state_error": problem, "last_error": problem}
+        health = health_of(ws, config, user).to_json()
+        return {**row, "state_error": problem, "last_error": problem, "health": health}
     last = state.last_run or {}
     return {
         **row,
+        # transient or permanent, consecutive failures, next retry, what to run
+        "health": judge(user, state.runs, config).to_json(),
         "initialized": state.initialized,
         "identity": state.identity,
         "pairs": len(state.pairs),
@@ -268,8 +272,14 @@ def revert(ws: Workspace, config: Config, name: str, log_id: str) -> dict[str, A
     }
 
 
-def check_user(ws: Workspace, config: Config, name: str) -> list[dict[str, Any]]:
-    """Access checks for both calendars (SPEC R13); never raises for a failed check."""
+def check_user(
+    ws: Workspace, config: Config, name: str, cleared: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """Access checks for both calendars (SPEC R13); never raises for a failed check.
+
+    When every check passes, the user's failures are cleared (sync/health.py): the job
+    syncs a user it was leaving for an operator again; `cleared` then gets their name.
+    """
     user = UserStore(ws).get(name)
     rows: list[dict[str, Any]] = []
     for side in SIDES:
@@ -298,6 +308,8 @@ def check_user(ws: Workspace, config: Config, name: str) -> list[dict[str, Any]]
         except ProviderError as exc:
             results = [("calendar reachable", False, str(exc))]
         rows += [{"side": side, "check": c, "ok": ok, "detail": d} for c, ok, d in results]
+    if rows and all(r["ok"] for r in rows) and clear(ws, name, "check") and cleared is not None:
+        cleared.append(name)
     return rows
 
 

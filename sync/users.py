@@ -16,6 +16,7 @@ from storage.errors import ConfigInvalid, DuplicateUser, StoreError, state_unrea
 from storage.state import UserFiles
 from storage.users import SETTING_KEYS, UserStore
 from storage.workspace import Workspace, check_user_name
+from sync.health import clear
 from sync.providers.base import ConfigError
 from sync.providers.registry import validate_url
 from sync.settings import effective_settings
@@ -198,7 +199,10 @@ def set_user(workspace: Workspace, name: str, changes: Mapping[str, str]) -> dic
     merged = {**current, **parsed}
     _check_distinct(merged.get("crm"), merged.get("remote"))
     _refuse_window(workspace, merged)
-    return store.update(name, parsed)
+    record = store.update(name, parsed)
+    # the operator acted: a user the job left alone is synced again at its next run
+    clear(workspace, str(record.get("name", name)), "user set")
+    return record
 
 
 def remove_user(workspace: Workspace, name: str) -> Path | None:

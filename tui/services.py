@@ -21,7 +21,8 @@ from storage.state import UserFiles
 from storage.users import UserStore
 from storage.workspace import Workspace
 from sync import revert_run, service, users
-from sync.engine.runner import IDENTITY_CHANGED, RunResult, SyncOptions
+from sync.engine.runner import IDENTITY_CHANGED, IDENTITY_QUESTION, RunResult, SyncOptions
+from sync.health import Health, health_of, judge
 from sync.providers.base import ProviderError
 from sync.settings import effective_settings
 
@@ -34,8 +35,9 @@ Clock = Callable[[], datetime]
 Progress = Callable[[int, int, str], None]
 
 # re-exported so screens need not import sync/
-IDENTITY_QUESTION = IDENTITY_CHANGED
-__all__ = ["IDENTITY_QUESTION", "RunResult", "Services"]
+#: the TUI can ask: the statement and the question
+IDENTITY_QUESTION = f"{IDENTITY_CHANGED} {IDENTITY_QUESTION}"
+__all__ = ["IDENTITY_QUESTION", "Health", "RunResult", "Services"]
 SETTING_FIELDS = users.SETTABLE
 
 #: what an operation may raise that is the operator's to read, not a crash
@@ -92,6 +94,8 @@ class UserDetail:
     #: every error of the last run, in full
     errors: list[str]
     state_error: str = ""
+    #: transient/permanent, consecutive failures, next retry, what fixes it
+    health: Health | None = None
 
 
 @dataclass(frozen=True)
@@ -217,7 +221,8 @@ class Services:
             state = UserFiles(self.workspace, name).read_state()
         except StoreError as exc:
             problem = state_unreadable(exc)
-            return UserDetail(row, values, None, None, 0, None, [], state_error=problem)
+            health = health_of(self.workspace, self.config, record, self.clock())
+            return UserDetail(row, values, None, None, 0, None, [], problem, health)
         last = state.last_run
         errors = []
         for err in (last or {}).get("errors") or []:
@@ -232,6 +237,7 @@ class Services:
             pairs=len(state.pairs),
             last_run=last,
             errors=[e for e in errors if e],
+            health=judge(record, state.runs, self.config, self.clock()),
         )
 
     def runnable(self) -> list[str]:
@@ -274,8 +280,19 @@ class Services:
         accept_new_identity: bool = False,
         progress: Progress | None = None,
         cancel: threading.Event | None = None,
+        scheduled: bool = False,
     ) -> RunResult:
+        """One user's run. `scheduled` (auto-sync) runs as the server job does: a user
+        backing off or waiting for an operator is left alone (sync/health.py)."""
+        if scheduled:
+            try:
+                health = health_of(self.workspace, self.config, self.user_record(name))
+            except OperatorError as exc:
+                return RunResult(name, "failed", str(exc), errors=[{"error": str(exc)}])
+            if health.held:  # quiet: the detail pane shows why and what fixes it
+                return RunResult(name, "skipped", f"{health.state}: {health.reason}")
         options = SyncOptions(
+            by_job=scheduled,
             init=init,
             dry_run=dry_run,
             force=force,

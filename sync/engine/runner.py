@@ -38,6 +38,7 @@ from sync.engine.pairs import SIDES, Pair, Side
 from sync.engine.pending import settle_pending
 from sync.engine.planner import Planner, Safety
 from sync.engine.views import fetch_views, list_sides
+from sync.health import error_fields
 from sync.providers import deadline
 from sync.providers.base import (
     Listing,
@@ -50,10 +51,14 @@ from sync.providers.registry import open_provider
 from sync.runlog import Redactor
 from sync.settings import Settings, effective_settings
 
-IDENTITY_CHANGED = (
-    "The current remote calendar is not the one used in earlier syncs. "
-    "Initialize sync against the current calendar?"
-)
+IDENTITY_CHANGED = "The current remote calendar is not the one used in earlier syncs."
+#: asked only where someone can answer (a terminal, the TUI); headless output says what to run
+IDENTITY_QUESTION = "Initialize sync against the current calendar?"
+
+
+def identity_changed_reason(name: str) -> str:
+    return f"{IDENTITY_CHANGED[:-1]}: run `calsync init {name} --yes` to accept the new calendar"
+
 
 Result = Literal[
     "ok", "failed", "needs_operator", "busy", "skipped", "cancelled", "planned", "deferred"
@@ -65,7 +70,8 @@ class RunResult:
     user: str
     result: Result
     reason: str = ""
-    #: why an operator is needed: "not_initialized" | "identity_changed" | "mass_delete"
+    #: why an operator is needed: "not_initialized" | "identity_changed" | "mass_delete",
+    #: or "attention": the job left the user alone after failures (sync/health.py)
     needs: str | None = None
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     errors: list[dict[str, str]] = field(default_factory=list)
@@ -120,6 +126,9 @@ class SyncOptions:
     progress: Progress | None = None
     cancel: threading.Event | None = None
     now: datetime | None = None
+    #: a run of the server job, not one an operator asked for: an operator's run
+    #: starts the count of consecutive failures afresh (sync/health.py)
+    by_job: bool = False
 
 
 class UserRun:
@@ -180,12 +189,12 @@ class UserRun:
     def _locked(self, user: dict[str, Any], settings: Settings, state: UserState) -> RunResult:
         opts = self.options
         if not opts.init and not state.initialized:
-            return RunResult(
-                self.name,
-                "needs_operator",
-                "not initialized: run `calsync init`",
-                "not_initialized",
-            )
+            reason = f"not initialized: run `calsync init {self.name}` to pair both calendars"
+            # recorded: the job then says it once, not in every cron mail (sync/health.py)
+            if not opts.dry_run:
+                self._record(state, "needs_operator", reason, needs="not_initialized")
+                state.flush_runs()
+            return RunResult(self.name, "needs_operator", reason, "not_initialized")
         deferred = deferred_until(state, self.now)
         if deferred is not None:
             # a server asked to be left alone until then: every run (cron, watch) skips
@@ -203,15 +212,16 @@ class UserRun:
             identity = providers["remote"].identity()
             if state.identity is not None and identity != state.identity:
                 if not (opts.init and opts.accept_new_identity):
+                    changed = identity_changed_reason(self.name)
                     if not opts.dry_run:
                         # recorded, so `status` stops saying the last result was ok; the
                         # pairs and caches in memory belong to another calendar: runs only
-                        self._record(state, "needs_operator", IDENTITY_CHANGED)
+                        self._record(state, "needs_operator", changed, needs="identity_changed")
                         state.flush_runs()
                     return RunResult(
                         self.name,
                         "needs_operator",
-                        IDENTITY_CHANGED,
+                        changed,
                         "identity_changed",
                         calendars=calendar_change(state, providers["remote"].url, identity),
                     )
@@ -229,7 +239,8 @@ class UserRun:
             self._record(state, "deferred", str(exc), retry_after=exc.retry_after)
             return RunResult(self.name, "deferred", str(exc))
         except ProviderError as exc:
-            self._record(state, "failed", str(exc))
+            # transient or permanent: later runs back off, or wait for an operator
+            self._record(state, "failed", str(exc), extra=error_fields(exc))
             return RunResult(self.name, "failed", str(exc), errors=[{"error": str(exc)}])
         finally:
             for provider in providers.values():
@@ -257,8 +268,11 @@ class UserRun:
                 self.name, "planned", plan.guard or "", plan=plan, warnings=plan.warnings
             )
         if plan.guard and not opts.force:
-            reason = f"{plan.guard}; pass --force to continue"
-            self._record(state, "needs_operator", reason)
+            reason = (
+                f"{plan.guard}: run `calsync sync {self.name} --dry-run` to see them, "
+                f"then `calsync sync {self.name} --force` to apply"
+            )
+            self._record(state, "needs_operator", reason, needs="mass_delete")
             state.flush()
             return RunResult(self.name, "needs_operator", reason, "mass_delete", plan=plan)
 
@@ -330,11 +344,18 @@ class UserRun:
         result: RunResult | None = None,
         *,
         retry_after: datetime | None = None,
+        needs: str | None = None,
+        extra: dict[str, str] | None = None,
     ) -> None:
         if self.options.dry_run:
             return  # a dry run writes nothing, not even its own record
         reason = self.redact(reason)
-        extra = {"retry_after": retry_after.isoformat(timespec="seconds")} if retry_after else {}
+        extra = dict(extra or {})
+        if retry_after:
+            extra["retry_after"] = retry_after.isoformat(timespec="seconds")
+        if needs:
+            extra["needs"] = needs
+        extra["by"] = "job" if self.options.by_job else "operator"
         state.add_run(
             {
                 **extra,

@@ -178,7 +178,9 @@ def test_two_mailboxes_under_one_app_and_one_outside_the_policy(world: World) ->
     # works proves the calendar is the recorded one, so no identity request)
     before = {who: world.boxes[who].requests for who in ("anna", "bert")}
     code, out, err = world.cli("sync", "--all", "--json")
-    assert code == 1, (out, err)
+    # carl's refused access is permanent: left for an operator, Graph is not asked again
+    assert code == 3, (out, err)
+    assert {u["user"]: u["result"] for u in json.loads(out)["users"]}["carl"] == "needs_operator"
     spent = {who: world.boxes[who].requests - before[who] for who in ("anna", "bert")}
     assert spent == {"anna": 1, "bert": 1}
     anna = world.boxes["anna"].address

@@ -278,6 +278,9 @@ USER_KEYS = {
     "duration": (int, float),
     "run_id": str,
     "error": (str, type(None)),
+    # sync/health.py: state, class, failures, next retry, action (None: not looked at)
+    "health": (dict, type(None)),
+    "repeat": bool,
 }
 TOTAL_KEYS = {
     "users",

@@ -32,7 +32,7 @@ from sync.runlog import Redactor, run_logger
 from sync.shard import Shard
 from sync.window_limits import refuse_unservable
 from tui.cli.common import err_console, out_console, print_json, state
-from tui.cli.render import exit_code, render_plan, render_result
+from tui.cli.render import exit_code, health_line, render_plan, render_result
 
 #: exit code of a job stopped by SIGINT/SIGTERM (the shell's 128 + SIGINT)
 EXIT_INTERRUPTED = 130
@@ -110,12 +110,17 @@ def stop_on_signals(cancel: threading.Event) -> Iterator[list[int]]:
 
 
 def report_problems(summary: JobSummary) -> None:
-    """One stderr line per user that failed or needs an operator (cron mails these)."""
+    """One stderr line per user that failed or needs an operator (cron mails these),
+    each followed by what happens next or what to run. A user failing just as in the
+    run before, or held back since, is not reported again."""
     for result in summary.results:
         line = error_line(result)
-        if line is None:
+        if line is None or result.user in summary.repeats:
             continue
         err_console.print(f"calsync: {result.user}: {result.result}: {line}", markup=False)
+        next_step = health_line(summary.health.get(result.user))
+        if next_step:
+            err_console.print(f"calsync: {result.user}:   {next_step}", markup=False)
         for err in result.errors[:20]:
             if err.get("item"):
                 err_console.print(
@@ -129,6 +134,9 @@ def render_summary(summary: JobSummary) -> None:
         if result.plan is not None and result.result == "planned":
             render_plan(result)
         render_result(result)
+        next_step = health_line(summary.health.get(result.user))
+        if next_step and result.result != "ok":
+            out_console.print(f"  {next_step}", markup=False, soft_wrap=True)
     totals = summary.totals
     parts = [f"{totals[k]} {k.replace('_', ' ')}" for k in totals if k != "users" and totals[k]]
     out_console.print(

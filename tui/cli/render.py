@@ -5,10 +5,13 @@ Shared by `calsync init / sync` and the `--all` job, so neither imports the othe
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from rich.markup import escape
 from rich.table import Table
 
 from sync.engine.runner import RunResult
+from sync.health import Health
 from sync.job import error_line
 from tui.cli.common import EXIT_FAILED, EXIT_OK, EXIT_OPERATOR, err_console, out_console
 
@@ -45,6 +48,34 @@ STYLE = {
     "planned": "blue",
     "cancelled": "yellow",
 }
+
+
+def when_text(when: datetime | None) -> str:
+    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if when else ""
+
+
+def health_line(health: Health | None) -> str:
+    """What happens next for a user that is not ok, in one line: the class, the count,
+    the next retry and what to run. Empty for a healthy user."""
+    if health is None or health.state in ("ok", "never"):
+        return ""
+    parts = [health.state.replace("_", " ")]
+    if health.error_class:
+        parts.append(f"{health.error_class} error")
+    if health.failures:
+        parts.append(f"{health.failures} failure(s) in a row")
+    if health.next_retry:
+        parts.append(f"next retry {when_text(health.next_retry)}")
+    text = ", ".join(parts)
+    return f"{text}: {health.action}" if health.action else text
+
+
+def health_cell(health: Health) -> str:
+    """ "deferred · transient · 3" for the status table."""
+    text = health.state.replace("_", " ")
+    if health.error_class:
+        text += f", {health.error_class}"
+    return f"{text} ×{health.failures}" if health.failures else text
 
 
 def add_row(table: Table, *cells: str) -> None:
@@ -97,6 +128,10 @@ def render_plan(result: RunResult) -> None:
         add_row(table, action.op, action.side, shown.subject if shown else "", action.reason)
     out_console.print(table)
     if plan.guard:
-        out_console.print(f"[yellow]guard:[/] {escape(plan.guard)} (a real run needs --force)")
+        out_console.print(
+            f"[yellow]guard:[/] {escape(plan.guard)}: run `calsync sync {escape(result.user)} "
+            "--force` to apply it",
+            soft_wrap=True,
+        )
     for warning in plan.warnings:
         out_console.print(f"  [yellow]warning[/] {escape(warning)}")

@@ -11,7 +11,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from sync import service
-from sync.engine.runner import IDENTITY_CHANGED, RunResult, SyncOptions
+from sync.engine.runner import IDENTITY_CHANGED, IDENTITY_QUESTION, RunResult, SyncOptions
+from sync.health import Health
 from sync.job import error_line
 from sync.shard import ShardError, parse_shard
 from sync.users import get_user
@@ -30,9 +31,11 @@ from tui.cli.render import (
     add_row,
     counts_text,
     exit_code,
+    health_cell,
     render_plan,
     render_result,
     report_errors,
+    when_text,
 )
 
 
@@ -55,7 +58,7 @@ def init(
         result = service.init_user(st.workspace, st.config, name, opts)
     if result.needs == "identity_changed" and not yes and not as_json and sys.stdin.isatty():
         _show_calendars(result)
-        if typer.confirm(IDENTITY_CHANGED, default=False):
+        if typer.confirm(f"{IDENTITY_CHANGED} {IDENTITY_QUESTION}", default=False):
             with user_progress(name, enabled=shown) as progress:
                 opts = SyncOptions(accept_new_identity=True, dry_run=dry_run, progress=progress)
                 result = service.init_user(st.workspace, st.config, name, opts)
@@ -175,20 +178,31 @@ def status_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         out_console.print("no users yet — add one with `calsync user add`")
         return
     table = Table()
-    for col in ("user", "enabled", "initialized", "last sync", "result", "last run", "error"):
-        table.add_column(col)
+    # enabled and initialized show as the health "disabled" and "never" (--json has both);
+    # the changes of the last run only where there is room for them
+    wide = out_console.width >= 120
+    for col in ("user", "last sync", "result", "health", "next retry"):
+        table.add_column(col, no_wrap=col not in ("health", "next retry"))
+    if wide:
+        table.add_column("changes")
+    table.add_column("error", ratio=1, overflow="fold")
     for r in rows:
-        add_row(
-            table,
+        health = Health.from_json(r["health"])
+        cells = [
             str(r["name"]),
-            "yes" if r["enabled"] else "no",
-            "?" if r["initialized"] is None else "yes" if r["initialized"] else "no",
-            str(r["last_sync"] or "never"),
+            _when(str(r["last_sync"]))[5:] if r["last_sync"] else "never",
             str(r["last_result"] or ""),
-            counts_text(r["counts"]) if r["counts"] else "",
+            health_cell(health),
+            when_text(health.next_retry)[5:],
+            *([counts_text(r["counts"]) if r["counts"] else ""] if wide else []),
             r["last_error"] or r["last_reason"],
-        )
+        ]
+        add_row(table, *cells)
     out_console.print(table)
+    for r in rows:  # the one thing to run, for each user that needs something
+        health = Health.from_json(r["health"])
+        if health.action and health.state not in ("ok", "disabled"):
+            out_console.print(f"{r['name']}: {health.action}", markup=False, soft_wrap=True)
 
 
 def _when(text: str) -> str:
@@ -287,15 +301,20 @@ def revert_cmd(ctx: typer.Context, name: str, log_id: str, as_json: JsonOpt = Fa
 def check_cmd(ctx: typer.Context, name: str, as_json: JsonOpt = False) -> None:
     """Check that both calendars are reachable and writable with the configured access."""
     st = state(ctx)
-    rows = service.check_user(st.workspace, st.config, name)
+    cleared: list[str] = []
+    rows = service.check_user(st.workspace, st.config, name, cleared)
     ok = all(r["ok"] for r in rows)
     if as_json:
-        print_json({"user": name, "ok": ok, "checks": rows})
+        print_json({"user": name, "ok": ok, "checks": rows, "cleared": bool(cleared)})
     else:
         for r in rows:
             mark = "[green]ok[/]" if r["ok"] else "[red]FAILED[/]"
             out_console.print(
                 f"{mark} {r['side']}: {escape(r['check'])} — {escape(str(r['detail']))}"
+            )
+        if cleared:
+            out_console.print(
+                f"{name}: failures cleared; the next job run syncs {name} again", markup=False
             )
     raise typer.Exit(EXIT_OK if ok else EXIT_FAILED)
 

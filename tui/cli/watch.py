@@ -41,14 +41,19 @@ def watch_cmd(
     stop = threading.Event()
     verbose = out_console.is_terminal and not quiet
 
+    shown: list[str] = []  # the last line printed: a poll that changed nothing says nothing
+
     def on_summary(summary: JobSummary, trigger: str) -> None:
-        report_problems(summary)
+        report_problems(summary)  # each problem once, not on every poll
         if not verbose:
             return
         totals = summary.totals
         parts = [f"{totals[k]} {k.replace('_', ' ')}" for k in totals if k != "users" and totals[k]]
         counts = summary.counts
         applied = sum(n for side in counts.values() for n in side.values())
+        if not applied and shown == parts:
+            return
+        shown[:] = parts
         out_console.print(
             f"{datetime.now():%H:%M:%S} {trigger}: {', '.join(parts) or 'no users'}"
             f", {applied} change(s) applied",

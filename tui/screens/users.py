@@ -315,6 +315,7 @@ class UsersScreen(Screen[None]):
                 accept_new_identity=request.accept_new_identity,
                 progress=progress,
                 cancel=cancel,
+                scheduled=request.kind == "auto",
             )
             self.post_message(UserRunFinished(result, self.services.summary(name), init))
             results.append(result)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -12,10 +13,64 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tui.services import UserDetail, calendar_kind, shown_address
+from tui.services import Health, UserDetail, calendar_kind, shown_address
 from tui.widgets.format import counts_text, local_time, plain, relative_time, result_text
 
 SOURCE_STYLE = {"job": "bold magenta", "user": "cyan", "default": "dim"}
+HEALTH_STYLE = {
+    "ok": "green",
+    "failing": "red",
+    "needs_operator": "bold yellow",
+    "throttled": "cyan",
+    "deferred": "cyan",
+    "disabled": "dim",
+    "never": "dim",
+}
+#: the commands an operator is told to run, as the keys of the users screen
+KEYS = (
+    (r"run `calsync init \S+ --yes`", "press i"),
+    (
+        r"run `calsync sync \S+ --dry-run` to see (them|the deletions), "
+        r"then `calsync sync \S+ --force` to apply( them)?",
+        "press p to preview the deletions, then s and answer Delete to apply them",
+    ),
+    (r"(run )?`calsync check \S+`", "press c"),
+    (r"run `calsync init \S+`", "press i"),
+    (r"run `calsync user set \S+ enabled=yes`", "press d"),
+    (r"run `calsync user set \S+ remote=URL`", "press e (Edit)"),
+    (r"`calsync user set \S+ remote=URL`", "e (Edit)"),
+    (r"(run )?`calsync sync \S+`", "press s"),
+    (r"listed by `calsync status --json`", "listed under Last error"),
+)
+
+
+def keyed(text: str) -> str:
+    """An operator message with each `calsync ...` command as the key that does it here."""
+    for pattern, key in KEYS:
+        text = re.sub(pattern, key, text)
+    return text
+
+
+def health_lines(health: Health, now: datetime) -> list[Text]:
+    """State, error class, failures in a row, next retry; then what to press."""
+    head = Text.assemble(
+        ("Health    ", "bold"),
+        (health.state.replace("_", " "), HEALTH_STYLE.get(health.state, "")),
+    )
+    if health.error_class:
+        head.append(f", {health.error_class}")
+    if health.failures:
+        head.append(f" ×{health.failures}")
+    if health.next_retry:
+        head.append(f", next retry {local_time(health.next_retry.isoformat())}")
+        minutes = -int(-(health.next_retry - now).total_seconds() // 60)  # rounded up
+        hours, mins = divmod(minutes, 60)
+        ahead = f"in {hours} h {mins} min" if hours else f"in {mins} min"
+        head.append(f" ({ahead})" if minutes > 0 else " (due)")
+    lines = [head]
+    if health.action and health.state != "ok":
+        lines.append(Text.assemble(("Fix       ", "bold"), keyed(health.action)))
+    return lines
 
 
 def _setting_value(value: object) -> str:
@@ -74,7 +129,10 @@ def render_detail(detail: UserDetail, now: datetime, root: Path | None) -> Rende
             _source(s.source, s.own, s.value),
         )
 
-    parts: list[RenderableType] = [head, Text(""), cal, Text("")]
+    parts: list[RenderableType] = [head]
+    if detail.health is not None:  # first: what is wrong and what fixes it
+        parts += health_lines(detail.health, now)
+    parts += [Text(""), cal, Text("")]
     last = detail.last_run
     if detail.state_error:
         parts.append(Text(detail.state_error, style="bold red"))
@@ -94,7 +152,7 @@ def render_detail(detail: UserDetail, now: datetime, root: Path | None) -> Rende
         if counts:
             parts.append(Text(f"Changes   CRM {counts.replace(' │ ', '   remote ')}"))
         if last.get("reason"):
-            parts.append(Text(f"Reason    {last['reason']}"))
+            parts.append(Text(f"Reason    {keyed(str(last['reason']))}"))
         for warning in last.get("warnings") or []:
             parts.append(Text(f"warning: {warning}", style="yellow"))
     else:
