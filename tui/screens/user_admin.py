@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from textual import on, work
 
-from tui.messages import CheckFinished, OperationFailed, UsersChanged
+from tui.fleet import FIX_CHECK, FIX_FORCE, FIX_IDENTITY, FIX_INIT, FIX_SYNC
+from tui.messages import CheckFinished, OperationFailed, RunRequest, UsersChanged
 from tui.screens.check import CheckScreen
 from tui.screens.confirm import ConfirmDialog
 from tui.screens.user_form import UserForm, UserFormScreen
@@ -29,6 +30,20 @@ class AdminScreen(RunsScreen):
     def action_check(self) -> None:
         if (name := self._selected()) is not None:
             self.notify(f"Checking {name}'s calendars…", timeout=3)
+            self.check_user(name)
+
+    def fix(self, name: str, action: str) -> None:
+        """Run the one action the attention view offered for this user."""
+        if action == FIX_IDENTITY:
+            self.ask_identity(name)
+        elif action == FIX_FORCE:
+            self.start_run(RunRequest("preview", (name,), force=True))
+        elif action == FIX_INIT:
+            self.start_run(RunRequest("init", (name,)))
+        elif action == FIX_SYNC:
+            self.start_run(RunRequest("sync", (name,)))
+        elif action == FIX_CHECK:
+            self.notify(f"Checking {name}'s calendars and credentials…", timeout=3)
             self.check_user(name)
 
     @work(thread=True, exclusive=True, group="check", exit_on_error=False)

@@ -191,19 +191,13 @@ class RunsScreen(Screen[None]):
         name = result.user
         if result.result == "planned":
             init = request.init or self._preview_init.get(name, False)
+            # a preview asked for with force (the deletion guard's fix) applies with force
             self.app.push_screen(
                 PlanScreen(result, init=init),
-                lambda apply: self._apply_plan(name, init, bool(apply)),
+                lambda apply: self._apply_plan(name, init, bool(apply), force=request.force),
             )
         elif result.needs == "identity_changed":
-            self.app.push_screen(
-                ConfirmDialog(
-                    IDENTITY_QUESTION,
-                    title=f"{name}: the remote calendar changed",
-                    detail="Yes initializes against the current calendar; No leaves the user untouched.",
-                ),
-                lambda yes: self._identity_answer(name, bool(yes)),
-            )
+            self.ask_identity(name)
         elif result.needs == "mass_delete":
             self.app.push_screen(
                 ConfirmDialog(
@@ -256,9 +250,19 @@ class RunsScreen(Screen[None]):
         detail = "; ".join(f"{r.user}: {RESULT_LABEL.get(r.result, r.result)}" for r in bad[:5])
         self.notify(f"{line}. {detail}".strip(". ") if detail else line, severity=severity)
 
-    def _apply_plan(self, name: str, init: bool, apply: bool) -> None:
+    def ask_identity(self, name: str) -> None:
+        self.app.push_screen(
+            ConfirmDialog(
+                IDENTITY_QUESTION,
+                title=f"{name}: the remote calendar changed",
+                detail="Yes initializes against the current calendar; No leaves the user untouched.",
+            ),
+            lambda yes: self._identity_answer(name, bool(yes)),
+        )
+
+    def _apply_plan(self, name: str, init: bool, apply: bool, *, force: bool = False) -> None:
         if apply:
-            self.start_run(RunRequest("sync", (name,), init=init))
+            self.start_run(RunRequest("sync", (name,), init=init, force=force))
         else:
             self.notify(f"{name}: nothing applied.")
 

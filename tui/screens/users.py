@@ -15,25 +15,32 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Header, Input
+from textual.widgets import Footer, Header, Input
 
+from tui.fleet import ATTENTION, FILTERS, STATES, FleetState, ItemError
 from tui.messages import (
     DetailLoaded,
     OperationFailed,
+    StampsRead,
     SummariesLoaded,
     UsersChanged,
     UsersLoaded,
 )
+from tui.screens.attention import AttentionScreen
+from tui.screens.item_errors import ItemErrorsScreen
 from tui.screens.log import LogScreen
 from tui.screens.trash import TrashScreen
 from tui.screens.user_admin import AdminScreen
 from tui.services import OperatorError, Services
+from tui.widgets.fleet_summary import FleetSummary
 from tui.widgets.run_panel import RunPanel
 from tui.widgets.user_detail import UserDetailPane
 from tui.widgets.users_table import UsersTable
 
 #: state files read per message while the table fills in
 SUMMARY_CHUNK = 100
+#: how often the workspace is looked at for changes made outside (one stat per user)
+WATCH_SECONDS = 2.0
 
 
 class UsersScreen(AdminScreen):
@@ -51,19 +58,26 @@ class UsersScreen(AdminScreen):
         Binding("delete", "remove", "Remove"),
         Binding("slash", "filter", "Filter"),
         Binding("o", "sort", "Sort"),
+        Binding("O", "sort_reverse", "Reverse sort", show=False),
+        Binding("f", "attention", "Attention"),
+        Binding("x", "item_errors", "Item errors"),
+        *(Binding(f.key, f"state_filter('{f.key}')", f.label, show=False) for f in FILTERS),
         Binding("ctrl+x", "cancel_run", "Cancel"),
-        Binding("r", "reload", "Reload", show=False),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
     def __init__(self, services: Services, *, autosync: bool) -> None:
         super().__init__(services, autosync=autosync)
         self._select_after_load: str | None = None
+        self._stamps: dict[str, int] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="users-main"):
-            yield Input(placeholder="Filter users: name, calendar, result  (/)", id="filter")
+            yield FleetSummary(id="fleet-summary")
+            yield Input(
+                placeholder="Search users by name or calendar  (/)", id="filter", compact=True
+            )
             yield UsersTable(clock=self.services.clock, id="users")
             yield UserDetailPane(
                 clock=self.services.clock, root=self.services.workspace.root, id="detail"
@@ -77,6 +91,7 @@ class UsersScreen(AdminScreen):
         self.panel.autosync("auto-sync off" if not self.autosync else "")
         self.set_interval(1.0, self._tick)
         self.set_interval(60.0, self.table.refresh_times)
+        self.set_interval(WATCH_SECONDS, self._watch_workspace)
         self.load_users()
 
     # -- loading -----------------------------------------------------------------------
@@ -104,9 +119,17 @@ class UsersScreen(AdminScreen):
             self._tick()
         if not message.rows:
             self.detail.show_message("No users yet: press n to add one.")
-        # the rows on screen first, so the operator sees their state soonest
-        order = table.shown + [n for n in table.rows_by_name if n not in set(table.shown)]
-        self.load_summaries(order)
+        # states not read yet (all, the first time), the rows on screen first, so the
+        # operator sees their state soonest; a state that changes later is seen by its stamp
+        missing = [n for n in table.shown if n not in table.summaries]
+        on_screen = set(missing)
+        missing += [
+            n for n in table.rows_by_name if n not in on_screen and n not in table.summaries
+        ]
+        if missing:
+            # after the rows are drawn: the reading thread competes for the interpreter
+            self.call_after_refresh(self.load_summaries, missing)
+        self._show_counts()
         self._show_selected()
 
     @work(thread=True, exclusive=True, group="summaries", exit_on_error=False)
@@ -122,14 +145,20 @@ class UsersScreen(AdminScreen):
     @on(SummariesLoaded)
     def _summaries_loaded(self, message: SummariesLoaded) -> None:
         self.table.set_summaries(message.summaries)
+        self._show_counts()
+        if self.table.selected_name in message.summaries and len(message.summaries) < SUMMARY_CHUNK:
+            self._show_selected()  # an outside change to the user in the detail pane
 
-    @on(DataTable.RowHighlighted, "#users")
+    def _show_counts(self) -> None:
+        self.query_one(FleetSummary).show(self.table.counts(), self.table.state_filter)
+
+    @on(UsersTable.Highlighted, "#users")
     def _row_highlighted(self) -> None:
         self._show_selected()
 
-    @on(DataTable.HeaderSelected, "#users")
-    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
-        self.table.sort_by(str(event.column_key.value))
+    @on(UsersTable.HeaderClicked, "#users")
+    def _header_clicked(self, event: UsersTable.HeaderClicked) -> None:
+        self.table.sort_by(event.key)
 
     def _show_selected(self) -> None:
         name = self.table.selected_name
@@ -184,8 +213,82 @@ class UsersScreen(AdminScreen):
         self.table.cycle_sort()
         self.notify(f"Sorted by {self.table.sort_key.replace('_', ' ')}", timeout=2)
 
-    def action_reload(self) -> None:
-        self.load_users()
+    def action_sort_reverse(self) -> None:
+        self.table.sort_by(self.table.sort_key)
+        way = "descending" if self.table.sort_reverse else "ascending"
+        self.notify(f"Sorted by {self.table.sort_key.replace('_', ' ')}, {way}", timeout=2)
+
+    def action_state_filter(self, key: str) -> None:
+        self.table.set_state_filter(key)
+        self._show_counts()
+        self._show_selected()
+
+    @on(FleetSummary.Chosen)
+    def _state_chosen(self, message: FleetSummary.Chosen) -> None:
+        self.action_state_filter(message.key)
+
+    # -- changes made outside: a cron run, `calsync user set` ---------------------------
+
+    def _watch_workspace(self) -> None:
+        if not self.table.rows_by_name and self._stamps is None:
+            return  # still loading
+        self.check_stamps(list(self.table.rows_by_name))
+
+    @work(thread=True, exclusive=True, group="stamps", exit_on_error=False)
+    def check_stamps(self, names: list[str]) -> None:
+        stamps = self.services.stamps(names)
+        self.post_message(StampsRead(stamps))
+
+    @on(StampsRead)
+    def _stamps_read(self, message: StampsRead) -> None:
+        old, self._stamps = self._stamps, message.stamps
+        if old is None:
+            return  # the first look: what was loaded is what is there
+        if old.get("") != message.stamps.get(""):
+            self.load_users()
+        changed = [n for n, stamp in message.stamps.items() if n and old.get(n) != stamp]
+        if changed:
+            self.reload_summaries(changed)
+
+    @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
+    def reload_summaries(self, names: list[str]) -> None:
+        self.post_message(SummariesLoaded(dict(self.services.summaries(names))))
+
+    # -- the fleet: attention and item errors -----------------------------------------------
+
+    def attention(self) -> list[tuple[str, FleetState]]:
+        table = self.table
+        states = table.states
+        return sorted(
+            ((n, states[n]) for n in table.rows_by_name if states[n].state in ATTENTION),
+            key=lambda e: (STATES.index(e[1].state), e[0].lower()),
+        )
+
+    def item_errors(self) -> list[tuple[str, ItemError]]:
+        summaries = self.table.summaries
+        return [(n, e) for n in sorted(summaries, key=str.lower) for e in summaries[n].item_errors]
+
+    def action_attention(self) -> None:
+        self.app.push_screen(AttentionScreen(self.attention), self._fix_chosen)
+
+    def action_item_errors(self) -> None:
+        self.app.push_screen(ItemErrorsScreen(self.item_errors), self._go_to_user)
+
+    def _go_to_user(self, name: str | None) -> None:
+        if name is None:
+            return
+        table = self.table
+        if name not in table.shown:
+            self.query_one("#filter", Input).value = ""
+            table.set_filter("")
+            self.action_state_filter("0")
+        if name in table.shown:
+            table.move_cursor(row=table.shown.index(name))
+
+    def _fix_chosen(self, chosen: tuple[str, str] | None) -> None:
+        if chosen is not None:
+            self._go_to_user(chosen[0])
+            self.fix(*chosen)
 
     @on(UsersChanged)
     def _users_changed(self, message: UsersChanged) -> None:
