@@ -56,7 +56,7 @@ class UsersScreen(AdminScreen):
         Binding("d", "toggle_enabled", "On/off"),
         Binding("n", "add", "Add"),
         Binding("delete", "remove", "Remove"),
-        Binding("slash", "filter", "Filter"),
+        Binding("slash", "filter", "Search"),
         Binding("o", "sort", "Sort"),
         Binding("O", "sort_reverse", "Reverse sort", show=False),
         Binding("f", "attention", "Attention"),
@@ -70,6 +70,7 @@ class UsersScreen(AdminScreen):
         super().__init__(services, autosync=autosync)
         self._select_after_load: str | None = None
         self._stamps: dict[str, int] | None = None
+        self._next_watch = 0.0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -230,13 +231,15 @@ class UsersScreen(AdminScreen):
     # -- changes made outside: a cron run, `calsync user set` ---------------------------
 
     def _watch_workspace(self) -> None:
-        if not self.table.rows_by_name and self._stamps is None:
-            return  # still loading
+        if time.monotonic() < self._next_watch:
+            return  # a big fleet: looked at less often, so watching costs under a tenth
         self.check_stamps(list(self.table.rows_by_name))
 
     @work(thread=True, exclusive=True, group="stamps", exit_on_error=False)
     def check_stamps(self, names: list[str]) -> None:
+        started = time.monotonic()
         stamps = self.services.stamps(names)
+        self._next_watch = time.monotonic() + 9 * (time.monotonic() - started)
         self.post_message(StampsRead(stamps))
 
     @on(StampsRead)
@@ -246,7 +249,8 @@ class UsersScreen(AdminScreen):
             return  # the first look: what was loaded is what is there
         if old.get("") != message.stamps.get(""):
             self.load_users()
-        changed = [n for n, stamp in message.stamps.items() if n and old.get(n) != stamp]
+        # a user new to the stamps is new to the table too: loaded with the users
+        changed = [n for n, stamp in message.stamps.items() if n and n in old and old[n] != stamp]
         if changed:
             self.reload_summaries(changed)
 

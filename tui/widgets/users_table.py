@@ -40,6 +40,8 @@ COLUMNS = (
 COLUMN_KEYS = tuple(c[0] for c in COLUMNS)
 SORTABLE = COLUMN_KEYS
 NAME_MAX, ADDRESS_MIN, ADDRESS_MAX = 20, 12, 40
+#: from this width on, names may take twice as much
+WIDE = 140
 LOADING = Text("…", style="dim")
 STATE_ORDER = {s: n for n, s in enumerate(STATES)}
 
@@ -284,7 +286,8 @@ class UsersTable(ScrollView, can_focus=True):
             return self._layout
         width = self.size.width
         longest = max((len(n) for n in self.rows_by_name), default=4)
-        fixed = {k: (min(max(longest, 4), NAME_MAX) if w < 0 else w) for k, _, w, _ in COLUMNS}
+        name_max = NAME_MAX if width < WIDE else 2 * NAME_MAX  # room for long names
+        fixed = {k: (min(max(longest, 4), name_max) if w < 0 else w) for k, _, w, _ in COLUMNS}
         chosen: set[str] = set()
         used = ADDRESS_MIN
         for key, _, _, _ in sorted(COLUMNS, key=lambda c: c[3]):
