@@ -45,6 +45,9 @@ WATCH_SECONDS = 2.0
 
 class UsersScreen(AdminScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
+        # first, so the footer shows them even at 80 columns: where a new operator starts
+        Binding("f", "attention", "Attention"),
+        Binding("x", "item_errors", "Item errors"),
         Binding("s", "sync", "Sync"),
         Binding("a", "sync_all", "Sync all"),
         Binding("i", "init", "Init"),
@@ -59,8 +62,6 @@ class UsersScreen(AdminScreen):
         Binding("slash", "filter", "Search"),
         Binding("o", "sort", "Sort"),
         Binding("O", "sort_reverse", "Reverse sort", show=False),
-        Binding("f", "attention", "Attention"),
-        Binding("x", "item_errors", "Item errors"),
         *(Binding(f.key, f"state_filter('{f.key}')", f.label, show=False) for f in FILTERS),
         Binding("ctrl+x", "cancel_run", "Cancel"),
         Binding("escape", "clear_filter", "Clear filter", show=False),

@@ -13,6 +13,9 @@ from textual.widgets import Static
 
 from tui.fleet import FILTERS
 
+#: a label's length when the full line does not fit
+SHORT = 4
+
 
 class StateChip(Static):
     """One filter: its key, its name and how many users it shows; a click applies it."""
@@ -23,9 +26,10 @@ class StateChip(Static):
         self.label = label
         self.count(0)
 
-    def count(self, n: int) -> None:
+    def count(self, n: int, *, short: bool = False) -> None:
         # the key as the footer shows keys, the count in bold: "3 operator 2" reads clearly
-        self.update(Text.assemble((self.key, "reverse bold"), f" {self.label} ", (str(n), "bold")))
+        label = self.label[:SHORT] if short else self.label
+        self.update(Text.assemble((self.key, "reverse bold"), f" {label} ", (str(n), "bold")))
 
     def on_click(self, event: events.Click) -> None:
         event.stop()
@@ -44,7 +48,18 @@ class FleetSummary(Horizontal):
         for f in FILTERS:
             yield StateChip(f.key, f.label)
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown: tuple[Mapping[str, int], str] = ({}, "0")
+
     def show(self, counts: Mapping[str, int], active: str) -> None:
+        self._shown = (counts, active)
+        # "key label count " per filter; too wide (big counts, 80 columns): shorter labels
+        wide = sum(len(f"{f.key} {f.label} {counts.get(f.key, 0)} ") for f in FILTERS)
+        short = bool(self.size.width) and wide > self.size.width
         for chip in self.query(StateChip):
-            chip.count(counts.get(chip.key, 0))
+            chip.count(counts.get(chip.key, 0), short=short)
             chip.set_class(chip.key == active, "-active")
+
+    def on_resize(self) -> None:
+        self.show(*self._shown)

@@ -124,6 +124,7 @@ class UsersTable(ScrollView, can_focus=True):
 
     def set_users(self, rows: Iterable[UserRow]) -> None:
         self.rows_by_name = {r.name: r for r in rows}
+        self._layout = []  # the name column's width follows the longest name
         self.summaries = {n: s for n, s in self.summaries.items() if n in self.rows_by_name}
         self.states = {n: self._state(n) for n in self.rows_by_name}
         self.rebuild()
