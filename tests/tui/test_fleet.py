@@ -293,3 +293,22 @@ async def test_outside_changes_show_up_on_their_own(
         await pilot.pause(0.5)
         await settle(pilot)
         assert screen.table.states["david"].state == "never"
+
+
+async def test_rows_by_keys_and_clicks(fleet: Workspace) -> None:
+    app = fleet_app(fleet)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = users(app)
+        table = screen.table
+        await pilot.click("#users", offset=(2, 3))  # the third row under the header
+        await settle(pilot)
+        assert table.selected_name == table.shown[2] == "bertil"
+        assert screen.detail.shown_name == "bertil"
+        await pilot.press("end")
+        assert table.selected_name == "hanna"
+        await pilot.press("home", "pagedown")
+        assert table.cursor_row > 1
+        await pilot.press("up")
+        await settle(pilot)
+        assert screen.detail.shown_name == table.selected_name

@@ -21,6 +21,8 @@ from tui.widgets.format import local_time, plain
 
 #: how often the list is compared with the users screen's
 REFRESH_SECONDS = 2.0
+#: rows shown at most (the title says how many there are)
+LIMIT = 1000
 #: a 64-character user name must not push the other columns off an 80-column screen
 NAME_WIDTH = 20
 REASON_WIDTH = 60
@@ -50,6 +52,7 @@ class AttentionScreen(Screen[tuple[str, str] | None]):
     def __init__(self, source: Source) -> None:
         super().__init__()
         self.source = source
+        self.total = 0
         self.entries: list[tuple[str, FleetState]] = []
 
     def compose(self) -> ComposeResult:
@@ -67,6 +70,8 @@ class AttentionScreen(Screen[tuple[str, str] | None]):
 
     def reload(self) -> None:
         entries = self.source()
+        # a table of every row would take seconds to build for a whole failing fleet
+        self.total, entries = len(entries), entries[:LIMIT]
         if entries == self.entries and self.query_one(DataTable).row_count == len(entries):
             return
         table = self.query_one(DataTable)
@@ -88,9 +93,10 @@ class AttentionScreen(Screen[tuple[str, str] | None]):
         names = [n for n, _ in entries]
         if keep in names:
             table.move_cursor(row=names.index(keep), animate=False)
-        count = len(entries)
+        count = self.total
+        more = f" (the first {LIMIT:,} shown)" if count > LIMIT else ""
         self.query_one("#attention-title", Label).update(
-            f"Attention: {count} user{'s' if count != 1 else ''} need you"
+            f"Attention: {count:,} user{'s' if count != 1 else ''} need you{more}"
             if count
             else "Attention: nobody needs you: every user is ok, disabled or not yet synced."
         )

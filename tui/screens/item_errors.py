@@ -19,6 +19,8 @@ from tui.fleet import ItemError
 from tui.widgets.format import SIDE_LABEL, plain
 
 REFRESH_SECONDS = 2.0
+#: rows shown at most (the title says how many there are)
+LIMIT = 1000
 #: a 64-character user name must not push the other columns off an 80-column screen
 NAME_WIDTH = 20
 ERROR_WIDTH = 60
@@ -38,6 +40,7 @@ class ItemErrorsScreen(Screen[str | None]):
     def __init__(self, source: Source) -> None:
         super().__init__()
         self.source = source
+        self.total = 0
         self.entries: list[tuple[str, ItemError]] = []
 
     def compose(self) -> ComposeResult:
@@ -55,6 +58,8 @@ class ItemErrorsScreen(Screen[str | None]):
 
     def reload(self) -> None:
         entries = self.source()
+        # a table of every row would take seconds to build for a whole failing fleet
+        self.total, users, entries = len(entries), len({n for n, _ in entries}), entries[:LIMIT]
         table = self.query_one(DataTable)
         if entries == self.entries and table.row_count == len(entries):
             return
@@ -77,9 +82,9 @@ class ItemErrorsScreen(Screen[str | None]):
             )
         if entries:
             table.move_cursor(row=min(row, len(entries) - 1), animate=False)
-        users = len({n for n, _ in entries})
         self.query_one("#errors-title", Label).update(
-            f"Item errors in the latest runs: {len(entries)} item(s) of {users} user(s)"
+            f"Item errors in the latest runs: {self.total:,} item(s) of {users:,} user(s)"
+            + (f" (the first {LIMIT:,} shown)" if self.total > LIMIT else "")
             if entries
             else "Item errors in the latest runs: none"
         )
