@@ -184,6 +184,10 @@ async def test_attention_preview_then_force_fixes_the_deletion_guard(demo: Works
         assert len(cal.items(demo, "cecilia", "crm")) == crm_before
         await pilot.press("a")
         await settle(pilot)
+        guard = app.screen  # the deletion is asked for once more, by name
+        assert isinstance(guard, ConfirmDialog) and "would delete" in guard.question
+        await pilot.press("y")
+        await settle(pilot)
         assert isinstance(app.screen, UsersScreen)
         assert users(app).table.states["cecilia"].state == "ok"
     assert len(cal.items(demo, "cecilia", "crm")) < crm_before

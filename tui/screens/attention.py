@@ -96,7 +96,7 @@ class AttentionScreen(Screen[tuple[str, str] | None]):
         count = self.total
         more = f" (the first {LIMIT:,} shown)" if count > LIMIT else ""
         self.query_one("#attention-title", Label).update(
-            f"Attention: {count:,} user{'s' if count != 1 else ''} need you{more}"
+            f"Attention: {count:,} user{'s need' if count != 1 else ' needs'} you{more}"
             if count
             else "Attention: nobody needs you: every user is ok, disabled or not yet synced."
         )

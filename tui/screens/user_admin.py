@@ -37,7 +37,8 @@ class AdminScreen(RunsScreen):
         if action == FIX_IDENTITY:
             self.ask_identity(name)
         elif action == FIX_FORCE:
-            self.start_run(RunRequest("preview", (name,), force=True))
+            # the preview lists what would go; applying it asks once more before deleting
+            self.start_run(RunRequest("preview", (name,)))
         elif action == FIX_INIT:
             self.start_run(RunRequest("init", (name,)))
         elif action == FIX_SYNC:
