@@ -57,6 +57,54 @@ def _yes_no(value: bool | None) -> Text:
     return Text("yes", style="green") if value else Text("no", style="yellow")
 
 
+def fit_columns(width: int, longest: int) -> list[tuple[str, str, int]]:
+    """The columns that fit `width` (`longest`: the longest user name), with their widths."""
+    name_max = NAME_MAX if width < WIDE else 2 * NAME_MAX  # room for long names
+    fixed = {k: (min(max(longest, 4), name_max) if w < 0 else w) for k, _, w, _ in COLUMNS}
+    chosen: set[str] = set()
+    used = ADDRESS_MIN
+    for key, _, _, _ in sorted(COLUMNS, key=lambda c: c[3]):
+        if key != "address" and used + fixed[key] + 1 <= width:
+            chosen.add(key)
+            used += fixed[key] + 1
+    fixed["address"] = min(max(width - used + ADDRESS_MIN - 1, ADDRESS_MIN), ADDRESS_MAX)
+    chosen.add("address")
+    return [(k, label, fixed[k]) for k, label, _, _ in COLUMNS if k in chosen]
+
+
+def row_cells(
+    row: UserRow,
+    summary: UserSummary | None,
+    state: FleetState,
+    running: bool,
+    root: Any,
+    now: datetime,
+) -> dict[str, Text]:
+    """Every column's cell for one user, as plain text (never markup)."""
+    if running:
+        state_cell = Text("running…", style="bold cyan")
+    elif not state.state:
+        state_cell = LOADING
+    else:
+        state_cell = Text(state.label, style=STATE_STYLE.get(state.state, ""))
+    cells = {
+        "name": Text(_one_line(row.name), style="bold"),
+        "kind": Text(row.remote_kind) if row.remote_kind else Text("none", style="dim"),
+        "address": Text(_one_line(shown_address(row.remote, root))),
+        "enabled": _yes_no(row.enabled),
+        "state": state_cell,
+    }
+    if summary is None:
+        cells.update(initialized=LOADING, last_sync=LOADING, counts=Text(""))
+    else:
+        cells.update(
+            initialized=_yes_no(summary.initialized),
+            last_sync=Text(relative_time(summary.last_sync, now)),
+            counts=Text(counts_text(summary.counts)),
+        )
+    return cells
+
+
 class UsersTable(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     UsersTable { background: $surface; }
@@ -283,22 +331,9 @@ class UsersTable(ScrollView, can_focus=True):
 
     def _columns(self) -> list[tuple[str, str, int]]:
         """The columns that fit the width, with their widths, in table order."""
-        if self._layout:
-            return self._layout
-        width = self.size.width
-        longest = max((len(n) for n in self.rows_by_name), default=4)
-        name_max = NAME_MAX if width < WIDE else 2 * NAME_MAX  # room for long names
-        fixed = {k: (min(max(longest, 4), name_max) if w < 0 else w) for k, _, w, _ in COLUMNS}
-        chosen: set[str] = set()
-        used = ADDRESS_MIN
-        for key, _, _, _ in sorted(COLUMNS, key=lambda c: c[3]):
-            if key != "address" and used + fixed[key] + 1 <= width:
-                chosen.add(key)
-                used += fixed[key] + 1
-        rest = min(max(width - used + ADDRESS_MIN - 1, ADDRESS_MIN), ADDRESS_MAX)
-        fixed["address"] = rest
-        chosen.add("address")
-        self._layout = [(k, label, fixed[k]) for k, label, _, _ in COLUMNS if k in chosen]
+        if not self._layout:
+            longest = max((len(n) for n in self.rows_by_name), default=4)
+            self._layout = fit_columns(self.size.width, longest)
         return self._layout
 
     def _spans(self) -> Iterable[tuple[str, str, int, int]]:
@@ -357,28 +392,6 @@ class UsersTable(ScrollView, can_focus=True):
 
     def _cells(self, row: UserRow) -> dict[str, Text]:
         name = row.name
-        summary = self.summaries.get(name)
+        running = name in self.running
         state = self.states.get(name) or FleetState("")
-        if name in self.running:
-            state_cell = Text("running…", style="bold cyan")
-        elif not state.state:
-            state_cell = LOADING
-        else:
-            state_cell = Text(state.label, style=STATE_STYLE.get(state.state, ""))
-        address = _one_line(shown_address(row.remote, self.root))
-        cells = {
-            "name": Text(_one_line(name), style="bold"),
-            "kind": Text(row.remote_kind) if row.remote_kind else Text("none", style="dim"),
-            "address": Text(address),
-            "enabled": _yes_no(row.enabled),
-            "state": state_cell,
-        }
-        if summary is None:
-            cells.update(initialized=LOADING, last_sync=LOADING, counts=Text(""))
-        else:
-            cells.update(
-                initialized=_yes_no(summary.initialized),
-                last_sync=Text(relative_time(summary.last_sync, self._clock())),
-                counts=Text(counts_text(summary.counts)),
-            )
-        return cells
+        return row_cells(row, self.summaries.get(name), state, running, self.root, self._clock())
