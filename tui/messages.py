@@ -53,6 +53,14 @@ class SummariesLoaded(Message):
         self.summaries = summaries
 
 
+class StampsRead(Message):
+    """The workspace's fingerprints (tui.services.Services.stamps), to spot outside changes."""
+
+    def __init__(self, stamps: dict[str, int]) -> None:
+        super().__init__()
+        self.stamps = stamps
+
+
 class DetailLoaded(Message):
     def __init__(self, name: str, detail: UserDetail | None, error: str = "") -> None:
         super().__init__()

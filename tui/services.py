@@ -25,6 +25,18 @@ from sync.engine.runner import IDENTITY_CHANGED, IDENTITY_QUESTION, RunResult, S
 from sync.health import Health, health_of, judge
 from sync.providers.base import ProviderError
 from sync.settings import effective_settings
+from tui.fleet import (
+    FIX_CHECK,
+    FIX_FORCE,
+    FIX_IDENTITY,
+    FIX_INIT,
+    FIX_SYNC,
+    FIX_WAIT,
+    FleetState,
+    ItemError,
+    is_auth_failure,
+    item_errors,
+)
 
 #: seconds between auto-syncs when calsync.toml sets no `[job] interval`
 DEFAULT_INTERVAL = 600
@@ -72,6 +84,10 @@ class UserSummary:
     last_reason: str = ""
     counts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     error: str = ""
+    #: until when a throttling server asked to be left alone (a deferred last run)
+    retry_after: datetime | None = None
+    #: the items that failed in the last run
+    item_errors: tuple[ItemError, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -198,11 +214,24 @@ class Services:
             last_result=str(last.get("result") or ""),
             last_reason=str(last.get("reason") or ""),
             counts=last.get("counts") or {},
+            retry_after=_parse_time(last.get("retry_after")),
+            item_errors=item_errors(last.get("errors")),
         )
 
     def summaries(self, names: Iterable[str]) -> Iterator[tuple[str, UserSummary]]:
         for name in names:
             yield name, self.summary(name)
+
+    def stamps(self, names: Iterable[str]) -> dict[str, int]:
+        """A cheap fingerprint per user (and "" for users.json) to see outside changes.
+
+        Every state write is a temp file renamed into the user's folder, which bumps the
+        folder's mtime: one stat per user, however big the state file.
+        """
+        stamps = {"": _mtime(self.workspace.users_path)}
+        for name in names:
+            stamps[name] = _mtime(self.workspace.user_dir(name))
+        return stamps
 
     def detail(self, name: str) -> UserDetail:
         record = UserStore(self.workspace).get(name)
@@ -342,6 +371,44 @@ class Services:
 
     def restore(self, name: str, entry_id: str) -> dict[str, Any]:
         return service.restore(self.workspace, self.config, name, entry_id)
+
+
+def fleet_state(enabled: bool, summary: UserSummary | None, now: datetime) -> FleetState:
+    """A user's state and the one action that fixes it, from what the workspace stores.
+
+    The one place the TUI derives it (sync/health.py's health_of is to replace it).
+    """
+    if not enabled:
+        return FleetState("disabled")
+    if summary is None:
+        return FleetState("")  # not read yet
+    result, reason = summary.last_result, summary.last_reason
+    if summary.error:
+        return FleetState("needs_operator", summary.error)
+    if result == "needs_operator":
+        if reason == IDENTITY_QUESTION:
+            return FleetState(result, reason, FIX_IDENTITY)
+        if "--force" in reason or "would delete" in reason:
+            return FleetState(result, reason, FIX_FORCE)
+        if not summary.initialized:
+            return FleetState(result, reason, FIX_INIT)
+        return FleetState(result, reason, FIX_CHECK)
+    if result == "failed":
+        return FleetState("failing", reason, FIX_CHECK if is_auth_failure(reason) else FIX_SYNC)
+    if result == "deferred" and summary.retry_after is not None and summary.retry_after > now:
+        return FleetState("throttled", reason, FIX_WAIT, summary.retry_after)
+    if result in ("deferred", "busy", "cancelled"):
+        return FleetState("deferred", reason or f"the last run was {result}", FIX_SYNC)
+    if not result:
+        return FleetState("never", "", FIX_INIT if not summary.initialized else FIX_SYNC)
+    return FleetState("ok")
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
 
 
 def _parse_time(value: Any) -> datetime | None:

@@ -150,6 +150,10 @@ def main(argv: list[str] | None = None) -> None:
 
             print("benchmark 5: TUI", flush=True)
             tui_bench.run(root / "tui", report, users=args.tui_users, rounds=args.rounds)
+            from tests.benchmarks import fleet_bench
+
+            print("benchmark 5: the fleet view (states, search, filter, sort)", flush=True)
+            fleet_bench.add_to(report, root / "tui" / "tui-ws", args.tui_users)
     finally:
         if proc is not None:
             stop_radicale(proc)

@@ -103,16 +103,15 @@ def run(root: Path, report: Report, *, users: int, rounds: int) -> None:
 
 
 async def _probe(ws: Path, t0: float) -> tuple[float, int]:
-    from textual.widgets import DataTable
-
     from storage.workspace import Workspace
     from tui.app import CalsyncApp
     from tui.services import Services
+    from tui.widgets.users_table import UsersTable
 
     app = CalsyncApp(Services(Workspace(ws)), autosync=False)
     async with app.run_test(size=(120, 40)) as pilot:
         while True:
-            tables = [t for t in app.screen.query(DataTable) if t.row_count]
+            tables = [t for t in app.screen.query(UsersTable) if t.row_count]
             if tables:
                 return time.time() - t0, tables[0].row_count
             await pilot.pause(0.005)
