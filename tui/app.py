@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from typing import ClassVar
 
 from textual import on
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from tui.screens.help import HelpScreen, screen_commands
 from tui.screens.users import UsersScreen
 from tui.services import Services
 
@@ -18,9 +21,13 @@ from tui.services import Services
 class CalsyncApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "calsync"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "quit", "Quit", priority=False)]
-    # the command palette would offer theme switching and little else here
-    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # shown by every screen's KeysFooter, docked where 80 columns never cut it
+        Binding("question_mark", "help", "Help", key_display="?", show=False),
+        Binding("q", "quit", "Quit", priority=False),
+    ]
+    # ctrl+p: every action of the current screen by name (tui/screens/help.py)
+    ENABLE_COMMAND_PALETTE = True
 
     def __init__(
         self, services: Services, *, autosync: bool = True, subtitle: str | None = None
@@ -45,6 +52,15 @@ class CalsyncApp(App[None]):
         # calsync never writes markup in a notification, and its messages carry item
         # subjects, addresses and server errors: show them as they are, always
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from screen_commands(self, screen)
+        yield SystemCommand("Help", "key: ? — every key of this screen", self.action_help)
+        yield from super().get_system_commands(screen)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
 
     @property
     def users_screen(self) -> UsersScreen:

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, Select
+from textual.widgets import DataTable, Header, Input, Label, Select
 
 from tui.messages import Entries, EntriesLoaded, EntryActionDone, OperationFailed
 from tui.screens.confirm import ConfirmDialog
@@ -24,6 +24,7 @@ from tui.widgets.format import (
     subject_cell,
 )
 from tui.widgets.item_view import ItemView
+from tui.widgets.keys_footer import KeysFooter
 
 ACTION_STYLE = {
     "create": "green",
@@ -71,7 +72,7 @@ class LogScreen(Screen[None]):
             with Horizontal(id="log-diff"):
                 yield ItemView("Before", "bold red", id="log-before")
                 yield ItemView("After", "bold green", id="log-after")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeysFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.sub_title = f"change log · {self.user}"

@@ -9,13 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label
+from textual.widgets import DataTable, Header, Input, Label
 
 from tui.messages import Entries, EntriesLoaded, EntryActionDone, OperationFailed
 from tui.screens.confirm import ConfirmDialog
 from tui.services import OperatorError, Services
 from tui.widgets.format import SIDE_LABEL, item_subject, local_time, plain, subject_cell
 from tui.widgets.item_view import ItemView
+from tui.widgets.keys_footer import KeysFooter
 
 
 class TrashScreen(Screen[None]):
@@ -42,7 +43,7 @@ class TrashScreen(Screen[None]):
             with Horizontal(id="trash-body"):
                 yield DataTable(id="trash-table", cursor_type="row", zebra_stripes=True)
                 yield ItemView("Deleted item", "", id="trash-item")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeysFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.sub_title = f"trash · {self.user}"

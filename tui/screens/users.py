@@ -18,7 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input
+from textual.widgets import DataTable, Header, Input
 from textual.worker import Worker, WorkerState
 
 from tui.messages import (
@@ -41,6 +41,7 @@ from tui.screens.trash import TrashScreen
 from tui.screens.user_form import UserForm, UserFormScreen
 from tui.services import IDENTITY_QUESTION, OperatorError, RunResult, Services, UserDetail
 from tui.widgets.format import RESULT_LABEL, countdown, counts_sentence
+from tui.widgets.keys_footer import KeysFooter
 from tui.widgets.run_panel import RunPanel
 from tui.widgets.user_detail import UserDetailPane
 from tui.widgets.users_table import UsersTable
@@ -113,7 +114,7 @@ class UsersScreen(Screen[None]):
                 clock=self.services.clock, root=self.services.workspace.root, id="detail"
             )
             yield RunPanel(id="run-panel")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeysFooter(compact=True, show_command_palette=False)
 
     @property
     def table(self) -> UsersTable:
