@@ -17,11 +17,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 from storage.config import Config, load_config
 from storage.errors import StoreError, state_unreadable
+from storage.short_ids import SHORT_LENGTH, short_ids
 from storage.state import UserFiles
 from storage.users import UserStore
 from storage.workspace import Workspace
 from sync import service, users
 from sync.engine.runner import IDENTITY_CHANGED, RunResult, SyncOptions
+from sync.log_filter import BadFilter, LogFilter
 from sync.providers.base import ProviderError
 from sync.settings import effective_settings
 
@@ -35,7 +37,15 @@ Progress = Callable[[int, int, str], None]
 
 # re-exported so screens need not import sync/
 IDENTITY_QUESTION = IDENTITY_CHANGED
-__all__ = ["IDENTITY_QUESTION", "RunResult", "Services"]
+__all__ = [
+    "IDENTITY_QUESTION",
+    "SHORT_LENGTH",
+    "BadFilter",
+    "LogFilter",
+    "RunResult",
+    "Services",
+    "short_ids",
+]
 SETTING_FIELDS = users.SETTABLE
 
 #: what an operation may raise that is the operator's to read, not a crash
@@ -108,6 +118,8 @@ class LogPage:
 
     rows: list[dict[str, Any]]
     total: int
+    #: every entry's short id, unambiguous over the whole log (full id → short)
+    short: dict[str, str] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -305,10 +317,11 @@ class Services:
     def log(self, name: str, limit: int = LOG_LIMIT) -> LogPage:
         """The newest `limit` entries, and how many the log holds in all."""
         rows = service.log_entries(self.workspace, name, limit)
+        log = UserFiles(self.workspace, name).log
         total = len(rows)
         if total >= limit:
-            total = max(total, UserFiles(self.workspace, name).log.count())
-        return LogPage(rows, total)
+            total = max(total, log.count())
+        return LogPage(rows, total, short_ids(log.ids()))
 
     def revert(self, name: str, log_id: str) -> dict[str, Any]:
         return service.revert(self.workspace, self.config, name, log_id)
