@@ -15,7 +15,15 @@ from rich.table import Table
 from storage import short_ids
 from sync import service
 from sync.log_filter import SIDES, LogFilter, log_page
-from tui.cli.common import JsonOpt, err_console, fail, out_console, print_json, state
+from tui.cli.common import (
+    JsonOpt,
+    err_console,
+    fail,
+    handle_errors,
+    out_console,
+    print_json,
+    state,
+)
 from tui.cli.render import add_row
 
 NameArg = Annotated[str, typer.Argument(help="The user.", show_default=False)]
@@ -71,8 +79,9 @@ def log_cmd(
     """The change log, newest first: id, time, side, action, reason, before and after."""
     if side is not None and side not in SIDES:
         fail(f"--side must be crm or remote, not {side!r}")
-    flt = LogFilter(action=action or "", side=side or "", text=text or "", dates=date or "")
-    result = log_page(state(ctx).workspace, name, flt, limit=limit, page=page)
+    with handle_errors():  # here too, so the commands behave the same run in-process
+        flt = LogFilter(action=action or "", side=side or "", text=text or "", dates=date or "")
+        result = log_page(state(ctx).workspace, name, flt, limit=limit, page=page)
     for problem in result.unreadable:
         err_console.print(f"calsync: warning: {problem}", markup=False)
     if as_json:
@@ -133,7 +142,8 @@ def trash_cmd(
 ) -> None:
     """Deleted items kept for restore, newest first."""
     st = state(ctx)
-    entries = service.trash_entries(st.workspace, name)
+    with handle_errors():
+        entries = service.trash_entries(st.workspace, name)
     short = short_ids.short_ids(str(e.get("id")) for e in entries)
     shown = entries[:limit] if limit else entries
     if as_json:
@@ -179,7 +189,8 @@ def restore_cmd(
 ) -> None:
     """Re-create a trashed item on the side it was deleted from; the next sync carries it over."""
     st = state(ctx)
-    result = service.restore(st.workspace, st.config, name, entry_id)
+    with handle_errors():
+        result = service.restore(st.workspace, st.config, name, entry_id)
     if as_json:
         print_json(result)
     else:
@@ -197,7 +208,8 @@ def revert_cmd(
 ) -> None:
     """Put the item a logged change touched back to its "before" version."""
     st = state(ctx)
-    result = service.revert(st.workspace, st.config, name, log_id)
+    with handle_errors():
+        result = service.revert(st.workspace, st.config, name, log_id)
     if as_json:
         print_json(result)
     else:

@@ -35,15 +35,23 @@ def column_widths(
     columns: Sequence[Column], total: int, longest: Sequence[int] | None = None
 ) -> list[int]:
     """Widths for a table `total` cells wide; a fixed column is never narrower than
-    its `longest` cell (it is what must be read whole)."""
+    its `longest` cell (it is what must be read whole), a shared one never below `least`."""
     longest = longest or [0] * len(columns)
-    fixed = [max(c.width, n) if c.width else 0 for c, n in zip(columns, longest, strict=True)]
-    flex = [c for c in columns if not c.width]
-    free = total - SCROLLBAR - sum(w + PADDING for w in fixed if w) - PADDING * len(flex)
-    shares = sum(c.share for c in flex) or 1
-    return [
-        w or max(c.least, free * c.share // shares) for c, w in zip(columns, fixed, strict=True)
-    ]
+    widths = [max(c.width, n) if c.width else 0 for c, n in zip(columns, longest, strict=True)]
+    flex = [n for n, c in enumerate(columns) if not c.width]
+    free = total - SCROLLBAR - sum(w + PADDING for w in widths if w) - PADDING * len(flex)
+    while flex:
+        shares = sum(columns[n].share for n in flex)
+        short = [n for n in flex if free * columns[n].share // shares < columns[n].least]
+        if not short:
+            for n in flex:
+                widths[n] = free * columns[n].share // shares
+            break
+        for n in short:  # too narrow a share: give it its least, share out the rest
+            widths[n] = columns[n].least
+            free -= columns[n].least
+            flex.remove(n)
+    return widths
 
 
 def fit(cell: Text, width: int) -> Text:
