@@ -68,7 +68,7 @@ def test_an_ambiguous_prefix_is_one_line_naming_the_candidates() -> None:
 
 @pytest.mark.parametrize("typed", ["", "abc", "no such id", "zzzzzzzz-", "uuuuuuuu"])
 def test_unknown_or_too_short_is_unknown(typed: str) -> None:
-    with pytest.raises(UnknownId, match="no log entry .* for user anna"):
+    with pytest.raises(UnknownId, match=r"no log entry .* for user anna"):
         resolve(typed, IDS[:3], what="log entry", name="anna")
 
 
