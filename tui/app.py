@@ -6,11 +6,12 @@ import contextlib
 from collections.abc import Iterable
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
 from textual.notifications import SeverityLevel
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from tui.screens.help import HelpScreen, screen_commands
@@ -59,8 +60,21 @@ class CalsyncApp(App[None]):
         yield from super().get_system_commands(screen)
 
     def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
+        if not isinstance(self.screen, (HelpScreen, CommandPalette)):
             self.push_screen(HelpScreen(self.screen))
+
+    def on_key(self, event: events.Key) -> None:
+        # a dialog keeps the app's bindings out (Textual's modal rule): a `?` no widget
+        # of it took (an input keeps its `?`) still opens the help, of the dialog's keys
+        screen = self.screen
+        if (
+            event.key == "question_mark"
+            and isinstance(screen, ModalScreen)
+            and not isinstance(screen, (HelpScreen, CommandPalette))
+        ):
+            event.stop()
+            # after this key is done with: pushed now, the help would take it and close
+            self.call_later(self.action_help)
 
     @property
     def users_screen(self) -> UsersScreen:

@@ -274,8 +274,8 @@ class LogScreen(Screen[None]):
         self.query_one("#log-after", ItemView).show(after, changed)
 
     def action_back(self) -> None:
-        if isinstance(self.focused, Input):
-            self.query_one(DataTable).focus()  # escape leaves the filter box first
+        if isinstance(self.focused, (Input, Select)):
+            self.query_one(DataTable).focus()  # escape leaves a filter first
             return
         self.dismiss(None)
 
