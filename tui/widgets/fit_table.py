@@ -55,6 +55,8 @@ def column_widths(
 
 
 def fit(cell: Text, width: int) -> Text:
+    if cell.cell_len <= width:
+        return cell
     cell = cell.copy()
     cell.truncate(width, overflow="ellipsis")
     return cell
