@@ -29,6 +29,13 @@ class CalsyncApp(App[None]):
     ]
     # ctrl+p: every action of the current screen by name (tui/screens/help.py)
     ENABLE_COMMAND_PALETTE = True
+    #: screens below 120 columns are `-narrow` (app.tcss lays them out for 80×24)
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+        (0, "-narrow"),
+        (120, "-wide"),
+    ]
+    #: and those under 40 rows `-short` (the users screen's panes share the height)
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (40, "-tall")]
 
     def __init__(
         self, services: Services, *, autosync: bool = True, subtitle: str | None = None

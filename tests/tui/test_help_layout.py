@@ -158,7 +158,7 @@ async def test_log_at_80x24_ids_whole_rows_enough_and_pages(app: CalsyncApp) -> 
         await pilot.press("r")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmDialog)
-        assert short_id(str(entry["id"])) in app.screen.question
+        assert f"log entry {short_id(str(entry['id']))}" in app.screen.detail
         await pilot.press("n")
 
 
@@ -217,7 +217,7 @@ async def test_trash_newest_first_with_short_ids_under_the_table_at_80(app: Cals
         await pilot.press("r")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmDialog)
-        assert short_id(str(screen.shown[0]["id"])) in app.screen.question
+        assert f"trash entry {short_id(str(screen.shown[0]['id']))}" in app.screen.detail
         await pilot.press("n")
 
 

@@ -68,4 +68,5 @@ def test_preview(snap_compare, hostile_app: CalsyncApp, size: tuple[int, int]) -
 
 @pytest.mark.parametrize("size", SIZES)
 def test_user_form(snap_compare, hostile_app: CalsyncApp, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(hostile_app, terminal_size=size, run_before=keys("e"))
+    # the add form (an edit would show the test's temporary paths), its name hostile
+    assert snap_compare(hostile_app, terminal_size=size, run_before=keys("n", *"[b]会議", "tab"))

@@ -310,9 +310,10 @@ class LogScreen(Screen[None]):
         short = self.short.get(str(entry.get("id")), str(entry.get("id")))
         self.app.push_screen(
             ConfirmDialog(
-                f"Revert this {entry.get('action')} ({short})? {what}",
+                f"Revert this {entry.get('action')}? {what}",
                 title="Revert change",
-                detail=f"{local_time(entry.get('time'))} · {entry.get('reason', '')}",
+                detail=f"log entry {short} · {local_time(entry.get('time'))} · "
+                f"{entry.get('reason', '')}",
                 yes="Revert",
             ),
             lambda yes: self._revert_answer(str(entry["id"]), bool(yes)),

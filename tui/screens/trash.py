@@ -207,9 +207,10 @@ class TrashScreen(Screen[None]):
         short = self.short.get(str(entry.get("id")), str(entry.get("id")))
         self.app.push_screen(
             ConfirmDialog(
-                f"Restore “{subject}” ({short}) to the {side} calendar? The next sync "
-                "carries it to the other calendar.",
+                f"Restore “{subject}” to the {side} calendar? The next sync carries it "
+                "to the other calendar.",
                 title="Restore from trash",
+                detail=f"trash entry {short} · deleted {local_time(entry.get('deleted_at'))}",
                 yes="Restore",
             ),
             lambda yes: self._restore_answer(str(entry["id"]), subject, bool(yes)),
