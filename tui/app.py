@@ -27,6 +27,10 @@ class CalsyncApp(App[None]):
         Binding("question_mark", "help", "Help", key_display="?", show=False),
         Binding("q", "quit", "Quit", priority=False),
     ]
+    # a screen's table has the keys from its first frame: Textual's default ("*") gave
+    # them to the filter box above it until on_mount moved them, and a key pressed while
+    # the app starts went into the filter (screens without a table focus in on_mount)
+    AUTO_FOCUS = "DataTable"
     # ctrl+p: every action of the current screen by name (tui/screens/help.py)
     ENABLE_COMMAND_PALETTE = True
     #: screens below 120 columns are `-narrow` (app.tcss lays them out for 80×24)
