@@ -54,33 +54,37 @@ COLUMNS = (
 )
 
 
+#: the log screen's keys; the tooltips are what `?` explains them with
+LOG_KEYS: list[BindingType] = [
+    Binding(
+        "escape,q", "back", "Back", tooltip="back to the users (esc in a filter box leaves it)"
+    ),
+    Binding(
+        "r",
+        "revert",
+        "Revert",
+        tooltip="put the selected change's item back as it was before, asked first",
+    ),
+    Binding(
+        "slash", "focus_text", "Text", tooltip="filter by words in subject, place, reason or id"
+    ),
+    Binding("f", "focus_side", "Calendar", tooltip="filter by calendar: CRM or remote"),
+    Binding("a", "focus_action", "Action", tooltip="filter by action: create, update, delete…"),
+    Binding(
+        "D",
+        "focus_date",
+        "Date",
+        tooltip="filter by day, month or range: 2026-03, 2026-03-01..2026-03-15",
+    ),
+    Binding("n", "page(1)", "Older", tooltip="the next page of older entries"),
+    Binding("p", "page(-1)", "Newer", tooltip="the previous page of newer entries"),
+    Binding("ctrl+r", "reload", "Reload", tooltip="read the log again"),
+]
+
+
 class LogScreen(Screen[None]):
     HELP_TITLE = "Change log"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "escape,q", "back", "Back", tooltip="back to the users (esc in a filter box leaves it)"
-        ),
-        Binding(
-            "r",
-            "revert",
-            "Revert",
-            tooltip="put the selected change's item back as it was before, asked first",
-        ),
-        Binding(
-            "slash", "focus_text", "Text", tooltip="filter by words in subject, place, reason or id"
-        ),
-        Binding("f", "focus_side", "Calendar", tooltip="filter by calendar: CRM or remote"),
-        Binding("a", "focus_action", "Action", tooltip="filter by action: create, update, delete…"),
-        Binding(
-            "D",
-            "focus_date",
-            "Date",
-            tooltip="filter by day, month or range: 2026-03, 2026-03-01..2026-03-15",
-        ),
-        Binding("n", "page(1)", "Older", tooltip="the next page of older entries"),
-        Binding("p", "page(-1)", "Newer", tooltip="the previous page of newer entries"),
-        Binding("ctrl+r", "reload", "Reload", tooltip="read the log again"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = LOG_KEYS
 
     def __init__(self, services: Services, name: str) -> None:
         super().__init__()
