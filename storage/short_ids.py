@@ -14,6 +14,7 @@ why not (no such entry, or which entries an ambiguous prefix matches).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Iterable
 
@@ -47,13 +48,13 @@ class AmbiguousId(StoreError):
         self.matches = matches
 
 
+#: RFC 4648 base-32 (what the standard library encodes fast) to Crockford's alphabet
+_TO_CROCKFORD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", ALPHABET)
+
+
 def _hash(full_id: str) -> str:
-    digest = int.from_bytes(hashlib.sha256(full_id.encode()).digest()[:17], "big")
-    chars = []
-    for _ in range(FULL_HASH):
-        digest, index = divmod(digest, 32)
-        chars.append(ALPHABET[index])
-    return "".join(chars)
+    digest = hashlib.sha256(full_id.encode()).digest()[:20]
+    return base64.b32encode(digest).decode()[:FULL_HASH].translate(_TO_CROCKFORD)
 
 
 def short_id(full_id: str, length: int = SHORT_LENGTH) -> str:

@@ -71,6 +71,12 @@ def local_day(value: Any) -> date | None:
     return when.astimezone().date() if when.tzinfo else when.date()
 
 
+def typed_id(word: str, short_id: str) -> bool:
+    """`word` is (the start of) this short id: 4 characters at least, not any digit
+    that happens to be in the hash."""
+    return len(word) >= short_ids.MIN_TYPED and bool(short_id) and short_id.startswith(word)
+
+
 @dataclass(frozen=True)
 class LogFilter:
     action: str = ""
@@ -111,13 +117,13 @@ class LogFilter:
                         entry.get("reason"),
                         entry.get("action"),
                         entry_id,
-                        shown.get(entry_id, ""),
                         item.get("subject"),
                         item.get("location"),
                         item.get("text"),
                     )
                 ).lower()
-                if not all(w in haystack for w in words):
+                short_id = shown.get(entry_id, "")
+                if not all(w in haystack or typed_id(w, short_id) for w in words):
                     return False
             return True
 

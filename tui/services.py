@@ -23,7 +23,7 @@ from storage.users import UserStore
 from storage.workspace import Workspace
 from sync import service, users
 from sync.engine.runner import IDENTITY_CHANGED, RunResult, SyncOptions
-from sync.log_filter import BadFilter, LogFilter
+from sync.log_filter import BadFilter, LogFilter, typed_id
 from sync.providers.base import ProviderError
 from sync.settings import effective_settings
 
@@ -45,6 +45,7 @@ __all__ = [
     "RunResult",
     "Services",
     "short_ids",
+    "typed_id",
 ]
 SETTING_FIELDS = users.SETTABLE
 

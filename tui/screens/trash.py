@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Header, Input, Label, Static
 
 from tui.messages import Entries, EntriesLoaded, EntryActionDone, OperationFailed
 from tui.screens.confirm import ConfirmDialog
-from tui.services import SHORT_LENGTH, OperatorError, Services, short_ids
+from tui.services import SHORT_LENGTH, OperatorError, Services, short_ids, typed_id
 from tui.widgets.fit_table import Column, FitTable
 from tui.widgets.format import SIDE_LABEL, item_subject, local_time, plain, subject_cell
 from tui.widgets.item_view import ItemView
@@ -102,7 +102,14 @@ class TrashScreen(Screen[None]):
     def apply_filter(self) -> None:
         words = self.query_one("#trash-text", Input).value.lower().split()
         keep = self.selected_id
-        self.shown = [e for e in self.entries if all(w in self._haystack(e) for w in words)]
+        self.shown = [
+            e
+            for e in self.entries
+            if all(
+                w in self._haystack(e) or typed_id(w, self.short.get(str(e.get("id")), ""))
+                for w in words
+            )
+        ]
         rows = []
         for entry in self.shown:
             item = entry.get("item") or {}
@@ -152,7 +159,6 @@ class TrashScreen(Screen[None]):
                 entry.get("reason"),
                 entry.get("side"),
                 entry_id,
-                self.short.get(entry_id, ""),
             )
         ).lower()
 
