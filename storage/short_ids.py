@@ -33,8 +33,8 @@ _LOOK_ALIKES = str.maketrans({"i": "1", "l": "1", "o": "0"})
 
 
 class UnknownId(StoreError):
-    def __init__(self, what: str, given: str, name: str) -> None:
-        super().__init__(f"no {what} {given!r} for user {name}")
+    def __init__(self, what: str, given: str, name: str, hint: str = "") -> None:
+        super().__init__(f"no {what} {given!r} for user {name}{hint}")
 
 
 class AmbiguousId(StoreError):
@@ -97,7 +97,9 @@ def resolve(given: str, full_ids: Iterable[str], *, what: str, name: str) -> str
     if text in ids:
         return text
     typed = normalize(text)
-    if len(typed) < MIN_TYPED or any(c not in ALPHABET for c in typed):
+    if len(typed) < MIN_TYPED:
+        raise UnknownId(what, given, name, f" (type at least {MIN_TYPED} characters of its id)")
+    if any(c not in ALPHABET for c in typed):
         raise UnknownId(what, given, name)
     matches = [full for full in ids if _hash(full).startswith(typed)]
     if not matches:

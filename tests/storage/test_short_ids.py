@@ -85,3 +85,8 @@ def test_changelog_ids_reads_every_id_newest_first(tmp_path: Path) -> None:
         fh.write(json.dumps(other) + "\n" + "{broken\n")
     assert log.ids() == [str(e["id"]) for e in log.entries()]
     assert log.ids()[0] == "late" and 'e1-"quoted"' in log.ids()
+
+
+def test_too_short_a_prefix_says_how_long_one_must_be() -> None:
+    with pytest.raises(UnknownId, match="type at least 4 characters"):
+        resolve(short_id(IDS[0], 3), IDS, what="trash entry", name="anna")
