@@ -103,6 +103,8 @@ async def test_help_over_a_dialog_lists_the_dialogs_keys(app: CalsyncApp) -> Non
         assert {r.description for r in rows} >= {"Yes", "No"}
         text = help_text(app)
         assert "n / esc" in text and "Keys: Confirm" in text_of(app.screen.query_one("#help-title"))
+        # of the app's keys only those a dialog lets through: ^q quits, q does not
+        assert "^q" in text and "q / ^q" not in text
         await pilot.press("escape", "n")
         assert isinstance(app.screen, UsersScreen)
 

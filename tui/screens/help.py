@@ -42,11 +42,12 @@ def _describe(binding: Binding) -> str:
     return name.replace("_", " ").capitalize()
 
 
-def key_rows(app: App[object], node: DOMNode) -> list[KeyRow]:
+def key_rows(app: App[object], node: DOMNode, *, over_dialog: bool = False) -> list[KeyRow]:
     """One row per action `node` binds, its keys together ("esc / q").
 
     The node's class first, in BINDINGS order, then what it inherits; a key a class
-    rebinds hides the base class's use of it, as it does when pressed.
+    rebinds hides the base class's use of it, as it does when pressed. `over_dialog`:
+    only the keys that reach through a dialog (priority ones, and `?`).
     """
     rows: dict[str, tuple[list[str], Binding, bool]] = {}
     claimed: set[str] = set()
@@ -55,6 +56,8 @@ def key_rows(app: App[object], node: DOMNode) -> list[KeyRow]:
         for binding in Binding.make_bindings(cls.__dict__.get("BINDINGS", [])):
             if binding.system or binding.key in claimed:
                 continue  # Textual's own (ctrl+c quits with a hint), or rebound
+            if over_dialog and not binding.priority and binding.action != "help":
+                continue  # a dialog keeps the app's other keys out (Textual's modal rule)
             claimed.add(binding.key)
             keys, _, _ = rows.setdefault(binding.action, ([], binding, own))
             shown = app.get_key_display(binding)
@@ -119,7 +122,10 @@ class HelpScreen(ModalScreen[None]):
         app = self.app
         sections = [
             (screen_title(self.for_screen), key_rows(app, self.for_screen)),
-            ("Everywhere", key_rows(app, app)),
+            (
+                "Everywhere",
+                key_rows(app, app, over_dialog=isinstance(self.for_screen, ModalScreen)),
+            ),
         ]
         if app.ENABLE_COMMAND_PALETTE:
             palette = KeyRow(app.COMMAND_PALETTE_BINDING.replace("ctrl+", "^"), "Commands", "")
