@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,9 @@ from typing import Any
 
 from storage.atomic import FILE_MODE, ensure_dir
 from storage.errors import StoreCorrupt, named
+
+#: a line as calsync writes it: the entry's id first (read without parsing the line)
+_ID_FIRST = re.compile(rb'\{"id":"((?:[^"\\]|\\.)*)"')
 
 
 def _segment_name(when: datetime) -> str:
@@ -143,6 +147,31 @@ class ChangeLog:
             except OSError as exc:
                 raise StoreCorrupt(path, exc.strerror or str(exc)) from exc
         return total
+
+    def ids(self) -> list[str]:
+        """Every entry's id, newest first: what a short id must be unambiguous among.
+
+        The id is read off the start of the line where calsync put it, so this stays
+        quick on a large log; any other line is parsed whole.
+        """
+        out: list[str] = []
+        for path in reversed(self.segments()):
+            try:
+                lines = path.read_bytes().splitlines()
+            except OSError as exc:
+                raise StoreCorrupt(path, exc.strerror or str(exc)) from exc
+            for raw in reversed(lines):
+                found = _ID_FIRST.match(raw)
+                if found is not None and b"\\" not in found.group(1):
+                    out.append(found.group(1).decode("utf-8", "replace"))
+                    continue
+                try:
+                    entry = json.loads(raw)
+                except ValueError:
+                    continue
+                if isinstance(entry, dict) and entry.get("id"):
+                    out.append(str(entry["id"]))
+        return out
 
     def get(self, entry_id: str) -> dict[str, Any] | None:
         for entry in self.newest_first():

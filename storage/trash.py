@@ -116,10 +116,14 @@ class Trash:
         table = self._reading()
         if table is None:
             return []
-        rows = [dict(d) for d in table.all()]
+        # newest first; within one second (a stamp's precision) the later written first
+        docs = sorted(
+            table.all(), key=lambda d: (str(d.get("deleted_at", "")), d.doc_id), reverse=True
+        )
+        rows = [dict(d) for d in docs]
         if not include_restored:
             rows = [r for r in rows if not r.get("restored_at")]
-        return sorted(rows, key=lambda r: str(r.get("deleted_at", "")), reverse=True)
+        return rows
 
     def get(self, entry_id: str) -> dict[str, Any] | None:
         table = self._reading()

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from storage import short_ids
 from storage.config import Config
 from storage.errors import StoreError, state_unreadable
 from storage.state import UserFiles
@@ -119,6 +120,20 @@ def trash_entries(ws: Workspace, name: str) -> list[dict[str, Any]]:
     return UserFiles(ws, name).trash.entries()
 
 
+def full_log_id(ws: Workspace, name: str, given: str) -> str:
+    """The log entry `given` (a full id, a short id or a prefix of one) names."""
+    UserStore(ws).get(name)
+    return short_ids.resolve(given, UserFiles(ws, name).log.ids(), what="log entry", name=name)
+
+
+def trash_id(ws: Workspace, name: str, given: str) -> str:
+    """The trash entry `given` names; restored entries count (they say so when used)."""
+    UserStore(ws).get(name)
+    entries = UserFiles(ws, name).trash.entries(include_restored=True)
+    ids = (str(e.get("id")) for e in entries if e.get("id"))
+    return short_ids.resolve(given, ids, what="trash entry", name=name)
+
+
 # -- restore and revert ----------------------------------------------------------------------
 
 
@@ -181,6 +196,7 @@ def restore(ws: Workspace, config: Config, name: str, entry_id: str) -> dict[str
     """Re-create a trashed item on the side it was deleted from (R8)."""
     UserStore(ws).get(name)  # UnknownUser before anything is touched
     files = UserFiles(ws, name)
+    entry_id = trash_id(ws, name, entry_id)
     if files.trash.get(entry_id) is None:  # checked again under the lock
         raise OperationError(f"no trash entry {entry_id!r} for user {name}")
     with files.locked():
@@ -218,6 +234,7 @@ def revert(ws: Workspace, config: Config, name: str, log_id: str) -> dict[str, A
     """Put the item a logged change touched back to its "before" version."""
     UserStore(ws).get(name)  # UnknownUser before anything is touched
     files = UserFiles(ws, name)
+    log_id = full_log_id(ws, name, log_id)
     if files.log.get(log_id) is None:  # a bad id creates no lock file
         raise OperationError(f"no log entry {log_id!r} for user {name}")
     with files.locked():

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from typing import ClassVar
 
-from textual import on
-from textual.app import App
+from textual import events, on
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
 from textual.notifications import SeverityLevel
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
+from tui.screens.help import HelpScreen, screen_commands
 from tui.screens.users import UsersScreen
 from tui.services import Services
 
@@ -18,9 +22,24 @@ from tui.services import Services
 class CalsyncApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "calsync"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "quit", "Quit", priority=False)]
-    # the command palette would offer theme switching and little else here
-    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # shown by every screen's KeysFooter, docked where 80 columns never cut it
+        Binding("question_mark", "help", "Help", key_display="?", show=False),
+        Binding("q", "quit", "Quit", priority=False),
+    ]
+    # a screen's table has the keys from its first frame: Textual's default ("*") gave
+    # them to the filter box above it until on_mount moved them, and a key pressed while
+    # the app starts went into the filter (screens without a table focus in on_mount)
+    AUTO_FOCUS = "DataTable"
+    # ctrl+p: every action of the current screen by name (tui/screens/help.py)
+    ENABLE_COMMAND_PALETTE = True
+    #: screens below 120 columns are `-narrow` (app.tcss lays them out for 80×24)
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+        (0, "-narrow"),
+        (120, "-wide"),
+    ]
+    #: and those under 40 rows `-short` (the users screen's panes share the height)
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (40, "-tall")]
 
     def __init__(
         self, services: Services, *, autosync: bool = True, subtitle: str | None = None
@@ -45,6 +64,28 @@ class CalsyncApp(App[None]):
         # calsync never writes markup in a notification, and its messages carry item
         # subjects, addresses and server errors: show them as they are, always
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from screen_commands(self, screen)
+        yield SystemCommand("Help", "key: ? — every key of this screen", self.action_help)
+        yield from super().get_system_commands(screen)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, (HelpScreen, CommandPalette)):
+            self.push_screen(HelpScreen(self.screen))
+
+    def on_key(self, event: events.Key) -> None:
+        # a dialog keeps the app's bindings out (Textual's modal rule): a `?` no widget
+        # of it took (an input keeps its `?`) still opens the help, of the dialog's keys
+        screen = self.screen
+        if (
+            event.key == "question_mark"
+            and isinstance(screen, ModalScreen)
+            and not isinstance(screen, (HelpScreen, CommandPalette))
+        ):
+            event.stop()
+            # after this key is done with: pushed now, the help would take it and close
+            self.call_later(self.action_help)
 
     @property
     def users_screen(self) -> UsersScreen:

@@ -129,6 +129,8 @@ class Entries:
     select: str | None = None
     #: how many there are in all (more than `rows` when only the newest were loaded)
     total: int | None = None
+    #: each entry's short id (full id → short), unambiguous among all of the user's
+    short: dict[str, str] = field(default_factory=dict)
 
 
 class EntriesLoaded(Message):

@@ -17,12 +17,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 from storage.config import Config, load_config
 from storage.errors import StoreError, state_unreadable
+from storage.short_ids import SHORT_LENGTH, short_ids
 from storage.state import UserFiles
 from storage.users import UserStore
 from storage.workspace import Workspace
 from sync import revert_run, service, users
 from sync.engine.runner import IDENTITY_CHANGED, IDENTITY_QUESTION, RunResult, SyncOptions
 from sync.health import Health, health_of, judge
+from sync.log_filter import BadFilter, LogFilter, typed_id
 from sync.providers.base import ProviderError
 from sync.settings import effective_settings
 from tui.fleet import (
@@ -49,7 +51,17 @@ Progress = Callable[[int, int, str], None]
 # re-exported so screens need not import sync/
 #: the TUI can ask: the statement and the question
 IDENTITY_QUESTION = f"{IDENTITY_CHANGED} {IDENTITY_QUESTION}"
-__all__ = ["IDENTITY_QUESTION", "Health", "RunResult", "Services"]
+__all__ = [
+    "IDENTITY_QUESTION",
+    "SHORT_LENGTH",
+    "BadFilter",
+    "Health",
+    "LogFilter",
+    "RunResult",
+    "Services",
+    "short_ids",
+    "typed_id",
+]
 SETTING_FIELDS = users.SETTABLE
 
 #: what an operation may raise that is the operator's to read, not a crash
@@ -128,6 +140,8 @@ class LogPage:
 
     rows: list[dict[str, Any]]
     total: int
+    #: every entry's short id, unambiguous over the whole log (full id → short)
+    short: dict[str, str] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -351,10 +365,11 @@ class Services:
     def log(self, name: str, limit: int = LOG_LIMIT) -> LogPage:
         """The newest `limit` entries, and how many the log holds in all."""
         rows = service.log_entries(self.workspace, name, limit)
+        log = UserFiles(self.workspace, name).log
         total = len(rows)
         if total >= limit:
-            total = max(total, UserFiles(self.workspace, name).log.count())
-        return LogPage(rows, total)
+            total = max(total, log.count())
+        return LogPage(rows, total, short_ids(log.ids()))
 
     def revert(self, name: str, log_id: str) -> dict[str, Any]:
         return service.revert(self.workspace, self.config, name, log_id)

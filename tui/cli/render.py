@@ -16,6 +16,12 @@ from sync.job import error_line
 from tui.cli.common import EXIT_FAILED, EXIT_OK, EXIT_OPERATOR, err_console, out_console
 
 
+def short_time(text: str) -> str:
+    """ISO time (maybe with an [IANA zone] suffix) as a short wall-clock time."""
+    text = text.split("[", 1)[0]
+    return text[:16].replace("T", " ")
+
+
 def exit_code(results: list[RunResult], *, busy_fails: bool = False) -> int:
     """0 all synced, 1 at least one failed, 3 at least one needs an operator.
 

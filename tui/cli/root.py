@@ -73,10 +73,10 @@ def register() -> None:
     """
     if app.registered_commands or app.registered_groups:
         return
-    from tui.cli import demo, google, open_tui, retry, revert, sync, users, watch
+    from tui.cli import demo, google, history, open_tui, retry, revert, sync, users, watch
     from tui.cli.help import plain_usage
 
-    for module in (demo, google, retry, revert, sync, open_tui, users, watch):
+    for module in (demo, google, retry, revert, sync, history, open_tui, users, watch):
         module.register(app)
     plain_usage(app)
 

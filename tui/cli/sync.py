@@ -1,10 +1,10 @@
-"""`calsync init / sync / status / log / trash / restore / revert / check`."""
+"""`calsync init / sync / status / check` (log, trash, restore, revert: history.py)."""
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -35,6 +35,7 @@ from tui.cli.render import (
     render_plan,
     render_result,
     report_errors,
+    short_time,
     when_text,
 )
 
@@ -190,7 +191,7 @@ def status_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         health = Health.from_json(r["health"])
         cells = [
             str(r["name"]),
-            _when(str(r["last_sync"]))[5:] if r["last_sync"] else "never",
+            short_time(str(r["last_sync"]))[5:] if r["last_sync"] else "never",
             str(r["last_result"] or ""),
             health_cell(health),
             when_text(health.next_retry)[5:],
@@ -203,99 +204,6 @@ def status_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         health = Health.from_json(r["health"])
         if health.action and health.state not in ("ok", "disabled"):
             out_console.print(f"{r['name']}: {health.action}", markup=False, soft_wrap=True)
-
-
-def _when(text: str) -> str:
-    """ISO time (maybe with an [IANA zone] suffix) as a short wall-clock time."""
-    text = text.split("[", 1)[0]
-    return text[:16].replace("T", " ")
-
-
-def _item_line(item: dict[str, Any] | None) -> str:
-    if not item:
-        return "—"
-    return f"{item.get('subject', '')} @ {_when(str(item.get('start', '')))}"
-
-
-def log_cmd(
-    ctx: typer.Context,
-    name: str,
-    limit: Annotated[
-        int, typer.Option("--limit", "-n", min=1, help="At most this many entries.")
-    ] = 50,
-    as_json: JsonOpt = False,
-) -> None:
-    """The change log, newest first: side, action, reason, before and after."""
-    st = state(ctx)
-    unreadable: list[str] = []
-    entries = service.log_entries(st.workspace, name, limit, unreadable)
-    for problem in unreadable:
-        err_console.print(f"calsync: warning: {problem}", markup=False)
-    if as_json:
-        keys = ("id", "time", "side", "action", "reason", "item_id", "before", "after")
-        print_json([{k: e.get(k) for k in keys} for e in entries])
-        return
-    table = Table()
-    for col in ("id", "time", "side", "action", "reason", "before", "after"):
-        table.add_column(col, overflow="fold")
-    for e in entries:
-        add_row(
-            table,
-            e["id"],
-            _when(e["time"]),
-            e["side"],
-            e["action"],
-            e["reason"],
-            _item_line(e.get("before")),
-            _item_line(e.get("after")),
-        )
-    out_console.print(table)
-
-
-def trash_cmd(ctx: typer.Context, name: str, as_json: JsonOpt = False) -> None:
-    """Deleted items kept for restore."""
-    st = state(ctx)
-    entries = service.trash_entries(st.workspace, name)
-    if as_json:
-        print_json(
-            [{k: e.get(k) for k in ("id", "deleted_at", "side", "reason", "item")} for e in entries]
-        )
-        return
-    table = Table()
-    for col in ("id", "deleted at", "side", "item", "reason"):
-        table.add_column(col, overflow="fold")
-    for e in entries:
-        add_row(
-            table,
-            e["id"],
-            _when(e["deleted_at"]),
-            e["side"],
-            _item_line(e["item"]),
-            e.get("reason", ""),
-        )
-    out_console.print(table)
-
-
-def restore_cmd(ctx: typer.Context, name: str, entry_id: str, as_json: JsonOpt = False) -> None:
-    """Re-create a trashed item on the side it was deleted from; the next sync carries it over."""
-    st = state(ctx)
-    result = service.restore(st.workspace, st.config, name, entry_id)
-    if as_json:
-        print_json(result)
-    else:
-        out_console.print(
-            f"restored {entry_id} to the {result['side']} calendar (uid {result['uid']})"
-        )
-
-
-def revert_cmd(ctx: typer.Context, name: str, log_id: str, as_json: JsonOpt = False) -> None:
-    """Put the item a logged change touched back to its "before" version."""
-    st = state(ctx)
-    result = service.revert(st.workspace, st.config, name, log_id)
-    if as_json:
-        print_json(result)
-    else:
-        out_console.print(f"reverted {log_id} on the {result['side']} calendar")
 
 
 def check_cmd(ctx: typer.Context, name: str, as_json: JsonOpt = False) -> None:
@@ -324,8 +232,4 @@ def register(app: typer.Typer) -> None:
     app.command()(init)
     app.command("sync")(sync_cmd)
     app.command("status")(status_cmd)
-    app.command("log")(log_cmd)
-    app.command("trash")(trash_cmd)
-    app.command("restore")(restore_cmd)
-    app.command("revert")(revert_cmd)
     app.command("check")(check_cmd)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.table import Table
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Label
+from textual.widgets import Button, Label, Static
 
 from tui.services import CheckRow
 from tui.widgets.format import SIDE_LABEL, plain
@@ -32,12 +33,17 @@ class CheckScreen(ModalScreen[None]):
                 id="check-title",
                 classes="ok" if ok else "bad",
             )
-            yield DataTable(id="check-table", cursor_type="row")
+            with VerticalScroll(id="check-scroll"):
+                yield Static(self._table(), id="check-table")
             yield Button("Close", id="close", variant="primary")
 
-    def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("Calendar", "Check", "Result", "Detail")
+    def _table(self) -> Table:
+        # a detail is the error an operator acts on: wrapped, never cut at 80 columns
+        table = Table(box=None, expand=True, padding=(0, 1), header_style="bold")
+        table.add_column("Calendar", no_wrap=True)
+        table.add_column("Check", ratio=1, overflow="fold")
+        table.add_column("Result", no_wrap=True)
+        table.add_column("Detail", ratio=2, overflow="fold")
         for row in self.rows:
             table.add_row(
                 plain(SIDE_LABEL.get(row.side, row.side)),
@@ -45,6 +51,9 @@ class CheckScreen(ModalScreen[None]):
                 Text("ok", style="green") if row.ok else Text("FAILED", style="bold red"),
                 plain(row.detail),
             )
+        return table
+
+    def on_mount(self) -> None:
         self.query_one("#close", Button).focus()
 
     @on(Button.Pressed, "#close")

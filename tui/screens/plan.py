@@ -10,16 +10,34 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Label, Static
+from textual.widgets import Button, Label, Static
 
 from tui.services import RunResult
+from tui.widgets.fit_table import Column, FitTable
 from tui.widgets.format import SIDE_LABEL, item_value, plain, subject_cell
 
 OP_STYLE = {"create": "green", "update": "yellow", "delete": "bold red"}
 
 
+#: what each change is, in columns that fit 80 columns (the cut ones end in …)
+PLAN_COLUMNS = (
+    Column("op", "Action", width=6),
+    Column("side", "Side", width=6),
+    Column("subject", "Subject", share=3, least=12),
+    Column("start", "Start", share=1, least=22),
+    Column("reason", "Reason", share=2, least=8),
+)
+
+
 class PlanScreen(ModalScreen[bool]):
     """Dismisses True for "apply", False for "cancel"."""
+
+    HELP_TITLE = "Preview"
+    #: below 100 columns the preview takes the whole screen
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+        (0, "-narrow"),
+        (100, "-wide"),
+    ]
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "apply", "Apply"),
@@ -50,7 +68,7 @@ class PlanScreen(ModalScreen[bool]):
             for warning in self.result.warnings:
                 yield Static(f"warning: {warning}", classes="plan-warning", markup=False)
             if writes:
-                yield DataTable(id="plan-table", cursor_type="row", zebra_stripes=True)
+                yield FitTable(PLAN_COLUMNS, id="plan-table")
             else:
                 yield Static("Nothing to change: both calendars agree.", id="plan-empty")
             with Horizontal(id="plan-buttons"):
@@ -64,18 +82,20 @@ class PlanScreen(ModalScreen[bool]):
         if plan is None or not plan.writes:
             self.query_one("#cancel", Button).focus()
             return
-        table = self.query_one(DataTable)
-        table.add_columns("Action", "Calendar", "Subject", "Start", "Reason")
-        for action in plan.writes:
+        table = self.query_one(FitTable)
+        rows = []
+        for n, action in enumerate(plan.writes):
             shown = action.after or action.before
             start = item_value("start", shown.start.isoformat()) if shown else ""
-            table.add_row(
+            cells = (
                 Text(action.op, style=OP_STYLE.get(action.op, "")),
                 plain(SIDE_LABEL.get(action.side, action.side)),
                 subject_cell(shown.subject if shown else ""),
                 plain(start),
                 plain(action.reason),
             )
+            rows.append((str(n), cells))
+        table.fill(rows)
         table.focus()
 
     @property

@@ -1,4 +1,5 @@
-"""The trash (R8): deleted items, when and from which calendar, whole-item preview, restore."""
+"""The trash (R8): deleted items, newest first, when and from which calendar, whole-item
+preview, restore; each with its short id, as `calsync restore` takes it."""
 
 from __future__ import annotations
 
@@ -9,21 +10,52 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label
+from textual.widgets import DataTable, Header, Input, Label, Static
 
 from tui.messages import Entries, EntriesLoaded, EntryActionDone, OperationFailed
 from tui.screens.confirm import ConfirmDialog
-from tui.services import OperatorError, Services
+from tui.services import SHORT_LENGTH, OperatorError, Services, short_ids, typed_id
+from tui.widgets.fit_table import Column, FitTable
 from tui.widgets.format import SIDE_LABEL, item_subject, local_time, plain, subject_cell
 from tui.widgets.item_view import ItemView
+from tui.widgets.keys_footer import KeysFooter
+
+COLUMNS = (
+    Column("id", "ID", width=SHORT_LENGTH),
+    Column("deleted", "Deleted", width=16),
+    Column("side", "From", width=6),
+    Column("subject", "Subject", share=3, least=12),
+    Column("reason", "Why", share=2, least=8),
+)
 
 
 class TrashScreen(Screen[None]):
+    HELP_TITLE = "Trash"
+    #: below 120 columns the item goes under the table, so the table keeps its width
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+        (0, "-narrow"),
+        (120, "-wide"),
+    ]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "back", "Back"),
-        Binding("r", "restore", "Restore"),
-        Binding("slash", "focus_text", "Filter"),
-        Binding("ctrl+r", "reload", "Reload"),
+        Binding(
+            "escape,q",
+            "back",
+            "Back",
+            tooltip="back to the users (esc in the filter box leaves it)",
+        ),
+        Binding(
+            "r",
+            "restore",
+            "Restore",
+            tooltip="put the selected item back in the calendar it was deleted from, asked first",
+        ),
+        Binding(
+            "slash",
+            "focus_text",
+            "Filter",
+            tooltip="filter by words in subject, place, reason, calendar or id",
+        ),
+        Binding("ctrl+r", "reload", "Reload", tooltip="read the trash again"),
     ]
 
     def __init__(self, services: Services, name: str) -> None:
@@ -32,6 +64,7 @@ class TrashScreen(Screen[None]):
         self.user = name
         self.entries: list[dict[str, Any]] = []
         self.shown: list[dict[str, Any]] = []
+        self.short: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -40,18 +73,14 @@ class TrashScreen(Screen[None]):
                 yield Label(f"Trash of {self.user}: loading…", id="trash-title", markup=False)
                 yield Input(placeholder="Filter text (/)", id="trash-text")
             with Horizontal(id="trash-body"):
-                yield DataTable(id="trash-table", cursor_type="row", zebra_stripes=True)
+                yield FitTable(COLUMNS, id="trash-table")
+                yield Static("", id="trash-empty", markup=False)
                 yield ItemView("Deleted item", "", id="trash-item")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeysFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.sub_title = f"trash · {self.user}"
-        table = self.query_one(DataTable)
-        table.add_column("Deleted", key="deleted")
-        table.add_column("From", key="side")
-        table.add_column("Subject", key="subject")
-        table.add_column("Why", key="reason")
-        table.focus()
+        self.query_one(DataTable).focus()
         self.load()
 
     @work(thread=True, exclusive=True, group="trash", exit_on_error=False)
@@ -66,49 +95,72 @@ class TrashScreen(Screen[None]):
     @on(EntriesLoaded)
     def _loaded(self, message: EntriesLoaded) -> None:
         self.entries = message.entries.rows
+        self.short = short_ids(str(e.get("id")) for e in self.entries)
         self.apply_filter()
 
     @on(Input.Changed, "#trash-text")
     def apply_filter(self) -> None:
         words = self.query_one("#trash-text", Input).value.lower().split()
-        table = self.query_one(DataTable)
         keep = self.selected_id
         self.shown = [
             e
             for e in self.entries
             if all(
-                w
-                in " ".join(
-                    str(x)
-                    for x in (
-                        item_subject(e.get("item")),
-                        (e.get("item") or {}).get("location"),
-                        e.get("reason"),
-                        e.get("side"),
-                    )
-                ).lower()
+                w in self._haystack(e) or typed_id(w, self.short.get(str(e.get("id")), ""))
                 for w in words
             )
         ]
-        table.clear()
+        rows = []
         for entry in self.shown:
             item = entry.get("item") or {}
-            table.add_row(
-                plain(local_time(entry.get("deleted_at"))),
-                plain(SIDE_LABEL.get(str(entry.get("side")), str(entry.get("side", "")))),
-                subject_cell(item_subject(item)),
-                plain(entry.get("reason", "")),
-                key=str(entry.get("id")),
+            entry_id = str(entry.get("id"))
+            rows.append(
+                (
+                    entry_id,
+                    (
+                        plain(self.short.get(entry_id, entry_id)),
+                        plain(local_time(entry.get("deleted_at"))),
+                        plain(SIDE_LABEL.get(str(entry.get("side")), str(entry.get("side", "")))),
+                        subject_cell(item_subject(item)),
+                        plain(entry.get("reason", "")),
+                    ),
+                )
             )
-        ids = [str(e.get("id")) for e in self.shown]
+        table = self.query_one(FitTable)
+        table.fill(rows)
+        ids = [key for key, _ in rows]
         if keep in ids:
             table.move_cursor(row=ids.index(keep), animate=False)
+        count = f"{len(self.shown)} of {len(self.entries)}" if words else str(len(self.entries))
         self.query_one("#trash-title", Label).update(
-            f"Trash of {self.user}: {len(self.shown)} item(s)"
+            f"Trash of {self.user}: {count} item(s), newest first"
             if self.entries
             else f"Trash of {self.user}: empty"
         )
+        empty = self.query_one("#trash-empty", Static)
+        if not self.entries:
+            empty.update(
+                f"The trash of {self.user} is empty: no item deleted by a sync, a revert or "
+                "an operator is waiting to be restored."
+            )
+        elif not self.shown:
+            empty.update("No deleted item matches the filter.")
+        empty.display = not self.shown
+        table.display = bool(self.shown)
         self.show_entry()
+
+    def _haystack(self, entry: dict[str, Any]) -> str:
+        entry_id = str(entry.get("id"))
+        return " ".join(
+            str(x)
+            for x in (
+                item_subject(entry.get("item")),
+                (entry.get("item") or {}).get("location"),
+                entry.get("reason"),
+                entry.get("side"),
+                entry_id,
+            )
+        ).lower()
 
     @on(Input.Submitted, "#trash-text")
     def _text_submitted(self) -> None:
@@ -158,11 +210,13 @@ class TrashScreen(Screen[None]):
             return
         side = SIDE_LABEL.get(str(entry.get("side")), str(entry.get("side")))
         subject = item_subject(entry.get("item"))
+        short = self.short.get(str(entry.get("id")), str(entry.get("id")))
         self.app.push_screen(
             ConfirmDialog(
                 f"Restore “{subject}” to the {side} calendar? The next sync carries it "
                 "to the other calendar.",
                 title="Restore from trash",
+                detail=f"trash entry {short} · deleted {local_time(entry.get('deleted_at'))}",
                 yes="Restore",
             ),
             lambda yes: self._restore_answer(str(entry["id"]), subject, bool(yes)),

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -25,6 +25,8 @@ CHOICE_SETTINGS: dict[str, list[tuple[str, str]]] = {
     "skip_private": [("default", ""), ("yes", "yes"), ("no", "no")],
     "multiday": [("default", ""), ("title", "title"), ("keep", "keep")],
 }
+#: terminals fewer rows than this get the compact form (one row per field)
+SHORT_SCREEN = 40
 HINTS = {
     "crm": "CRM calendar, e.g. folder:/srv/crm/anna",
     "remote": "remote calendar, e.g. caldav:https://host/cal/ (empty: none)",
@@ -113,6 +115,21 @@ class UserFormScreen(ModalScreen[UserForm | None]):
             with Horizontal(id="form-buttons"):
                 yield Button("Save (ctrl+s)", id="save", variant="primary")
                 yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        # the first field, ready to type in (the name when adding, else the CRM calendar)
+        self.query_one("#f-name" if self.adding else "#f-crm").focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        # on a short terminal (80×24) every field on one line each, all in sight at once
+        short = event.size.height < SHORT_SCREEN
+        self.set_class(short, "-short")
+        for widget in self.query(Input).results():
+            widget.compact = short
+        for select in self.query(Select).results():
+            select.compact = short
+        for button in self.query(Button).results():
+            button.compact = short
 
     def _row(self, key: str, widget: Input | Select[str]) -> ComposeResult:
         with Horizontal(classes="form-row"):

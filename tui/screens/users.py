@@ -15,7 +15,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import Footer, Header, Input
+from textual.widgets import Header, Input
 
 from tui.fleet import ATTENTION, FILTERS, STATES, FleetState, ItemError
 from tui.messages import (
@@ -33,6 +33,7 @@ from tui.screens.trash import TrashScreen
 from tui.screens.user_admin import AdminScreen
 from tui.services import OperatorError, Services
 from tui.widgets.fleet_summary import FleetSummary
+from tui.widgets.keys_footer import KeysFooter
 from tui.widgets.run_panel import RunPanel
 from tui.widgets.user_detail import UserDetailPane
 from tui.widgets.users_table import UsersTable
@@ -85,7 +86,7 @@ class UsersScreen(AdminScreen):
                 clock=self.services.clock, root=self.services.workspace.root, id="detail"
             )
             yield RunPanel(id="run-panel")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeysFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.table.root = self.services.workspace.root
