@@ -24,7 +24,8 @@ from sync.providers.base import Window
 from sync.providers.caldav import CalDAVProvider
 from sync.providers.deadline import DeadlineExceeded
 from sync.providers.ews import EWSProvider
-from sync.providers.google import GoogleProvider, store_token
+from sync.providers.google.auth import store_token
+from sync.providers.google.caldav import GoogleCalDAVProvider as GoogleProvider
 from sync.providers.graph_client import GraphClient, TokenSource, read_settings
 from tests.engine.harness import Env
 from tests.graph_server.fixtures import graph_app, graph_server, graph_settings  # noqa: F401
@@ -167,7 +168,7 @@ def test_google_token_endpoint(drip: DripServer, tmp_path: Path) -> None:
         "client_secret_env": SECRET_ENV,
         "token_file": str(tokens),
     }
-    provider = GoogleProvider("google:anna@example.com", settings={"google": table})
+    provider = GoogleProvider("google-caldav:anna@example.com", settings={"google": table})
     with deadline.run_deadline(600, 1), pytest.raises(DeadlineExceeded) as exc:
         provider.list_window(WINDOW, {})
     _request_timeout(exc, drip)
