@@ -246,6 +246,9 @@ class GoogleTestServer:
 class _Handler(BaseHTTPRequestHandler):
     google: GoogleTestServer
     protocol_version = "HTTP/1.1"
+    # one write per answer, sent at once (headers and body apart wait on delayed ACKs)
+    wbufsize = 1 << 16
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

@@ -22,9 +22,11 @@ in "Testing"): the message says to run `calsync google auth NAME` again.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -136,21 +138,9 @@ def is_service_account(table: Mapping[str, Any]) -> bool:
 def load_credentials(table: Mapping[str, Any], calendar_id: str, scopes: Sequence[str]) -> Any:
     """google-auth credentials for `calendar_id` (not yet refreshed)."""
     if is_service_account(table):
-        from google.oauth2 import service_account
-
         subject = subject_for(table, calendar_id)
         raw = resolve_secret(table, "service_account", "google")
-        try:
-            info = json.loads(raw)
-            return service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
-                info, scopes=list(scopes), subject=subject
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            # never echo the key material: name the problem only
-            raise ConfigError(
-                f"[google] service_account key is not a service-account key file "
-                f"({type(exc).__name__})"
-            ) from None
+        return _service_account(raw).with_scopes(list(scopes)).with_subject(subject)
     if "token_file" in table:
         from google.oauth2.credentials import Credentials
 
@@ -174,6 +164,33 @@ def load_credentials(table: Mapping[str, Any], calendar_id: str, scopes: Sequenc
         "[google] needs service_account_file (service account with domain-wide "
         "delegation) or token_file + client_id + client_secret_env (per-user consent)"
     )
+
+
+#: sha256 of a key file -> its credentials: reading the RSA key costs ~150 ms (the
+#: key is checked), once per process instead of once per user and run
+_accounts: dict[str, Any] = {}
+_accounts_lock = threading.Lock()
+
+
+def _service_account(raw: str) -> Any:
+    from google.oauth2 import service_account
+
+    fingerprint = hashlib.sha256(raw.encode()).hexdigest()
+    with _accounts_lock:
+        cached = _accounts.get(fingerprint)
+        if cached is not None:
+            return cached
+        try:
+            info = json.loads(raw)
+            cached = service_account.Credentials.from_service_account_info(info)  # type: ignore[no-untyped-call]
+        except (ValueError, KeyError, TypeError) as exc:
+            # never echo the key material: name the problem only
+            raise ConfigError(
+                f"[google] service_account key is not a service-account key file "
+                f"({type(exc).__name__})"
+            ) from None
+        _accounts[fingerprint] = cached
+        return cached
 
 
 def _one_line(text: object) -> str:
