@@ -328,9 +328,8 @@ class Api:
         """Store an event as Google Calendar itself would (series, invitations, HTML)."""
         with self.server.lock:
             body = {**data, "id": data.get("id") or new_id()}
-            event = self.insert(
-                calendar, {"sendUpdates": "none"}, {k: v for k, v in body.items()}, "owner"
-            )
+            plain = {k: v for k, v in body.items() if k not in ("organizer", "attendees")}
+            event = self.insert(calendar, {"sendUpdates": "none"}, plain, "owner")
             stored = calendar.events[event["id"]]
             for key in ("organizer", "attendees", "eventType"):
                 if key in data:

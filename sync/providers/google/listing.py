@@ -16,7 +16,7 @@ engine's fetch of new and changed items costs no further request.
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping
+from collections.abc import MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -121,9 +121,11 @@ class WindowLister:
         if not event_id:
             return
         if entry.get("status") == "cancelled":
-            # a deleted event, or a cancelled instance of a series: gone from the listing
-            items.pop(event_id, None)
-            self.seen.pop(event_id, None)
+            # a deleted event, or a cancelled instance of a series: gone from the listing;
+            # a deleted series takes its instances (`MASTERID_…`) with it
+            for gone in [event_id, *(i for i in items if i.startswith(f"{event_id}_"))]:
+                items.pop(gone, None)
+                self.seen.pop(gone, None)
             return
         items[event_id] = index_row(entry)
         self.seen[event_id] = entry
@@ -138,14 +140,3 @@ class WindowLister:
             if window.start <= datetime.fromisoformat(start_text) < window.end:
                 listing.etags[event_id] = etag
         return listing
-
-
-def find_by_uid(items: dict[str, list[Any]], uid: str, recurrence_id: str | None) -> str | None:
-    """The id of the listed event with this iCalUID (and recurrence id), if any."""
-    for event_id, row in items.items():
-        if row[2] == uid and row[3] == recurrence_id:
-            return event_id
-    return None
-
-
-Lookup = Callable[[str, str | None], str | None]

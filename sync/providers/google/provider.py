@@ -57,7 +57,7 @@ from sync.providers.base import (
 )
 from sync.providers.google.budget import REAL_CLOCK, Clock
 from sync.providers.google.client import GoogleClient, GoogleHTTPError, read_settings
-from sync.providers.google.listing import WindowLister, find_by_uid
+from sync.providers.google.listing import WindowLister
 from sync.providers.google.mapping import (
     MappingError,
     event_from_google,
@@ -312,13 +312,17 @@ class GoogleProvider(Provider):
 
     def moved_ids(self, before: Mapping[str, Event]) -> dict[str, str]:
         """{old id: event id} for paired items an earlier adapter of this calendar (Google's
-        CalDAV endpoint) named otherwise: the same iCalUID and recurrence id."""
+        CalDAV endpoint, which names items by href: `….ics`) named otherwise: the event
+        with the same iCalUID and recurrence id. An id of the API's own form that is not
+        listed is out of the window or deleted, and left to the engine."""
+        legacy = {i: e for i, e in before.items() if not _EVENT_ID.fullmatch(i)}
+        if not legacy:
+            return {}
+        listed = {(row[2], row[3]): event_id for event_id, row in self._items.items()}
         moved: dict[str, str] = {}
-        for old_id, event in before.items():
-            if _EVENT_ID.fullmatch(old_id) and old_id in self._items:
-                continue
-            found = find_by_uid(self._items, event.uid, event.recurrence_id)
-            if found is None and not _EVENT_ID.fullmatch(old_id):
+        for old_id, event in legacy.items():
+            found = listed.get((event.uid, event.recurrence_id))
+            if found is None:
                 found = self._by_uid(event.uid, event.recurrence_id)
             if found is not None:
                 moved[old_id] = found
