@@ -84,7 +84,10 @@ class GoogleTestServer:
         self._window: dict[str, deque[float]] = {}
         self._flip: dict[str, int] = {}
         self.token_faults: list[tuple[int, dict[str, Any]]] = []
-        self.faults: list[tuple[int, str, str]] = []  # (status, reason, domain) next answers
+        #: the next answers, whatever is asked: (status, reason, domain, Retry-After or "")
+        self.faults: list[tuple[int, str, str, str]] = []
+        #: when each request was counted, per user (server clock)
+        self.stamps: dict[str, list[float]] = {}
         self.mail_sent: list[tuple[str, str, str]] = []
         self.meeting_writes: list[tuple[str, str]] = []
         self.requests: list[tuple[str, str, str]] = []  # (subject, method, path)
@@ -166,6 +169,7 @@ class GoogleTestServer:
                     )
                 raise GoogleError(429, "rateLimitExceeded", "Rate Limit Exceeded", "usageLimits")
             window.append(now)
+            self.stamps.setdefault(subject, []).append(now)
 
     # -- OAuth ------------------------------------------------------------------------------
 
@@ -239,6 +243,16 @@ class GoogleTestServer:
             )
         return token
 
+    def busiest_minute(self, subject: str) -> int:
+        """The most requests of `subject` the server counted within any 60 s."""
+        stamps = sorted(self.stamps.get(subject, ()))
+        best, first = 0, 0
+        for last, when in enumerate(stamps):
+            while when - stamps[first] >= 60:
+                first += 1
+            best = max(best, last - first + 1)
+        return best
+
     def revoke_access_tokens(self) -> None:
         self.access.clear()
 
@@ -282,15 +296,16 @@ class _Handler(BaseHTTPRequestHandler):
             token = server.authorize(self.headers.get("Authorization", ""))
             server.requests.append((token.subject, method, parts.path))
             if server.faults:
-                status, reason, domain = server.faults.pop(0)
-                raise GoogleError(status, reason, reason, domain)
+                status, reason, domain, retry_after = server.faults.pop(0)
+                raise GoogleError(status, reason, reason, domain, retry_after)
             server.spend(token.subject)
             body = json.loads(raw) if raw else None
             status, answer = server.api.handle(
                 method, unquote(parts.path), query, body, token.subject, self.headers
             )
         except GoogleError as exc:
-            self._send(exc.status, exc.body())
+            headers = {"Retry-After": exc.retry_after} if exc.retry_after else None
+            self._send(exc.status, exc.body(), headers)
             return
         self._send(status, answer)
 

@@ -40,9 +40,12 @@ _etags = itertools.count(3181161784712000, 1371)
 
 
 class GoogleError(Exception):
-    def __init__(self, status: int, reason: str, message: str, domain: str = "global") -> None:
+    def __init__(
+        self, status: int, reason: str, message: str, domain: str = "global", retry_after: str = ""
+    ) -> None:
         super().__init__(message)
         self.status, self.reason, self.message, self.domain = status, reason, message, domain
+        self.retry_after = retry_after
 
     def body(self) -> dict[str, Any]:
         return {
