@@ -57,8 +57,10 @@ def test_pairs_made_over_caldav_survive_the_move(env: tuple[Env, Calendar]) -> N
     result = e.sync()
     assert result.result == "ok", result
     crm, remote = e.by_subject("crm"), e.by_subject("remote")
-    assert sorted(crm) == sorted(remote) == sorted(
-        ["Visit", "Call", "Demo", "Lunch", "Fair", "Review"]
+    assert (
+        sorted(crm)
+        == sorted(remote)
+        == sorted(["Visit", "Call", "Demo", "Lunch", "Fair", "Review"])
     )
     assert crm["Call"].event.location == "Room 7"
     assert remote["Demo"].event.location == "Hall B"

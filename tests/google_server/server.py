@@ -86,6 +86,9 @@ class GoogleTestServer:
         self.token_faults: list[tuple[int, dict[str, Any]]] = []
         #: the next answers, whatever is asked: (status, reason, domain, Retry-After or "")
         self.faults: list[tuple[int, str, str, str]] = []
+        #: requests ("POST", "PATCH", "DELETE") to carry out and then answer with a
+        #: dropped connection: a write whose answer is lost
+        self.lose_reply: list[str] = []
         #: when each request was counted, per user (server clock)
         self.stamps: dict[str, list[float]] = {}
         self.mail_sent: list[tuple[str, str, str]] = []
@@ -306,6 +309,10 @@ class _Handler(BaseHTTPRequestHandler):
         except GoogleError as exc:
             headers = {"Retry-After": exc.retry_after} if exc.retry_after else None
             self._send(exc.status, exc.body(), headers)
+            return
+        if method in server.lose_reply:
+            server.lose_reply.remove(method)
+            self.close_connection = True  # done, but the answer never arrives
             return
         self._send(status, answer)
 

@@ -16,7 +16,14 @@ from typing import Any
 import pytest
 
 from sync.model import NOTIFIES_ATTENDEES, Event, Privacy, ShowAs
-from sync.providers.base import CalendarNotFound, ConfigError, Item, NotifyRefused, Window
+from sync.providers.base import (
+    CalendarNotFound,
+    ConfigError,
+    Item,
+    ItemRefused,
+    NotifyRefused,
+    Window,
+)
 from sync.providers.google.caldav import GoogleCalDAVProvider
 from sync.providers.google.provider import GoogleProvider
 from sync.providers.registry import provider_class, validate_url
@@ -291,3 +298,16 @@ def test_notifies_flag_is_in_extras(
     meeting = web(google_server, calendar, attendees=[{"email": "x@example.org"}])
     got = open_google(calendar.id).fetch([meeting["id"]])[meeting["id"]]
     assert isinstance(got, Item) and (NOTIFIES_ATTENDEES, "1") in got.event.extras
+
+
+def test_insert_repeated_after_a_lost_answer_makes_no_duplicate(
+    open_google: Opener, calendar: Calendar, google_server: GoogleTestServer
+) -> None:
+    g = open_google(calendar.id)
+    google_server.lose_reply.append("POST")
+    item = g.create(timed("lost-1"))
+    assert list(calendar.events) == [item.id] and item.event.uid == "lost-1"
+    # a UID Google already holds is refused as a clash, not taken for a lost answer
+    with pytest.raises(ItemRefused) as info:
+        g.create(timed("lost-1", subject="again"))
+    assert info.value.uid_conflict and len(calendar.events) == 1
