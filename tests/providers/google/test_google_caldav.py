@@ -375,3 +375,47 @@ def test_google_auth_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         wrong = runner.invoke(app, ["--workspace", str(ws.root), "google", "auth", "bob"])
         assert wrong.exit_code == 2
         assert "not google:CALENDAR_ID" in wrong.output
+
+
+def test_google_auth_warns_about_7_day_tokens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An OAuth client in "Testing": Google says the refresh token lives 7 days."""
+    from typer.testing import CliRunner
+
+    from storage.users import UserStore
+    from storage.workspace import Workspace
+    from tui.cli import app, register
+
+    register()
+
+    def endpoint(form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        assert form["code"] == "the-code"
+        return 200, {
+            "access_token": "a",
+            "refresh_token": "weekly",
+            "expires_in": 3599,
+            "refresh_token_expires_in": 604799,
+        }
+
+    monkeypatch.setattr("webbrowser.open", fake_browser)
+    with dav_front("http://127.0.0.1:9/x/", token_endpoint=endpoint) as front:
+        ws = Workspace(tmp_path / "ws").ensure()
+        token_file = tmp_path / "ws" / "google-tokens.json"
+        ws.config_path.write_text(
+            "[google]\n"
+            'client_id = "cid"\n'
+            'client_secret_env = "CALSYNC_TEST_GOOGLE_SECRET"\n'
+            f'token_uri = "{front.url}/token"\n'
+            f'auth_uri = "{front.url}/auth"\n'
+            f'token_file = "{token_file}"\n',
+            encoding="utf-8",
+        )
+        UserStore(ws).add(
+            {"name": "anna", "crm": f"folder:{tmp_path / 'crm'}", "remote": f"google:{CALENDAR}"}
+        )
+        done = CliRunner().invoke(app, ["--workspace", str(ws.root), "google", "auth", "anna"])
+    assert done.exit_code == 0, done.output
+    text = " ".join(done.output.split())
+    assert "expires in 7.0 days" in text and "Testing" in text
+    assert "calsync google auth anna" in text and "weekly" not in text
