@@ -79,16 +79,19 @@ def start_instant(data: Mapping[str, Any]) -> datetime:
     return datetime(start.year, start.month, start.day, tzinfo=UTC)
 
 
-def time_to_google(value: datetime | date) -> dict[str, str]:
+def time_to_google(value: datetime | date) -> dict[str, str | None]:
+    """A start or end; the other form's fields as null, so a PATCH that turns a timed
+    event all-day (or back) clears them (Google merges objects field by field)."""
     if not isinstance(value, datetime):
-        return {"date": value.isoformat()}
-    out = {"dateTime": value.isoformat(timespec="seconds")}
+        return {"date": value.isoformat(), "dateTime": None, "timeZone": None}
     key = getattr(value.tzinfo, "key", None)
-    if key:
-        out["timeZone"] = str(key)
-    elif value.utcoffset() == UTC.utcoffset(None) and value.tzinfo is UTC:
-        out["timeZone"] = "UTC"
-    return out
+    if not key and value.tzinfo is UTC:
+        key = "UTC"
+    return {
+        "date": None,
+        "dateTime": value.isoformat(timespec="seconds"),
+        "timeZone": str(key) if key else None,
+    }
 
 
 def recurrence_id_of(data: Mapping[str, Any]) -> str | None:

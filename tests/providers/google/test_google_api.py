@@ -311,3 +311,18 @@ def test_insert_repeated_after_a_lost_answer_makes_no_duplicate(
     with pytest.raises(ItemRefused) as info:
         g.create(timed("lost-1", subject="again"))
     assert info.value.uid_conflict and len(calendar.events) == 1
+
+
+def test_timed_to_all_day_and_back(open_google: Opener, calendar: Calendar) -> None:
+    g = open_google(calendar.id)
+    item = g.create(timed("switch-1"))
+    day = (NOW + dt.timedelta(days=4)).date()
+    whole = g.update(
+        item.id,
+        item.etag,
+        item.event.replace(start=day, end=day + dt.timedelta(days=1), all_day=True),
+    )
+    assert calendar.events[item.id]["start"] == {"date": day.isoformat()}
+    back = g.update(whole.id, whole.etag, item.event)
+    assert back.event.start_utc == item.event.start_utc and not back.event.all_day
+    assert "date" not in calendar.events[item.id]["start"]
