@@ -73,3 +73,17 @@ def test_pairs_made_over_caldav_survive_the_move(env: tuple[Env, Calendar]) -> N
     e.assert_converged()
     assert server.mail_sent[mails:] == []
     assert len(calendar.events) == len(ids_before)
+
+
+def test_a_sync_with_nothing_to_do_costs_one_request(env: tuple[Env, Calendar]) -> None:
+    e, calendar = env
+    server = shared_server()[0]
+    e.add_user(skip_private=False)
+    for n in range(3):
+        e.put("crm", ev(f"idle-{n}", f"Idle {n}", days=n + 1))
+    assert e.init().result == "ok"
+    assert e.sync().result == "ok"
+    before = [r for r in server.requests if r[0] == calendar.id]
+    assert e.sync().result == "ok"
+    after = [r for r in server.requests if r[0] == calendar.id]
+    assert len(after) - len(before) == 1  # events.list with the sync token

@@ -140,7 +140,7 @@ def load_credentials(table: Mapping[str, Any], calendar_id: str, scopes: Sequenc
     if is_service_account(table):
         subject = subject_for(table, calendar_id)
         raw = resolve_secret(table, "service_account", "google")
-        return _service_account(raw).with_scopes(list(scopes)).with_subject(subject)
+        return _service_account(raw, subject, tuple(scopes))
     if "token_file" in table:
         from google.oauth2.credentials import Credentials
 
@@ -169,17 +169,30 @@ def load_credentials(table: Mapping[str, Any], calendar_id: str, scopes: Sequenc
 #: sha256 of a key file -> its credentials: reading the RSA key costs ~150 ms (the
 #: key is checked), once per process instead of once per user and run
 _accounts: dict[str, Any] = {}
+#: (key, subject, scopes) -> credentials acting as that user: their access token
+#: (an hour) serves every run of the user in this process (`watch`, `sync --all`)
+_delegated: dict[tuple[str, str, tuple[str, ...]], Any] = {}
 _accounts_lock = threading.Lock()
 
 
-def _service_account(raw: str) -> Any:
+def _service_account(raw: str, subject: str, scopes: tuple[str, ...]) -> Any:
+    fingerprint = hashlib.sha256(raw.encode()).hexdigest()
+    key = (fingerprint, subject, scopes)
+    with _accounts_lock:
+        found = _delegated.get(key)
+        if found is None:
+            found = _delegated[key] = (
+                _key_of(raw, fingerprint).with_scopes(list(scopes)).with_subject(subject)
+            )
+        return found
+
+
+def _key_of(raw: str, fingerprint: str) -> Any:
+    """The key file's credentials (called with `_accounts_lock` held)."""
     from google.oauth2 import service_account
 
-    fingerprint = hashlib.sha256(raw.encode()).hexdigest()
-    with _accounts_lock:
-        cached = _accounts.get(fingerprint)
-        if cached is not None:
-            return cached
+    cached = _accounts.get(fingerprint)
+    if cached is None:
         try:
             info = json.loads(raw)
             cached = service_account.Credentials.from_service_account_info(info)  # type: ignore[no-untyped-call]
@@ -190,7 +203,7 @@ def _service_account(raw: str) -> Any:
                 f"({type(exc).__name__})"
             ) from None
         _accounts[fingerprint] = cached
-        return cached
+    return cached
 
 
 def _one_line(text: object) -> str:
