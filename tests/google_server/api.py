@@ -138,6 +138,15 @@ class Api:
             items = self._changes(calendar, state[1], state[2], query.get("singleEvents") == "true")
             meta = {"range": state[2], "seq": calendar.seq}
         else:
+            low, high = query.get("timeMin"), query.get("timeMax")
+            if (
+                low
+                and high
+                and instant(parse_time({"dateTime": high}, "timeMax"))
+                <= instant(parse_time({"dateTime": low}, "timeMin"))
+            ):
+                # the errors guide's own example: 400 timeRangeEmpty, location timeMax
+                raise GoogleError(400, "timeRangeEmpty", "The specified time range is empty.")
             items = self._full(calendar, query)
             meta = {"range": (query.get("timeMin"), query.get("timeMax")), "seq": calendar.seq}
         page, rest = items[:size], items[size:]
