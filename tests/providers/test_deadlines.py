@@ -26,8 +26,11 @@ from sync.providers.deadline import DeadlineExceeded
 from sync.providers.ews import EWSProvider
 from sync.providers.google.auth import store_token
 from sync.providers.google.caldav import GoogleCalDAVProvider as GoogleProvider
+from sync.providers.google.provider import GoogleProvider as GoogleAPIProvider
 from sync.providers.graph_client import GraphClient, TokenSource, read_settings
 from tests.engine.harness import Env
+from tests.google_server.fixtures import google_server  # noqa: F401
+from tests.google_server.server import GoogleTestServer
 from tests.graph_server.fixtures import graph_app, graph_server, graph_settings  # noqa: F401
 from tests.graph_server.server import GraphTestServer
 from tests.providers.dav_front import dav_front
@@ -173,6 +176,31 @@ def test_google_token_endpoint(drip: DripServer, tmp_path: Path) -> None:
         provider.list_window(WINDOW, {})
     _request_timeout(exc, drip)
     assert "POST /token" in str(exc.value)
+
+
+def test_google_calendar_api(
+    drip: DripServer,
+    google_server: GoogleTestServer,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The token comes from the Google test server; the Calendar API drips."""
+    drip.content_type, drip.status = "application/json", "200 OK"
+    calendar = google_server.add_user()
+    tokens = tmp_path / "google-tokens.json"
+    store_token(tokens, calendar.id, google_server.consent(calendar.id))
+    table = {
+        "api_url": f"{drip.url}/calendar/v3",
+        "token_uri": google_server.token_uri,
+        "client_id": "calsync-test.apps.googleusercontent.com",
+        "client_secret_env": SECRET_ENV,
+        "token_file": str(tokens),
+    }
+    provider = GoogleAPIProvider(f"google:{calendar.id}", settings={"google": table})
+    with deadline.run_deadline(600, 1), pytest.raises(DeadlineExceeded) as exc:
+        provider.list_window(WINDOW, {})
+    _request_timeout(exc, drip)
+    assert "GET /calendar/v3/calendars/" in str(exc.value)
+    provider.close()
 
 
 # -- the settings ------------------------------------------------------------------------
