@@ -200,6 +200,8 @@ class GoogleProvider(Provider):
 
     def _item(self, data: Mapping[str, Any]) -> Item | BrokenItem:
         event_id, etag = str(data.get("id") or ""), str(data.get("etag") or "")
+        # as the event is now: attendees may have been added or removed since
+        self._notifying.pop(event_id, None)
         if notifies(data):
             self._notifying[event_id] = etag
         if (data.get("reminders") or {}).get("useDefault"):
