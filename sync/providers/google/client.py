@@ -34,7 +34,13 @@ from sync.providers.base import (
     ProviderError,
     Throttled,
 )
-from sync.providers.google.auth import SCOPE_EVENTS, load_credentials, refresh, subject_for
+from sync.providers.google.auth import (
+    SCOPE_EVENTS,
+    is_service_account,
+    load_credentials,
+    refresh,
+    subject_for,
+)
 from sync.providers.google.budget import (
     DEFAULT_PER_MINUTE,
     GOOGLE_PER_MINUTE,
@@ -139,7 +145,10 @@ class GoogleClient:
     def __init__(self, conf: ApiSettings, calendar_id: str, clock: Clock = REAL_CLOCK) -> None:
         self.conf = conf
         self.calendar_id = calendar_id
-        self.subject = subject_for(conf.table, calendar_id)
+        # whom Google sees: the delegation subject, or the user who consented
+        self.subject = (
+            subject_for(conf.table, calendar_id) if is_service_account(conf.table) else calendar_id
+        )
         self.host = urlsplit(conf.api_url).netloc
         self.clock = clock
         self.budget = budget_for(
