@@ -42,6 +42,23 @@ class FastClock:
         time.sleep(max(0.0, seconds) / self.factor)
 
 
+class VirtualClock:
+    """Time that passes only when calsync waits: requests take no time at all, so
+    what a test sees is the budget's and the back-off's doing alone, however loaded
+    the machine is. Shared by calsync and the server."""
+
+    def __init__(self) -> None:
+        self.t = 1000.0
+        self.waits: list[float] = []
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.t += max(0.0, seconds)
+
+
 def make_key(
     server: GoogleTestServer, email: str = "calsync@calsync-test.iam.gserviceaccount.com"
 ) -> Key:

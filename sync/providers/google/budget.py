@@ -55,8 +55,9 @@ class RequestBudget:
         now = self.clock.now()
         self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
         self._stamp = now
-        if self._tokens >= 1:
-            self._tokens -= 1
+        # (a hair under 1 is 1: the refill after an exact wait may round just below)
+        if self._tokens >= 1 - 1e-6:
+            self._tokens = max(0.0, self._tokens - 1)
             self.spent += 1
             return 0.0
         return (1 - self._tokens) / self.rate

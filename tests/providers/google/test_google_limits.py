@@ -1,7 +1,8 @@
 """Google's limits against the test server: calsync's own request budget, back-off on
 403 `rateLimitExceeded` / 429, Retry-After, usage limits that defer a user, and what
-a failing token endpoint means. The budget tests run the clock (calsync's and the
-server's) faster than real time: a minute of Google's quota passes in a second."""
+a failing token endpoint means. The budget tests share a virtual clock between
+calsync and the server, in which only calsync's waits take time: a minute of
+Google's quota passes at once, and machine load changes nothing."""
 
 from __future__ import annotations
 
@@ -16,7 +17,13 @@ from sync.model import Event
 from sync.providers.base import AuthFailed, ConnectionFailed, Item, Throttled, Window
 from sync.providers.google.budget import Clock
 from sync.providers.google.provider import GoogleProvider
-from tests.google_server.fixtures import FastClock, Key, google_table, make_key, write_private
+from tests.google_server.fixtures import (
+    Key,
+    VirtualClock,
+    google_table,
+    make_key,
+    write_private,
+)
 from tests.google_server.server import GoogleTestServer
 
 START = dt.datetime(2026, 6, 1, 9, tzinfo=dt.UTC)
@@ -31,13 +38,13 @@ def event(n: int) -> Event:
 
 
 @pytest.fixture
-def fast() -> FastClock:
-    return FastClock(120)
+def clock() -> VirtualClock:
+    return VirtualClock()
 
 
 @pytest.fixture
-def server(fast: FastClock) -> Iterator[tuple[GoogleTestServer, Key]]:
-    google = GoogleTestServer(clock=fast.now).start()
+def server(clock: VirtualClock) -> Iterator[tuple[GoogleTestServer, Key]]:
+    google = GoogleTestServer(clock=clock.now).start()
     yield google, make_key(google)
     assert google.mail_sent == []
     google.stop()
@@ -55,54 +62,51 @@ def provider(
 
 
 def test_budget_spreads_a_big_first_sync_under_the_limit(
-    server: tuple[GoogleTestServer, Key], fast: FastClock, tmp_path: Path
+    server: tuple[GoogleTestServer, Key], clock: VirtualClock, tmp_path: Path
 ) -> None:
     google, _ = server
     google.per_minute = 30  # the documented 600, scaled down with the budget
-    g, who = provider(server, tmp_path, Clock(fast.now, fast.sleep), requests_per_minute=25)
+    g, who = provider(server, tmp_path, Clock(clock.now, clock.sleep), requests_per_minute=25)
     made = g.create_many(event(n) for n in range(40))
     assert all(isinstance(i, Item) for i in made)
     assert len(g.list_window(WINDOW, {}).etags) == 40
     assert google.throttled == 0 and g.client.throttled == 0
     assert google.busiest_minute(who) <= 30
-    assert g.client.budget.waited > 0  # it did have to hold back
+    # 41 requests at 25 a minute, bursts of 2: about 94 s, all of it the budget's
+    assert 90 < clock.t - 1000 < 100 and g.client.budget.waited > 90
     g.close()
 
 
 def test_backoff_on_403_and_429_until_google_lets_through(
-    server: tuple[GoogleTestServer, Key], tmp_path: Path
+    server: tuple[GoogleTestServer, Key], clock: VirtualClock, tmp_path: Path
 ) -> None:
     google, _ = server
-    faster = FastClock(300)
-    google.clock = faster.now
     google.per_minute = 5
     # a budget over Google's (a raised quota that is not there): Google says "slow down"
     g, _who = provider(
         server,
         tmp_path,
-        Clock(faster.now, faster.sleep),
+        Clock(clock.now, clock.sleep),
         requests_per_minute=5000,
         quota_raised=True,
     )
     made = g.create_many(event(n) for n in range(16))
     assert all(isinstance(i, Item) for i in made), made
     assert google.throttled > 0 and g.client.throttled == google.throttled
+    # exponential: each wait longer than the one before, until Google lets through
+    # (the budget's own waits after each back-off are a fraction of a second)
+    first = [w for w in clock.waits if w >= 1][:3]
+    assert first == sorted(first) and 1 <= first[0] < 2 and first[2] >= 4
     assert len(g.list_window(WINDOW, {}).etags) == 16  # no duplicates, none lost
     g.close()
 
 
 def test_retry_after_is_honoured_and_a_long_one_defers(
-    server: tuple[GoogleTestServer, Key], tmp_path: Path
+    server: tuple[GoogleTestServer, Key], clock: VirtualClock, tmp_path: Path
 ) -> None:
     google, _ = server
-    waits: list[float] = []
-    now = [0.0]
-
-    def sleep(seconds: float) -> None:  # time that passes only when calsync waits
-        waits.append(seconds)
-        now[0] += seconds
-
-    g, _who = provider(server, tmp_path, Clock(lambda: now[0], sleep))
+    waits = clock.waits
+    g, _who = provider(server, tmp_path, Clock(clock.now, clock.sleep))
     google.faults.append((429, "rateLimitExceeded", "usageLimits", "7"))
     g.create(event(1))
     # Google's wait, then the budget's own pace (the saved-up burst is gone)
@@ -167,3 +171,25 @@ def test_delegation_not_granted_names_the_scope(
     rows = g.check()
     assert rows[0][0] == "credentials accepted" and not rows[0][1]
     assert "domain-wide delegation" in rows[0][2] and "calendar.events" in rows[0][2]
+
+
+def test_the_default_budget_never_exceeds_googles_minute() -> None:
+    """5,000 requests through the default budget (500 a minute, bursts of 50): never
+    more than 550 in any 60 s, and done in about ten minutes."""
+    from sync.providers.google.budget import DEFAULT_PER_MINUTE, RequestBudget
+
+    clock = VirtualClock()
+    budget = RequestBudget(
+        DEFAULT_PER_MINUTE, DEFAULT_PER_MINUTE // 10, Clock(clock.now, clock.sleep)
+    )
+    stamps = []
+    for _ in range(5000):
+        budget.take("www.googleapis.com")
+        stamps.append(clock.now())
+    first, busiest = 0, 0
+    for last, when in enumerate(stamps):
+        while when - stamps[first] >= 60:
+            first += 1
+        busiest = max(busiest, last - first + 1)
+    assert busiest <= 550 < 600
+    assert 9.8 * 60 < stamps[-1] - stamps[0] < 10 * 60
