@@ -33,6 +33,7 @@ from storage.workspace import Workspace
 from sync.engine.actions import Plan
 from sync.engine.applier import Applier, Progress
 from sync.engine.calendar_change import calendar_change
+from sync.engine.moved import adopt_moved
 from sync.engine.observed import observe, settle
 from sync.engine.pairs import SIDES, Pair, Side
 from sync.engine.pending import settle_pending
@@ -232,6 +233,7 @@ class UserRun:
                 # were filled by this run's listing of these very calendars: dropping
                 # them made the first sync after an init list and parse everything again
                 state.pairs.clear()
+            adopt_moved(state, providers["remote"], listings["remote"])
             return self._sync(settings, state, providers, listings)
         except Throttled as exc:
             # deferred, not failed: the run goes on with other users, later runs skip

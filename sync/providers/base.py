@@ -220,6 +220,12 @@ class Provider(ABC):
                 results.append(exc)
         return results
 
+    def moved_ids(self, before: Mapping[str, Event]) -> dict[str, str]:
+        """{old id: current id} for paired items this calendar no longer lists under the
+        ids another adapter of the same calendar gave them (`before`: id -> the event as
+        last synced). Google over CalDAV -> the Calendar API (sync.engine.moved)."""
+        return {}
+
     # -- operator checks ------------------------------------------------------------------
 
     def check(self) -> list[tuple[str, bool, str]]:

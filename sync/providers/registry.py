@@ -17,7 +17,8 @@ from sync.providers.base import ConfigError, Provider
 BUILTIN: dict[str, str] = {
     "folder": "sync.providers.folder.provider:FolderProvider",
     "caldav": "sync.providers.dav.provider:CalDAVProvider",
-    "google": "sync.providers.google:GoogleProvider",
+    "google": "sync.providers.google.provider:GoogleProvider",
+    "google-caldav": "sync.providers.google.caldav:GoogleCalDAVProvider",
     "ews": "sync.providers.ews.provider:EWSProvider",
     "graph": "sync.providers.graph.provider:GraphProvider",
     "sql": "sync.providers.sql.provider:SqlProvider",

@@ -23,7 +23,7 @@ from sync.providers.base import Item, Window
 from sync.providers.registry import open_provider
 from tests.providers.dav.dav_front import DavFront, dav_front
 from tests.providers.dav.radicale_server import RadicaleServer
-from tests.providers.test_google import service_account_key
+from tests.providers.google.test_google_caldav import service_account_key
 from tui.cli import _register, app
 
 _register()
@@ -99,7 +99,7 @@ def test_one_service_account_syncs_every_users_calendar(
             "--crm",
             f"folder:{crm}",
             "--remote",
-            f"google:{who}@example.com",
+            f"google-caldav:{who}@example.com",
         )
         assert code == 0, (out, err)
         with open_provider(f"folder:{crm}", settings) as p:
@@ -123,7 +123,7 @@ def test_one_service_account_syncs_every_users_calendar(
     assert code != 0
 
     for who in USERS:
-        with open_provider(f"google:{who}@example.com", settings) as remote:
+        with open_provider(f"google-caldav:{who}@example.com", settings) as remote:
             got = remote.fetch(list(remote.list_window(EVERYTHING, {}).etags))
         assert [i.event.subject for i in got.values() if isinstance(i, Item)] == [f"Visit {who}"]
     assert set(g.subjects) == {"anna@example.com", "bert@example.com", "carl@example.com"}

@@ -14,9 +14,9 @@ from sync import service
 from sync.health import health_of, read_runs
 from sync.job import Job
 from tests.engine.harness import Env
-from tests.ews_server.fixtures import PASSWORD_ENV, SERVICE_PASSWORD, ews, new_mailbox
-from tests.ews_server.server import EWSTestServer
-from tests.ews_server.store import BACK_OFF_MS
+from tests.providers.ews.server.fixtures import PASSWORD_ENV, SERVICE_PASSWORD, ews, new_mailbox
+from tests.providers.ews.server.server import EWSTestServer
+from tests.providers.ews.server.store import BACK_OFF_MS
 
 __all__ = ["ews"]
 

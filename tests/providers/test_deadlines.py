@@ -24,13 +24,17 @@ from sync.providers.base import Window
 from sync.providers.dav.provider import CalDAVProvider
 from sync.providers.deadline import DeadlineExceeded
 from sync.providers.ews.provider import EWSProvider
-from sync.providers.google import GoogleProvider, store_token
+from sync.providers.google.auth import store_token
+from sync.providers.google.caldav import GoogleCalDAVProvider as GoogleProvider
+from sync.providers.google.provider import GoogleProvider as GoogleAPIProvider
 from sync.providers.graph.client import GraphClient
 from sync.providers.graph.settings import read_settings
 from sync.providers.graph.tokens import TokenSource
 from tests.engine.harness import Env
 from tests.providers.dav.dav_front import dav_front
 from tests.providers.dav.drip_server import DripServer
+from tests.providers.google.server.fixtures import google_server  # noqa: F401
+from tests.providers.google.server.server import GoogleTestServer
 from tests.providers.graph.server.fixtures import graph_app, graph_server, graph_settings  # noqa: F401
 from tests.providers.graph.server.server import GraphTestServer
 
@@ -169,11 +173,36 @@ def test_google_token_endpoint(drip: DripServer, tmp_path: Path) -> None:
         "client_secret_env": SECRET_ENV,
         "token_file": str(tokens),
     }
-    provider = GoogleProvider("google:anna@example.com", settings={"google": table})
+    provider = GoogleProvider("google-caldav:anna@example.com", settings={"google": table})
     with deadline.run_deadline(600, 1), pytest.raises(DeadlineExceeded) as exc:
         provider.list_window(WINDOW, {})
     _request_timeout(exc, drip)
     assert "POST /token" in str(exc.value)
+
+
+def test_google_calendar_api(
+    drip: DripServer,
+    google_server: GoogleTestServer,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The token comes from the Google test server; the Calendar API drips."""
+    drip.content_type, drip.status = "application/json", "200 OK"
+    calendar = google_server.add_user()
+    tokens = tmp_path / "google-tokens.json"
+    store_token(tokens, calendar.id, google_server.consent(calendar.id))
+    table = {
+        "api_url": f"{drip.url}/calendar/v3",
+        "token_uri": google_server.token_uri,
+        "client_id": "calsync-test.apps.googleusercontent.com",
+        "client_secret_env": SECRET_ENV,
+        "token_file": str(tokens),
+    }
+    provider = GoogleAPIProvider(f"google:{calendar.id}", settings={"google": table})
+    with deadline.run_deadline(600, 1), pytest.raises(DeadlineExceeded) as exc:
+        provider.list_window(WINDOW, {})
+    _request_timeout(exc, drip)
+    assert "GET /calendar/v3/calendars/" in str(exc.value)
+    provider.close()
 
 
 # -- the settings ------------------------------------------------------------------------

@@ -43,16 +43,22 @@ def auth_cmd(
     # other calendars never needs
     import webbrowser
 
-    from sync.providers.google import GoogleProvider
-    from sync.providers.google_consent import run_consent
+    from sync.providers.google.auth import SCOPE_CALENDAR, SCOPE_EVENTS
+    from sync.providers.google.consent import run_consent
+    from sync.providers.google.provider import GoogleProvider
 
     st = state(ctx)
     try:
         user = get_user(st.workspace, name)
         remote = str(user.get("remote") or "")
-        if not remote.startswith("google:"):
-            fail(f"user {name}'s remote calendar is {remote or 'not set'}, not google:CALENDAR_ID")
+        if not remote.startswith(("google:", "google-caldav:")):
+            fail(
+                f"user {name}'s remote calendar is {remote or 'not set'}, not google:CALENDAR_ID "
+                "(or google-caldav:CALENDAR_ID)"
+            )
         calendar_id = GoogleProvider.calendar_id_of(remote)
+        # the Calendar API needs only events; Google's CalDAV endpoint the whole calendar
+        scopes = (SCOPE_CALENDAR,) if remote.startswith("google-caldav:") else (SCOPE_EVENTS,)
         table = dict(st.config.providers.get("google") or {})
         configured = table.get("token_file")
         token_file = (
@@ -69,11 +75,24 @@ def auth_cmd(
             _say("Waiting for Google's reply…")
 
         result = run_consent(
-            table, calendar_id, token_file, show_url=show, port=port, timeout=timeout
+            table,
+            calendar_id,
+            token_file,
+            show_url=show,
+            port=port,
+            timeout=timeout,
+            scopes=scopes,
         )
     except (StoreError, ProviderError) as exc:
         fail(str(exc))
     _say(f"Authorized google:{result.calendar_id} for {name}; refresh token stored in {token_file}")
+    if result.short_lived:
+        days = (result.expires_in or 0) / 86400
+        _say(
+            f"Warning: Google says this refresh token expires in {days:.1f} days: the OAuth "
+            "client is in Testing (7-day tokens). Publish it (OAuth consent screen → "
+            f"Publish app) or make it Internal, then run `calsync google auth {name}` again."
+        )
     if not configured:
         _say(f'Add to [google] in calsync.toml:  token_file = "{token_file}"')
 

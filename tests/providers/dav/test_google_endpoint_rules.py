@@ -21,7 +21,8 @@ from sync.model import Event
 from sync.providers.base import AuthFailed, ConnectionFailed, ItemRefused, Window
 from sync.providers.dav.http import Forbidden
 from sync.providers.dav.provider import CalDAVProvider
-from sync.providers.google import GoogleProvider, store_token
+from sync.providers.google.auth import store_token
+from sync.providers.google.caldav import GoogleCalDAVProvider as GoogleProvider
 from tests.providers.dav.dav_front import DavFront, dav_front
 
 PASSWORD_ENV = "CALSYNC_TEST_CALDAV_PASSWORD"
@@ -335,7 +336,7 @@ def test_access_denied_is_still_auth_failed(front: DavFront) -> None:
         p.identity()
 
 
-# -- the same rules through the Google flavour of the provider (`google:`) ---------------------
+# -- the same rules through the Google flavour of the provider (`google-caldav:`) ----------------
 
 GOOGLE_CALENDAR = "anna@example.com"
 
@@ -367,7 +368,7 @@ def google(
             "token_file": str(token_file),
             "retry_backoff": 0,
         }
-        with GoogleProvider(f"google:{GOOGLE_CALENDAR}", settings={"google": table}) as g:
+        with GoogleProvider(f"google-caldav:{GOOGLE_CALENDAR}", settings={"google": table}) as g:
             yield g, front
 
 

@@ -4,6 +4,12 @@
 receives the authorization code on http://127.0.0.1:PORT/, exchanges it (with PKCE)
 for a refresh token and stores that in the 0600 token file named by
 `[google] token_file`. The provider then refreshes access tokens from it on its own.
+
+An OAuth client whose consent screen is still in "Testing" gets refresh tokens
+that Google expires after 7 days. Google says so only when it sends
+`refresh_token_expires_in` with the token (it does for time-limited grants); then
+`ConsentResult.expires_in` holds it and `calsync google auth` warns. Otherwise the
+operator learns it from docs/google.md (publish the app, or make it Internal).
 """
 
 from __future__ import annotations
@@ -23,15 +29,24 @@ import requests
 
 from sync.providers import deadline
 from sync.providers.base import AuthFailed, ConfigError, ConnectionFailed
-from sync.providers.google import SCOPES, client_config, store_token
+from sync.providers.google.auth import SCOPE_EVENTS, client_config, store_token
 
 DEFAULT_AUTH_URI = "https://accounts.google.com/o/oauth2/v2/auth"
+#: a refresh token that lives no longer than this is a Testing client's (7 days)
+SHORT_LIVED = 8 * 24 * 3600
 
 
 @dataclass(frozen=True)
 class ConsentResult:
     calendar_id: str
     token_file: Path
+    #: seconds the refresh token lives, when Google says (`refresh_token_expires_in`)
+    expires_in: int | None = None
+
+    @property
+    def short_lived(self) -> bool:
+        """A refresh token of an OAuth client in "Testing": it expires within 7 days."""
+        return self.expires_in is not None and self.expires_in <= SHORT_LIVED
 
 
 class _Redirect(HTTPServer):
@@ -79,6 +94,7 @@ def run_consent(
     show_url: Callable[[str], None],
     port: int = 0,
     timeout: float = 300.0,
+    scopes: tuple[str, ...] = (SCOPE_EVENTS,),
 ) -> ConsentResult:
     """Run the consent flow for `calendar_id`; `show_url` presents the consent page URL."""
     client_id, client_secret, token_uri = client_config(table)
@@ -104,7 +120,7 @@ def run_consent(
                 "client_id": client_id,
                 "redirect_uri": redirect_uri,
                 "response_type": "code",
-                "scope": " ".join(SCOPES),
+                "scope": " ".join(scopes),
                 "access_type": "offline",
                 "prompt": "consent",
                 "login_hint": calendar_id,
@@ -165,4 +181,6 @@ def run_consent(
             "https://myaccount.google.com/permissions and run this again"
         )
     store_token(token_file, calendar_id, str(refresh))
-    return ConsentResult(calendar_id, token_file)
+    lifetime = str(data.get("refresh_token_expires_in") or "").split(".")[0]
+    expires_in = int(lifetime) if lifetime.isdigit() else None
+    return ConsentResult(calendar_id, token_file, expires_in)

@@ -1,4 +1,4 @@
-"""The Google flavour of the CalDAV adapter, against a loopback Google stand-in.
+"""The Google flavour of the CalDAV adapter (`google-caldav:`), against a loopback Google stand-in.
 
 The stand-in (tests/providers/dav/dav_front.py) serves Google's URL layout
 `/caldav/v2/<calendar id>/events/` in front of a real Radicale calendar, demands a
@@ -21,7 +21,8 @@ import pytest
 
 from sync.model import Event
 from sync.providers.base import AuthFailed, ConfigError, ItemRefused, Window
-from sync.providers.google import GoogleProvider, read_tokens, store_token
+from sync.providers.google.auth import read_tokens, store_token
+from sync.providers.google.caldav import GoogleCalDAVProvider as GoogleProvider
 from tests.providers.dav.dav_front import DavFront, dav_front
 
 CALENDAR = "anna@example.com"
@@ -104,7 +105,9 @@ def caldav_requests(front: DavFront) -> list[Any]:
 def test_url_form_and_refreshed_bearer_token(
     front: DavFront, tokens: TokenServer, token_file: Path
 ) -> None:
-    with GoogleProvider(f"google:{CALENDAR}", settings=user_settings(front, token_file)) as g:
+    with GoogleProvider(
+        f"google-caldav:{CALENDAR}", settings=user_settings(front, token_file)
+    ) as g:
         assert g.identity() == f"google:{CALENDAR}"
         item = g.create(event(1))
         cache: dict[str, Any] = {}
@@ -125,7 +128,9 @@ def test_rejected_access_token_is_refreshed_once(
     front: DavFront, tokens: TokenServer, token_file: Path
 ) -> None:
     front.bearer_tokens = {"access-2"}  # Google revoked the first token early
-    with GoogleProvider(f"google:{CALENDAR}", settings=user_settings(front, token_file)) as g:
+    with GoogleProvider(
+        f"google-caldav:{CALENDAR}", settings=user_settings(front, token_file)
+    ) as g:
         g.identity()
     assert len(tokens.grants) == 2
     assert [s.headers["Authorization"] for s in caldav_requests(front)] == [
@@ -137,22 +142,24 @@ def test_rejected_access_token_is_refreshed_once(
 def test_revoked_refresh_token_is_auth_failed(front: DavFront, tmp_path: Path) -> None:
     path = tmp_path / "t.json"
     store_token(path, CALENDAR, "revoked")
-    g = GoogleProvider(f"google:{CALENDAR}", settings=user_settings(front, path))
-    with pytest.raises(AuthFailed, match="Google refused the credentials"):
+    g = GoogleProvider(f"google-caldav:{CALENDAR}", settings=user_settings(front, path))
+    with pytest.raises(AuthFailed, match="needs re-consent"):
         g.identity()
     assert [name for name, ok, _ in g.check() if not ok] == ["credentials accepted"]
 
 
 def test_user_without_consent_is_told_to_run_google_auth(front: DavFront, tmp_path: Path) -> None:
     g = GoogleProvider(
-        "google:bob@example.com", settings=user_settings(front, tmp_path / "none.json")
+        "google-caldav:bob@example.com", settings=user_settings(front, tmp_path / "none.json")
     )
     with pytest.raises(AuthFailed, match="calsync google auth"):
         g.identity()
 
 
 def test_409_on_recreate_asks_for_a_fresh_uid(front: DavFront, token_file: Path) -> None:
-    with GoogleProvider(f"google:{CALENDAR}", settings=user_settings(front, token_file)) as g:
+    with GoogleProvider(
+        f"google-caldav:{CALENDAR}", settings=user_settings(front, token_file)
+    ) as g:
         g.identity()
         front.canned.append((409, {}, b""))
         with pytest.raises(ItemRefused) as info:
@@ -161,7 +168,9 @@ def test_409_on_recreate_asks_for_a_fresh_uid(front: DavFront, token_file: Path)
 
 
 def test_vtimezone_only_objects_are_not_events(front: DavFront, token_file: Path) -> None:
-    with GoogleProvider(f"google:{CALENDAR}", settings=user_settings(front, token_file)) as g:
+    with GoogleProvider(
+        f"google-caldav:{CALENDAR}", settings=user_settings(front, token_file)
+    ) as g:
         g._request(
             "PUT",
             front.calendar_url + "tz-only.ics",
@@ -187,13 +196,16 @@ def test_token_file_is_private(tmp_path: Path) -> None:
 
 
 def test_url_needs_a_calendar_id() -> None:
-    with pytest.raises(ConfigError, match="google:CALENDAR_ID"):
-        GoogleProvider("google:", settings={})
-    assert GoogleProvider.normalize_url("google: anna@example.com") == f"google:{CALENDAR}"
+    with pytest.raises(ConfigError, match="google-caldav:CALENDAR_ID"):
+        GoogleProvider("google-caldav:", settings={})
+    assert (
+        GoogleProvider.normalize_url("google-caldav: anna@example.com")
+        == f"google-caldav:{CALENDAR}"
+    )
 
 
 def test_no_credentials_configured_is_a_config_error() -> None:
-    g = GoogleProvider(f"google:{CALENDAR}", settings={})
+    g = GoogleProvider(f"google-caldav:{CALENDAR}", settings={})
     with pytest.raises(ConfigError, match="service_account_file"):
         g.identity()
 
@@ -247,7 +259,7 @@ def test_service_account_acts_as_the_calendar_owner(radicale_calendar: str, tmp_
         settings = {
             "google": {"base_url": front.url + "/caldav/v2", "service_account_file": str(key_file)}
         }
-        with GoogleProvider(f"google:{CALENDAR}", settings=settings) as g:
+        with GoogleProvider(f"google-caldav:{CALENDAR}", settings=settings) as g:
             checks = g.check()
         assert all(ok for _, ok, _ in checks), checks
     (claim,) = claims
@@ -261,7 +273,7 @@ def test_service_account_key_must_be_private(tmp_path: Path) -> None:
     key_file.write_text("{}")
     key_file.chmod(0o644)
     g = GoogleProvider(
-        f"google:{CALENDAR}", settings={"google": {"service_account_file": str(key_file)}}
+        f"google-caldav:{CALENDAR}", settings={"google": {"service_account_file": str(key_file)}}
     )
     with pytest.raises(ConfigError, match="chmod 600"):
         g.identity()
@@ -272,7 +284,7 @@ def test_bad_key_file_never_echoes_its_content(tmp_path: Path) -> None:
     key_file.write_text('{"private_key": "SECRET-MATERIAL"}')
     key_file.chmod(0o600)
     g = GoogleProvider(
-        f"google:{CALENDAR}", settings={"google": {"service_account_file": str(key_file)}}
+        f"google-caldav:{CALENDAR}", settings={"google": {"service_account_file": str(key_file)}}
     )
     with pytest.raises(ConfigError) as info:
         g.identity()
@@ -309,7 +321,7 @@ def fake_browser(url: str) -> bool:
 
 
 def test_consent_stores_the_refresh_token(tmp_path: Path) -> None:
-    from sync.providers.google_consent import run_consent
+    from sync.providers.google.consent import run_consent
 
     grants: list[dict[str, str]] = []
     with dav_front("http://127.0.0.1:9/x/", token_endpoint=consent_endpoint(grants)) as front:
@@ -363,3 +375,47 @@ def test_google_auth_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         wrong = runner.invoke(app, ["--workspace", str(ws.root), "google", "auth", "bob"])
         assert wrong.exit_code == 2
         assert "not google:CALENDAR_ID" in wrong.output
+
+
+def test_google_auth_warns_about_7_day_tokens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An OAuth client in "Testing": Google says the refresh token lives 7 days."""
+    from typer.testing import CliRunner
+
+    from storage.users import UserStore
+    from storage.workspace import Workspace
+    from tui.cli import app, register
+
+    register()
+
+    def endpoint(form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        assert form["code"] == "the-code"
+        return 200, {
+            "access_token": "a",
+            "refresh_token": "weekly",
+            "expires_in": 3599,
+            "refresh_token_expires_in": 604799,
+        }
+
+    monkeypatch.setattr("webbrowser.open", fake_browser)
+    with dav_front("http://127.0.0.1:9/x/", token_endpoint=endpoint) as front:
+        ws = Workspace(tmp_path / "ws").ensure()
+        token_file = tmp_path / "ws" / "google-tokens.json"
+        ws.config_path.write_text(
+            "[google]\n"
+            'client_id = "cid"\n'
+            'client_secret_env = "CALSYNC_TEST_GOOGLE_SECRET"\n'
+            f'token_uri = "{front.url}/token"\n'
+            f'auth_uri = "{front.url}/auth"\n'
+            f'token_file = "{token_file}"\n',
+            encoding="utf-8",
+        )
+        UserStore(ws).add(
+            {"name": "anna", "crm": f"folder:{tmp_path / 'crm'}", "remote": f"google:{CALENDAR}"}
+        )
+        done = CliRunner().invoke(app, ["--workspace", str(ws.root), "google", "auth", "anna"])
+    assert done.exit_code == 0, done.output
+    text = " ".join(done.output.split())
+    assert "expires in 7.0 days" in text and "Testing" in text
+    assert "calsync google auth anna" in text and "weekly" not in text
