@@ -48,6 +48,9 @@ class SideView:
 
     #: listed in the window, or looked up and still there (events complete)
     current: dict[str, Item] = field(default_factory=dict)
+    #: paired items listed with the etag they were last synced with: the stored
+    #: side stands for them, its event decoded only if the plan needs it
+    same: dict[str, Synced] = field(default_factory=dict)
     #: paired ids a direct lookup confirmed deleted
     gone: set[str] = field(default_factory=set)
     broken: dict[str, str] = field(default_factory=dict)
@@ -71,6 +74,8 @@ def _status(synced: Synced, view: SideView) -> tuple[Status, Item | None]:
         return Status.BROKEN, None
     if synced.id in view.gone:
         return Status.GONE, None
+    if synced.id in view.same:
+        return Status.SAME, None  # the caller takes the stored side if it needs one
     item = view.current.get(synced.id)
     if item is None:
         return Status.UNSEEN, None
@@ -126,6 +131,13 @@ class Planner:
         if Status.UNSEEN in (c, r) or Status.BROKEN in (c, r):
             return  # cannot decide safely: leave the pair as it is
         plan.pairs_in_view += 1
+        if crm_item is None and remote_item is None and c is r is Status.SAME:
+            if not self.settings.skip_private:
+                return  # both listed as last synced: nothing to do, nothing decoded
+        if c is Status.SAME and crm_item is None:
+            crm_item = pair.crm.as_item()
+        if r is Status.SAME and remote_item is None:
+            remote_item = pair.remote.as_item()
         items: dict[Side, Item | None] = {"crm": crm_item, "remote": remote_item}
         status: dict[Side, Status] = {"crm": c, "remote": r}
 
