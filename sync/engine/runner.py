@@ -32,10 +32,11 @@ from storage.users import UserStore
 from storage.workspace import Workspace
 from sync.engine.actions import Plan
 from sync.engine.applier import Applier, Progress
+from sync.engine.guard import Safety
 from sync.engine.observed import observe, settle
 from sync.engine.pairs import SIDES, Pair, Side
 from sync.engine.pending import settle_pending
-from sync.engine.planner import Planner, Safety
+from sync.engine.planner import Planner
 from sync.engine.views import fetch_views, list_sides
 from sync.providers import deadline
 from sync.providers.base import (

@@ -10,7 +10,7 @@ from typing import Any
 
 from storage.state import UserState
 from sync.engine.pairs import SIDES, Pair, Side, Synced
-from sync.engine.planner import SideView
+from sync.engine.sideview import SideView
 from sync.providers.base import BrokenItem, Item, Listing, Provider, Window
 
 
