@@ -5,7 +5,7 @@ changed, or paired and missing from a listing (a direct lookup decides between
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from storage.state import UserState
@@ -100,3 +100,24 @@ def _take(view: SideView, item_id: str, got: Item | BrokenItem | None) -> None:
     elif isinstance(got, BrokenItem):
         view.broken[item_id] = got.error
     # None: listed a moment ago and gone now; the next run decides
+
+
+def nothing_changed(stored: Iterable[Mapping[str, Any]], listings: dict[Side, Listing]) -> bool:
+    """Whether both listings show exactly the stored pairs' items, each with the etag it
+    was synced with, and nothing unreadable: then every pair is SAME on both sides,
+    nothing is new or gone, and the plan is empty — decided from the stored ids and
+    etags alone, without building a pair (issue 17)."""
+    if listings["crm"].broken or listings["remote"].broken:
+        return False
+    crm, remote = listings["crm"].etags, listings["remote"].etags
+    crm_ids: set[str] = set()
+    remote_ids: set[str] = set()
+    for pair in stored:
+        c, r = pair["crm"], pair["remote"]
+        if crm.get(c["id"]) != c["etag"] or remote.get(r["id"]) != r["etag"]:
+            return False
+        crm_ids.add(c["id"])
+        remote_ids.add(r["id"])
+    # every listed item is a pair's (distinct ids: two pairs sharing one item and an
+    # unpaired item beside them must not look like a match in numbers)
+    return len(crm_ids) == len(crm) and len(remote_ids) == len(remote)

@@ -192,3 +192,36 @@ def test_an_item_that_left_the_listing_is_decoded_to_tell_moved_from_deleted(
     decoded, _pairs, writes = _plan_decoding(env, Settings())
     assert writes == ["delete"]
     assert decoded <= 2  # the vanished pair's sides at most, never the other three
+
+
+def _stored(*pairs: tuple[str, str, str, str]) -> list[dict[str, Any]]:
+    return [
+        {"crm": {"id": c, "etag": ce}, "remote": {"id": r, "etag": re}} for c, ce, r, re in pairs
+    ]
+
+
+def test_nothing_changed_needs_every_listed_item_paired_with_its_synced_etag() -> None:
+    from sync.engine.views import nothing_changed
+    from sync.providers.base import BrokenItem, Listing
+
+    def listings(crm: dict[str, str], remote: dict[str, str]) -> dict[str, Listing]:
+        return {"crm": Listing(crm), "remote": Listing(remote)}  # type: ignore[dict-item]
+
+    stored = _stored(("c1", "e1", "r1", "f1"), ("c2", "e2", "r2", "f2"))
+    both = listings({"c1": "e1", "c2": "e2"}, {"r1": "f1", "r2": "f2"})
+    assert nothing_changed(stored, both)
+    assert nothing_changed([], listings({}, {}))
+    # an etag changed, an item gone, a new item, on either side
+    assert not nothing_changed(stored, listings({"c1": "e1", "c2": "X"}, both["remote"].etags))
+    assert not nothing_changed(stored, listings({"c1": "e1"}, both["remote"].etags))
+    assert not nothing_changed(
+        stored, listings(both["crm"].etags, {**both["remote"].etags, "r3": "g"})
+    )
+    # an unreadable item
+    broken = listings(both["crm"].etags, both["remote"].etags)
+    broken["remote"].broken["r9"] = BrokenItem("r9", "g", "bad")
+    assert not nothing_changed(stored, broken)
+    # two pairs sharing one CRM item, and an unpaired one beside them: same numbers,
+    # not the same items
+    shared = _stored(("c1", "e1", "r1", "f1"), ("c1", "e1", "r2", "f2"))
+    assert not nothing_changed(shared, listings({"c1": "e1", "c9": "e9"}, {"r1": "f1", "r2": "f2"}))
