@@ -29,7 +29,9 @@ from sync.runlog import Redactor
 from sync.service import sync_user
 from sync.shard import Shard
 
-MAX_DEFAULT_JOBS = 8
+#: from the latency benchmark (docs/performance.md, benchmark 4): 16 users at once hide a
+#: 100 ms round trip at calsync's CPU per user; more gained little on 2 cores
+MAX_DEFAULT_JOBS = 16
 RESULTS = (
     "ok",
     "failed",
