@@ -49,9 +49,12 @@ def status_of(synced: Synced, view: SideView) -> tuple[Status, Item | None]:
         return Status.BROKEN, None
     if synced.id in view.gone:
         return Status.GONE, None
-    if synced.id in view.same:
+    listed = view.same.get(synced.id)
+    if listed is not None and listed.etag == synced.etag:
         return Status.SAME, None  # the caller takes the stored side if it needs one
-    item = view.current.get(synced.id)
+    # (another pair's stored side under the same id, in a state two pairs share an
+    # item: compared as the listed item it stands for, as before the fast path)
+    item = listed.as_item() if listed is not None else view.current.get(synced.id)
     if item is None:
         return Status.UNSEEN, None
     # changed only when etag AND content hash changed (a touched file is no change)
