@@ -29,8 +29,8 @@ from sync.runlog import Redactor
 from sync.service import sync_user
 from sync.shard import Shard
 
-#: from the latency benchmark (docs/performance.md, benchmark 4): 16 users at once hide a
-#: 100 ms round trip at calsync's CPU per user; more gained little on 2 cores
+#: from the latency benchmark (docs/performance.md, benchmark 4) and Exchange Online's 27
+#: concurrent EWS requests per account (a delegate service account carries every user)
 MAX_DEFAULT_JOBS = 16
 RESULTS = (
     "ok",
