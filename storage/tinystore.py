@@ -8,7 +8,11 @@ corrupt file instead of resetting it, and stamps a schema version.
 
 from __future__ import annotations
 
+import gc
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +26,35 @@ SCHEMA_VERSION = 1
 META_TABLE = "_meta"
 
 
+_gc_lock = threading.Lock()
+_gc_pauses = 0
+_gc_was_enabled = True
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a large JSON document is decoded.
+
+    Decoding allocates one container per object, and the collector runs again and
+    again over the growing result, which cannot hold a cycle: a 21 MB state file
+    (18,300 pairs) decoded in 0.69 s with it and 0.23 s without (issue 21.10).
+    Counted, so threads of `sync --all` pausing at once leave it as they found it.
+    """
+    global _gc_pauses, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()
+
+
 def read_json_file(path: Path) -> dict[str, Any] | None:
     """The file's JSON object, None if absent; StoreCorrupt if unreadable."""
     try:
@@ -31,7 +64,8 @@ def read_json_file(path: Path) -> dict[str, Any] | None:
     except OSError as exc:
         raise StoreCorrupt(path, exc.strerror or str(exc)) from exc
     try:
-        data = json.loads(raw)
+        with gc_paused():
+            data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise StoreCorrupt(path, f"not valid JSON: {exc}") from exc
     if not isinstance(data, dict):

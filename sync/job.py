@@ -30,7 +30,9 @@ from sync.runlog import Redactor
 from sync.service import sync_user
 from sync.shard import Shard
 
-MAX_DEFAULT_JOBS = 8
+#: from the latency benchmark (docs/performance.md, benchmark 4) and Exchange Online's 27
+#: concurrent EWS requests per account (a delegate service account carries every user)
+MAX_DEFAULT_JOBS = 16
 RESULTS = (
     "ok",
     "failed",

@@ -37,7 +37,7 @@ def adopt_moved(state: UserState, remote: Provider, listing: Listing) -> int:
         if pair is None or new_id in taken:
             continue  # never two pairs on one item
         taken.add(new_id)
-        remote_side = dataclasses.replace(pair.remote, id=new_id, etag="")
+        remote_side = pair.remote.renamed(new_id, "")
         state.pairs[pair.key] = dataclasses.replace(pair, remote=remote_side).to_json()
         count += 1
     return count

@@ -17,7 +17,7 @@ from typing import Any
 
 from sync.engine.conflict import FIRST_SEEN, When
 from sync.engine.pairs import SIDES, Pair, Side
-from sync.engine.planner import SideView
+from sync.engine.sideview import SideView
 from sync.providers.base import Provider
 
 SEEN_KEY = "seen"

@@ -16,18 +16,68 @@ def other(side: Side) -> Side:
     return "remote" if side == "crm" else "crm"
 
 
-@dataclass(frozen=True, slots=True)
 class Synced:
-    """One side of a pair as it was when the pair was last synced."""
+    """One side of a pair as it was when the pair was last synced.
 
-    id: str
-    etag: str
-    hash: str
-    event: Event
+    Read from the state file, the event stays in its stored form until something
+    asks for it: a no-change run compares only ids and etags (the listing's against
+    these), so it never decodes the thousands of stored events (issue 17).
+    """
+
+    __slots__ = ("_event", "_stored", "etag", "hash", "id")
+
+    def __init__(
+        self,
+        id: str,
+        etag: str,
+        hash: str,
+        event: Event | None = None,
+        *,
+        stored: dict[str, Any] | None = None,
+    ) -> None:
+        if event is None and stored is None:
+            raise TypeError("Synced needs an event or its stored form")
+        self.id = id
+        self.etag = etag
+        self.hash = hash
+        self._event = event
+        self._stored = stored
+
+    @property
+    def event(self) -> Event:
+        if self._event is None:
+            assert self._stored is not None
+            self._event = event_from_dict(self._stored)
+        return self._event
+
+    @property
+    def decoded(self) -> bool:
+        """Whether the event was decoded (tests check that a no-change run does not)."""
+        return self._event is not None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Synced):
+            return NotImplemented
+        return (self.id, self.etag, self.hash, self.event) == (
+            other.id,
+            other.etag,
+            other.hash,
+            other.event,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.etag, self.hash))
+
+    def __repr__(self) -> str:
+        return f"Synced(id={self.id!r}, etag={self.etag!r}, hash={self.hash!r})"
 
     @classmethod
     def of(cls, item: Item) -> Synced:
         return cls(item.id, item.etag, item.event.content_hash(), item.event)
+
+    def renamed(self, id: str, etag: str) -> Synced:
+        """The same synced item under another id and etag (its event still undecoded)."""
+        return Synced(id, etag, self.hash, self._event, stored=self._stored)
 
     def as_item(self) -> Item:
         return Item(self.id, self.etag, self.event)
@@ -37,14 +87,13 @@ class Synced:
             "id": self.id,
             "etag": self.etag,
             "hash": self.hash,
-            "event": event_to_dict(self.event),
+            # never decoded: its stored form as it was read
+            "event": event_to_dict(self._event) if self._event is not None else self._stored,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Synced:
-        return cls(
-            str(data["id"]), str(data["etag"]), str(data["hash"]), event_from_dict(data["event"])
-        )
+        return cls(str(data["id"]), str(data["etag"]), str(data["hash"]), stored=data["event"])
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,23 +1,23 @@
 """The pure planner: two listings + the stored pairings → a list of actions.
 
-No I/O here. Per pair, each side is SAME, CHANGED, GONE (a direct lookup confirmed
-the deletion), BROKEN (unparseable) or UNSEEN (not listed, not looked up); the
+No I/O here. Per pair, each side's status comes from `sync.engine.sideview`; the
 decision table below is vdirsyncer's, extended with conflicts by modification
-time (R3), edit-beats-delete, privacy (R5) and the mass-deletion guard.
+time (R3), edit-beats-delete, privacy (R5) and the mass-deletion guard
+(`sync.engine.guard`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
 
 from sync.engine.actions import Action, Plan
 from sync.engine.conflict import SIDE_NAME, When, change_time, decide
+from sync.engine.guard import Safety, guard
 from sync.engine.matching import match_by_shape
 from sync.engine.multiday import title_follow_up
-from sync.engine.pairs import SIDES, Pair, Side, Synced, other, pair_key
+from sync.engine.pairs import SIDES, Pair, Side, other, pair_key
+from sync.engine.sideview import SideView, Status, status_of
 from sync.engine.transform import (
     clash_uid,
     desired,
@@ -31,53 +31,9 @@ from sync.model import Event
 from sync.providers.base import Item, Window
 from sync.settings import Settings
 
+__all__ = ["PROTECTED_REASON", "Planner", "Safety", "SideView"]
+
 PROTECTED_REASON = "a meeting with attendees: writing it would notify them, so its version is kept"
-
-
-class Status(Enum):
-    SAME = "same"
-    CHANGED = "changed"
-    GONE = "gone"
-    BROKEN = "broken"
-    UNSEEN = "unseen"
-
-
-@dataclass
-class SideView:
-    """What the runner learned about one side in this run."""
-
-    #: listed in the window, or looked up and still there (events complete)
-    current: dict[str, Item] = field(default_factory=dict)
-    #: paired ids a direct lookup confirmed deleted
-    gone: set[str] = field(default_factory=set)
-    broken: dict[str, str] = field(default_factory=dict)
-    #: the windowed listing itself was empty
-    listed_nothing: bool = False
-    #: the side's modification times can be trusted (R3)
-    trusted_mtime: bool = True
-    #: changed items without a trusted modification time: when the change was
-    #: observed (`sync.engine.observed`)
-    observed: dict[str, When] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Safety:
-    max_delete_share: float = 0.5
-    min_delete_count: int = 5
-
-
-def _status(synced: Synced, view: SideView) -> tuple[Status, Item | None]:
-    if synced.id in view.broken:
-        return Status.BROKEN, None
-    if synced.id in view.gone:
-        return Status.GONE, None
-    item = view.current.get(synced.id)
-    if item is None:
-        return Status.UNSEEN, None
-    # changed only when etag AND content hash changed (a touched file is no change)
-    if item.etag == synced.etag or item.event.content_hash() == synced.hash:
-        return Status.SAME, item
-    return Status.CHANGED, item
 
 
 class Planner:
@@ -115,17 +71,24 @@ class Planner:
                     f"skipped unreadable {SIDE_NAME[side]} item {item_id}: {error}"
                 )
         self._plan_unpaired(views, paired_ids, paired_keys, plan)
-        self._guard(plan, views)
+        guard(plan, views, self.safety)
         return plan
 
     # -- existing pairs ---------------------------------------------------------------------
 
     def _plan_pair(self, pair: Pair, views: dict[Side, SideView], plan: Plan) -> None:
-        c, crm_item = _status(pair.crm, views["crm"])
-        r, remote_item = _status(pair.remote, views["remote"])
+        c, crm_item = status_of(pair.crm, views["crm"])
+        r, remote_item = status_of(pair.remote, views["remote"])
         if Status.UNSEEN in (c, r) or Status.BROKEN in (c, r):
             return  # cannot decide safely: leave the pair as it is
         plan.pairs_in_view += 1
+        if crm_item is None and remote_item is None and c is r is Status.SAME:
+            if not self.settings.skip_private:
+                return  # both listed as last synced: nothing to do, nothing decoded
+        if c is Status.SAME and crm_item is None:
+            crm_item = pair.crm.as_item()
+        if r is Status.SAME and remote_item is None:
+            remote_item = pair.remote.as_item()
         items: dict[Side, Item | None] = {"crm": crm_item, "remote": remote_item}
         status: dict[Side, Status] = {"crm": c, "remote": r}
 
@@ -413,28 +376,3 @@ class Planner:
         self._propagate(
             None, winner, items[winner], None, items[other(winner)], f"{how}; {reason}", plan
         )
-
-    # -- safety -------------------------------------------------------------------------------
-
-    def _guard(self, plan: Plan, views: dict[Side, SideView]) -> None:
-        for side in SIDES:
-            deletes = plan.count("delete", side)
-            if not deletes:
-                continue
-            source = other(side)
-            if views[source].listed_nothing and plan.pairs_in_view:
-                plan.guard = (
-                    f"the {SIDE_NAME[source]} calendar lists no items while {plan.pairs_in_view} "
-                    f"synced pair(s) exist: this sync would delete {deletes} item(s) in the "
-                    f"{SIDE_NAME[side]} calendar"
-                )
-                return
-            if (
-                deletes >= self.safety.min_delete_count
-                and deletes > self.safety.max_delete_share * max(plan.pairs_in_view, 1)
-            ):
-                plan.guard = (
-                    f"this sync would delete {deletes} of {plan.pairs_in_view} item(s) in the "
-                    f"{SIDE_NAME[side]} calendar"
-                )
-                return

@@ -33,12 +33,13 @@ from storage.workspace import Workspace
 from sync.engine.actions import Plan
 from sync.engine.applier import Applier, Progress
 from sync.engine.calendar_change import calendar_change
+from sync.engine.guard import Safety
 from sync.engine.moved import adopt_moved
-from sync.engine.observed import observe, settle
+from sync.engine.observed import SEEN_KEY, observe, settle
 from sync.engine.pairs import SIDES, Pair, Side
 from sync.engine.pending import settle_pending
-from sync.engine.planner import Planner, Safety
-from sync.engine.views import fetch_views, list_sides
+from sync.engine.planner import Planner
+from sync.engine.views import fetch_views, list_sides, nothing_changed
 from sync.health import error_fields
 from sync.providers import deadline
 from sync.providers.base import (
@@ -257,13 +258,19 @@ class UserRun:
     ) -> RunResult:
         opts = self.options
         window = make_window(settings, self.now)
-        pairs = [Pair.from_json(p) for p in state.pairs.values()]
-        self.report("reading new and changed items")
-        views = fetch_views(providers, listings, pairs, window)
-        observe(views, pairs, providers, state.meta, self.now)
-        safety = Safety(self.config.safety.max_delete_share, self.config.safety.min_delete_count)
-        planner = Planner(settings, window, self.now, init=opts.init, safety=safety)
-        plan = planner.plan(pairs, views["crm"], views["remote"])
+        pairs: list[Pair] = []
+        if self._quiet(settings, state, listings):
+            plan = Plan(pairs_in_view=len(state.pairs))  # the planner's answer, unasked
+        else:
+            pairs = [Pair.from_json(p) for p in state.pairs.values()]
+            self.report("reading new and changed items")
+            views = fetch_views(providers, listings, pairs, window)
+            observe(views, pairs, providers, state.meta, self.now)
+            safety = Safety(
+                self.config.safety.max_delete_share, self.config.safety.min_delete_count
+            )
+            planner = Planner(settings, window, self.now, init=opts.init, safety=safety)
+            plan = planner.plan(pairs, views["crm"], views["remote"])
         plan.warnings[:0] = [w for side in SIDES for w in listings[side].warnings]
         if opts.dry_run:
             return RunResult(
@@ -314,6 +321,14 @@ class UserRun:
         finally:
             with contextlib.suppress(StoreError, OSError):
                 self._purge(trash=expired)
+
+    def _quiet(self, settings: Settings, state: UserState, listings: dict[Side, Listing]) -> bool:
+        """A sync with nothing to do, seen from the listings alone (`nothing_changed`):
+        not an init (it matches unpaired items), no skip_private (it reads the stored
+        privacy), no change sighting kept from an earlier run (`observe` drops it)."""
+        if self.options.init or settings.skip_private or SEEN_KEY in state.meta:
+            return False
+        return nothing_changed(state.pairs.values(), listings)
 
     def _apply(
         self, state: UserState, applier: Applier, plan: Plan, pairs: Sequence[Pair]

@@ -5,12 +5,12 @@ changed, or paired and missing from a listing (a direct lookup decides between
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from storage.state import UserState
 from sync.engine.pairs import SIDES, Pair, Side, Synced
-from sync.engine.planner import SideView
+from sync.engine.sideview import SideView
 from sync.providers.base import BrokenItem, Item, Listing, Provider, Window
 
 
@@ -47,28 +47,31 @@ def fetch_views(
     pairs: Sequence[Pair],
     window: Window,
 ) -> dict[Side, SideView]:
-    """Fetch in bulk only what is new, changed, or paired and missing from a listing."""
+    """Fetch in bulk only what is new, changed, or paired and missing from a listing.
+
+    A paired item listed with the etag it was synced with goes into the view's `same`
+    as its stored side, undecoded: a run with nothing to do decodes no stored event.
+    """
     stored: dict[Side, dict[str, Synced]] = {
-        side: {p.side(side).id: p.side(side) for p in pairs} for side in SIDES
+        "crm": {p.crm.id: p.crm for p in pairs},
+        "remote": {p.remote.id: p.remote for p in pairs},
     }
     views: dict[Side, SideView] = {}
     for side in SIDES:
         listing = listings[side]
         partner: Side = "remote" if side == "crm" else "crm"
-        partner_listed = {
-            p.side(side).id for p in pairs if p.side(partner).id in listings[partner].etags
-        }
         known = stored[side]
         changed = [
             i for i, etag in listing.etags.items() if i not in known or known[i].etag != etag
         ]
-        missing = [
-            i
-            for i, synced in known.items()
-            if i not in listing.etags
-            and i not in listing.broken
-            and (window.contains(synced.event) or i in partner_listed)
-        ]
+        unlisted = [i for i in known if i not in listing.etags and i not in listing.broken]
+        missing: list[str] = []
+        if unlisted:
+            partner_etags = listings[partner].etags
+            partner_listed = {p.side(side).id for p in pairs if p.side(partner).id in partner_etags}
+            missing = [
+                i for i in unlisted if i in partner_listed or window.contains(known[i].event)
+            ]
         fetched = providers[side].fetch(changed + missing) if (changed or missing) else {}
         view = SideView(
             broken={i: b.error for i, b in listing.broken.items()},
@@ -76,8 +79,9 @@ def fetch_views(
             trusted_mtime=providers[side].capabilities.trusted_mtime,
         )
         for item_id, etag in listing.etags.items():
-            if item_id in known and known[item_id].etag == etag:
-                view.current[item_id] = known[item_id].as_item()
+            synced = known.get(item_id)
+            if synced is not None and synced.etag == etag:
+                view.same[item_id] = synced
             else:
                 _take(view, item_id, fetched.get(item_id))
         for item_id in missing:
@@ -96,3 +100,24 @@ def _take(view: SideView, item_id: str, got: Item | BrokenItem | None) -> None:
     elif isinstance(got, BrokenItem):
         view.broken[item_id] = got.error
     # None: listed a moment ago and gone now; the next run decides
+
+
+def nothing_changed(stored: Iterable[Mapping[str, Any]], listings: dict[Side, Listing]) -> bool:
+    """Whether both listings show exactly the stored pairs' items, each with the etag it
+    was synced with, and nothing unreadable: then every pair is SAME on both sides,
+    nothing is new or gone, and the plan is empty — decided from the stored ids and
+    etags alone, without building a pair (issue 17)."""
+    if listings["crm"].broken or listings["remote"].broken:
+        return False
+    crm, remote = listings["crm"].etags, listings["remote"].etags
+    crm_ids: set[str] = set()
+    remote_ids: set[str] = set()
+    for pair in stored:
+        c, r = pair["crm"], pair["remote"]
+        if crm.get(c["id"]) != c["etag"] or remote.get(r["id"]) != r["etag"]:
+            return False
+        crm_ids.add(c["id"])
+        remote_ids.add(r["id"])
+    # every listed item is a pair's (distinct ids: two pairs sharing one item and an
+    # unpaired item beside them must not look like a match in numbers)
+    return len(crm_ids) == len(crm) and len(remote_ids) == len(remote)

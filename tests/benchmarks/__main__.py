@@ -3,6 +3,7 @@
     uv run --group bench python -m tests.benchmarks                 # full sizes
     uv run --group bench python -m tests.benchmarks --quick         # a few minutes
     uv run --group bench python -m tests.benchmarks --only sync --events 2000
+    uv run --group bench python -m tests.benchmarks --only users --latency-ms 100 --servers 2
 
 Radicale runs on loopback for the run (request lines logged, so calsync's HTTP
 requests are counted at the server); calsync and vdirsyncer run as processes.
@@ -23,7 +24,7 @@ from pathlib import Path
 from tests.benchmarks.report import Report
 from tests.benchmarks.tools import RequestCounter, executable
 
-BENCHES = ("sync", "users", "tui", "series")
+BENCHES = ("sync", "users", "scale", "tui", "series")
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
@@ -35,7 +36,26 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="small sizes (500 events, 50×50 users, 1000 TUI users, 2 rounds)",
+        help="small sizes (500 events, 64×50 users, 1000×20 scale users, 1000 TUI users, 2 rounds)",
+    )
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=100.0,
+        help="delay the proxy adds to every request of benchmarks 4 and 7 (default 100)",
+    )
+    parser.add_argument(
+        "--servers",
+        type=int,
+        default=1,
+        help="Radicale processes behind the proxy in benchmarks 4 and 7 (default 1)",
+    )
+    parser.add_argument("--scale-users", type=int, help="users of benchmark 7 (default 10000)")
+    parser.add_argument(
+        "--scale-items", type=int, help="items per user of benchmark 7 (default 20)"
+    )
+    parser.add_argument(
+        "--scale-jobs", type=int, default=32, help="--jobs of benchmark 7 (default 32)"
     )
     parser.add_argument(
         "--events", type=int, help="events in the calendar of benchmarks 1-3 (default 5000)"
@@ -58,7 +78,9 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     quick = args.quick
     args.events = args.events or (500 if quick else 5000)
     args.log_entries = args.log_entries or (20000 if quick else 100_000)
-    args.users = args.users or (50 if quick else 500)
+    args.users = args.users or (64 if quick else 500)
+    args.scale_users = args.scale_users or (1000 if quick else 10_000)
+    args.scale_items = args.scale_items or 20
     args.items = args.items or (50 if quick else 200)
     args.tui_users = args.tui_users or 1000
     args.series = args.series or (10 if quick else 50)
@@ -104,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
     server_dir.mkdir()
     proc = None
     try:
-        if {"sync", "users", "series"} & set(args.only):
+        if {"sync", "users", "scale", "series"} & set(args.only):
             proc, server = start_radicale(server_dir, log_level="info")
             counter = RequestCounter(server_dir / "radicale.log")
         if "sync" in args.only:
@@ -122,20 +144,39 @@ def main(argv: list[str] | None = None) -> None:
             bench.setup()
             calsync = bench.initial_and_nochange(report)
             bench.one_change(report, calsync)
-        if "users" in args.only:
+        for bench_name, users_n, items_n in (
+            ("users", args.users, args.items),
+            ("scale", args.scale_users, args.scale_items),
+        ):
+            if bench_name not in args.only:
+                continue
+            from tests.benchmarks.network import DelayedServer
             from tests.benchmarks.users_bench import UsersBench
 
-            print("benchmark 4: many users, sync --all", flush=True)
-            users = UsersBench(
-                root / "users",
-                server,
-                users=args.users,
-                items=args.items,
-                rounds=args.rounds,
-                jobs=(1, 8),
+            print(
+                f"benchmark {'4: many users' if bench_name == 'users' else '7: scale'}, "
+                f"sync --all, {args.latency_ms:.0f} ms per request, {args.servers} server(s)",
+                flush=True,
             )
-            users.setup()
-            users.run(report)
+            with DelayedServer(
+                root / f"{bench_name}-net", server, latency_ms=args.latency_ms, servers=args.servers
+            ) as net:
+                users = UsersBench(
+                    root / bench_name,
+                    server,
+                    users=users_n,
+                    items=items_n,
+                    rounds=args.rounds,
+                    jobs=(1, 16, 32) if bench_name == "users" else (args.scale_jobs,),
+                    remote_base=net.url,
+                    latency_ms=args.latency_ms,
+                    prefix="u" if bench_name == "users" else "s",
+                )
+                users.setup()
+                if bench_name == "users":
+                    users.run(report)
+                else:
+                    users.scale(report, args.scale_jobs)
         if "series" in args.only:
             from tests.benchmarks.series_bench import SeriesBench
 
@@ -164,7 +205,7 @@ def main(argv: list[str] | None = None) -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.system()} {platform.release()}"
     )
     print(
-        f"sizes: --series {args.series} --events {args.events} --log-entries {args.log_entries} --users {args.users} --items {args.items} --tui-users {args.tui_users} --rounds {args.rounds}; took {time.monotonic() - started:.0f} s"
+        f"sizes: --series {args.series} --events {args.events} --log-entries {args.log_entries} --users {args.users} --items {args.items} --scale-users {args.scale_users} --scale-items {args.scale_items} --latency-ms {args.latency_ms:g} --servers {args.servers} --tui-users {args.tui_users} --rounds {args.rounds}; took {time.monotonic() - started:.0f} s"
     )
     print()
     print(report.table())

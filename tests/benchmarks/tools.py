@@ -29,6 +29,8 @@ class Run:
     peak_mb: float
     code: int
     output: str
+    #: the process's own CPU time, user + system seconds (with `memory`; else nan)
+    cpu: float = float("nan")
 
 
 #: Linux keeps the pre-exec peak in a process's ru_maxrss, and a child forked from this
@@ -40,7 +42,7 @@ if pid == 0:
     os.execv(sys.argv[2], sys.argv[2:])
 _, status, usage = os.wait4(pid, 0)
 with open(sys.argv[1], "w") as fh:
-    fh.write(str(usage.ru_maxrss))
+    fh.write(f"{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}")
 sys.exit(os.waitstatus_to_exitcode(status))
 """
 
@@ -48,7 +50,8 @@ sys.exit(os.waitstatus_to_exitcode(status))
 def run(
     cmd: list[str], *, env: dict[str, str] | None = None, check: bool = True, memory: bool = False
 ) -> Run:
-    """Spawn, wait and time `cmd`; with `memory`, also its peak resident memory.
+    """Spawn, wait and time `cmd`; with `memory`, also its peak resident memory and
+    its own CPU time (from wait4 of exactly that process).
 
     The launcher costs a few milliseconds, so timed comparisons run without it.
     """
@@ -60,10 +63,10 @@ def run(
         seconds = time.perf_counter() - started
         out.seek(0)
         output = out.read().decode(errors="replace")
-        peak_kb = float(peak.read() or "nan") if memory else float("nan")
+        usage = (peak.read() or "nan nan").split() if memory else ["nan", "nan"]
     if check and proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:4])} … exited {proc.returncode}:\n{output[-3000:]}")
-    return Run(seconds, peak_kb / 1024, proc.returncode, output)
+    return Run(seconds, float(usage[0]) / 1024, proc.returncode, output, float(usage[1]))
 
 
 class RequestCounter:
@@ -151,5 +154,5 @@ class Vdirsyncer:
         )
         self.env = {**os.environ}
 
-    def __call__(self, *args: str) -> Run:
-        return run([self.exe, "-c", str(self.config), *args], env=self.env)
+    def __call__(self, *args: str, memory: bool = False) -> Run:
+        return run([self.exe, "-c", str(self.config), *args], env=self.env, memory=memory)

@@ -81,7 +81,7 @@ def sync_cmd(
     as_json: JsonOpt = False,
     jobs: Annotated[
         int | None,
-        typer.Option("--jobs", "-j", min=1, help="With --all: users synced at once (default 8)."),
+        typer.Option("--jobs", "-j", min=1, help="With --all: users synced at once (default 16)."),
     ] = None,
     quiet: Annotated[
         bool,

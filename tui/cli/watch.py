@@ -27,7 +27,7 @@ def watch_cmd(
         ),
     ] = None,
     jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", min=1, help="Users synced at once (default 8).")
+        int | None, typer.Option("--jobs", "-j", min=1, help="Users synced at once (default 16).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors, on stderr.")] = False,
 ) -> None:
