@@ -22,10 +22,10 @@ from sync.engine.runner import make_window
 from sync.engine.views import gather
 from sync.settings import Settings
 from tests.engine.harness import Env, ev
-from tests.ews_server.fixtures import ews, new_mailbox
-from tests.ews_server.server import EWSTestServer
-from tests.graph_server.fixtures import SECRET, graph_app, graph_server, write_private
-from tests.graph_server.server import App, GraphTestServer
+from tests.providers.ews.server.fixtures import ews, new_mailbox
+from tests.providers.ews.server.server import EWSTestServer
+from tests.providers.graph.server.fixtures import SECRET, graph_app, graph_server, write_private
+from tests.providers.graph.server.server import App, GraphTestServer
 from tests.recurring.series import AROUND
 
 __all__ = ["ews", "graph_app", "graph_server"]
