@@ -19,14 +19,13 @@ from sync.engine.multiday import title_follow_up
 from sync.engine.pairs import SIDES, Pair, Side, other, pair_key
 from sync.engine.sideview import SideView, Status, status_of
 from sync.engine.transform import (
-    clash_uid,
     desired,
     equivalent,
     is_private_for,
     new_copy,
     propagate,
-    stamp,
 )
+from sync.engine.unpaired import create_actions, remote_by_pair_key, unpaired_items
 from sync.model import Event
 from sync.providers.base import Item, Window
 from sync.settings import Settings
@@ -288,36 +287,8 @@ class Planner:
         paired_keys: set[str],
         plan: Plan,
     ) -> None:
-        fresh: dict[Side, list[Item]] = {}
-        skipped_private = 0
-        for side in SIDES:
-            items = []
-            for item_id, item in sorted(views[side].current.items()):
-                if item_id in paired_ids[side] or not self.window.contains(item.event):
-                    continue
-                if self.settings.skip_private and is_private_for(side, item.event):
-                    skipped_private += 1
-                    continue
-                items.append(item)
-            fresh[side] = items
-        if skipped_private:
-            plan.warnings.append(f"{skipped_private} private item(s) not synced (skip_private)")
-
-        remote_by_key: dict[str, Item] = {}
-        #: id of a remote item whose UID another remote item holds -> its CRM copy's UID
-        clashing: dict[int, str] = {}
-        for item in fresh["remote"]:
-            key = pair_key(item.event)
-            if key in remote_by_key or key in paired_keys:
-                # two resources with one UID (sabre/dav allows it) are two items: the
-                # copy gets a UID of its own, or both copies would share one pair
-                clashing[id(item)] = clash_uid(item.event.uid, item.id)
-                plan.warnings.append(
-                    f"remote item {item.id} has the UID {item.event.uid!r} of another "
-                    f"remote item; its CRM copy gets the UID {clashing[id(item)]!r}"
-                )
-                key = pair_key(item.event.replace(uid=clashing[id(item)]))
-            remote_by_key[key] = item
+        fresh = unpaired_items(views, paired_ids, self.window, self.settings, plan)
+        remote_by_key, clashing = remote_by_pair_key(fresh["remote"], paired_keys, plan)
         unmatched_crm: list[Item] = []
         for crm_item in fresh["crm"]:
             match = remote_by_key.pop(pair_key(crm_item.event), None)
@@ -343,27 +314,8 @@ class Planner:
             for crm_item, match in matched:
                 self._plan_match(crm_item, match, "matched by start, end and subject", views, plan)
 
-        for side, items in (("crm", unmatched_crm), ("remote", unmatched_remote)):
-            for item in items:
-                target: Side = other(side)  # type: ignore[arg-type]
-                made = copies.get(id(item))
-                after = (
-                    new_copy(item.event, side, self.settings, self.now)  # type: ignore[arg-type]
-                    if made is None
-                    else made.replace(last_modified=stamp(self.now))
-                )
-                if id(item) in clashing:
-                    after = after.replace(uid=clashing[id(item)])
-                plan.actions.append(
-                    Action(
-                        "create",
-                        target,
-                        f"new in {SIDE_NAME[side]}",
-                        after=after,
-                        source=item,
-                        origin=side,
-                    )
-                )
+        unmatched: dict[Side, list[Item]] = {"crm": unmatched_crm, "remote": unmatched_remote}
+        plan.actions.extend(create_actions(unmatched, copies, clashing, self.settings, self.now))
 
     def _plan_match(
         self, crm: Item, remote: Item, how: str, views: dict[Side, SideView], plan: Plan
