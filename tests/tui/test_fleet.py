@@ -49,14 +49,14 @@ async def test_summary_line_counts_and_keys_filter(fleet: Workspace) -> None:
         await settle(pilot)
         screen = users(app)
         assert screen.table.counts() == {
-            "0": 9, "1": 2, "2": 2, "3": 2, "4": 1, "5": 1, "6": 1
+            "0": 9, "1": 2, "2": 1, "3": 3, "4": 1, "5": 1, "6": 1
         }  # fmt: skip
         chip = screen.query_one("#state-2")
-        assert str(chip.render()) == "2 failing 2"
+        assert str(chip.render()) == "2 failing 1"
         expected = {
             "1": ["anna", "hanna"],
-            "2": [LONG_NAME, "bertil"],
-            "3": ["cecilia", "fatima"],
+            "2": [LONG_NAME],
+            "3": ["bertil", "cecilia", "fatima"],  # refused credentials: no retry fixes them
             "4": ["gustav"],
             "5": ["dora"],
             "6": ["erik"],
@@ -78,8 +78,8 @@ async def test_summary_line_filters_by_click(fleet: Workspace) -> None:
         screen = users(app)
         await pilot.click("#state-3")
         await settle(pilot)
-        assert screen.table.shown == ["cecilia", "fatima"]
-        assert screen.detail.shown_name == "cecilia"
+        assert screen.table.shown == ["bertil", "cecilia", "fatima"]
+        assert screen.detail.shown_name == "bertil"
         await pilot.click("#state-0")
         assert len(screen.table.shown) == 9
 
@@ -115,7 +115,7 @@ async def test_sort_by_any_column_both_ways(fleet: Workspace) -> None:
         spans = {key: x for key, _, x, _ in table._spans()}
         await pilot.click("#users", offset=(spans["state"] + 1, 0))  # the header
         assert "State ▲" in _header(screen) and "User ▲" not in _header(screen)
-        assert table.shown[:2] == ["cecilia", "fatima"]  # worst first
+        assert table.shown[:3] == ["bertil", "cecilia", "fatima"]  # worst first
         assert table.shown[-1] == "dora"
         await pilot.click("#users", offset=(spans["state"] + 1, 0))
         assert "State ▼" in _header(screen)
@@ -144,17 +144,20 @@ async def test_attention_lists_who_needs_what(fleet: Workspace) -> None:
         view = app.screen
         assert isinstance(view, AttentionScreen)
         fixes = {name: state.action for name, state in view.entries}
-        assert list(fixes) == ["cecilia", "fatima", LONG_NAME, "bertil", "gustav"]
+        assert list(fixes) == ["bertil", "cecilia", "fatima", LONG_NAME, "gustav"]
         assert fixes == {
+            "bertil": FIX_CHECK,  # credentials refused: permanent, needs an operator
             "cecilia": FIX_FORCE,
             "fatima": FIX_IDENTITY,
             LONG_NAME: FIX_SYNC,  # a network failure: try again
-            "bertil": FIX_CHECK,  # credentials refused
             "gustav": FIX_WAIT,
         }
-        # the TUI says which key, never "pass --force"
-        assert "--force" not in str(view.query_one("#attention-reason").render())
-        await pilot.press(*["down"] * 4)  # gustav: throttled, nothing to press but to wait
+        # the TUI says which key, never "pass --force" or a command line
+        for _ in ("cecilia", "fatima"):
+            await pilot.press("down")
+            reason = str(view.query_one("#attention-reason").render())
+            assert "--force" not in reason and "calsync" not in reason
+        await pilot.press(*["down"] * 2)  # gustav: throttled, nothing to press but to wait
         await pilot.press("enter")
         await settle(pilot)
         assert app.screen is view
