@@ -3,8 +3,9 @@ view with its fixes, item errors across users, and following outside changes."""
 
 from __future__ import annotations
 
+import json
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,10 @@ import pytest
 from storage.state import UserFiles
 from storage.workspace import Workspace
 from sync.users import set_user
+from tests.cli.test_sync_cli import calsync
 from tests.tui import calendars as cal
 from tests.tui.conftest import make_app, settle
-from tests.tui.fleet_data import LONG_NAME, LONG_TITLE, build_fleet
+from tests.tui.fleet_data import LONG_NAME, LONG_TITLE, TRANSIENT, build_fleet
 from tests.tui.test_snapshots import NOW
 from tui.app import CalsyncApp
 from tui.fleet import FIX_CHECK, FIX_FORCE, FIX_IDENTITY, FIX_SYNC, FIX_WAIT
@@ -319,3 +321,37 @@ async def test_rows_by_keys_and_clicks(fleet: Workspace) -> None:
         await pilot.press("up")
         await settle(pilot)
         assert screen.detail.shown_name == table.selected_name
+
+
+async def test_the_state_of_every_user_is_what_calsync_status_says(fleet: Workspace) -> None:
+    """One source of truth: for the same workspace at the same time, the users table
+    (and so its summary line and filters) shows each user in `calsync status`'s state."""
+    now = datetime.now(UTC)
+    stamp = now.isoformat(timespec="seconds")
+    with UserFiles(fleet, "gustav").open_state() as state:  # throttled for another hour
+        retry = (now + timedelta(hours=1)).isoformat(timespec="seconds")
+        state.add_run({"id": "r-busy", "started": stamp, "finished": stamp, "result": "deferred",
+                       "reason": "ErrorServerBusy", "retry_after": retry})  # fmt: skip
+        state.flush()
+    with UserFiles(fleet, LONG_NAME).open_state() as state:  # failed again: backing off
+        state.add_run({"id": "r-net", "started": stamp, "finished": stamp, "result": "failed",
+                       "reason": "cannot reach x", **TRANSIENT})  # fmt: skip
+        state.flush()
+    with UserFiles(fleet, "anna").open_state() as state:  # failed an hour ago: due again
+        hour = (now - timedelta(hours=1)).isoformat(timespec="seconds")
+        state.add_run({"id": "r-old", "started": hour, "finished": hour, "result": "failed",
+                       "reason": "cannot reach y", **TRANSIENT})  # fmt: skip
+        state.flush()
+    status = json.loads(calsync(fleet.root, "status", "--json").stdout)
+    expected = {row["name"]: row["health"]["state"] for row in status}
+    assert set(expected.values()) == {
+        "ok", "failing", "needs_operator", "throttled", "deferred", "disabled", "never"
+    }  # fmt: skip
+    app = CalsyncApp(Services(fleet), autosync=False, subtitle="fleet")  # status's clock
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = users(app).table
+        assert {n: s.state for n, s in table.states.items()} == expected
+        tally = {state: list(expected.values()).count(state) for state in expected.values()}
+        assert table.counts()["3"] == tally["needs_operator"]
+        assert table.counts()["4"] == tally["throttled"] + tally["deferred"]
