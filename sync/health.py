@@ -76,7 +76,8 @@ class Health:
     `state` is one of STATES; `error_class` "transient", "permanent" or None;
     `failures` the consecutive failed runs since the last good or operator-cleared
     one; `next_retry` when the job tries again (UTC; None: at its next run, or never
-    without an operator); `reason` one line; `action` the one thing to run.
+    without an operator); `reason` one line; `action` the one thing to run; `needs` and
+    `error_type` (e.g. "mass_delete", "AuthFailed") let a screen pick its own fix.
     """
 
     state: str
@@ -85,6 +86,8 @@ class Health:
     next_retry: datetime | None
     reason: str
     action: str
+    needs: str | None = None
+    error_type: str | None = None
 
     @property
     def held(self) -> bool:
@@ -103,6 +106,8 @@ class Health:
             else None,
             "reason": self.reason,
             "action": self.action,
+            "needs": self.needs,
+            "error_type": self.error_type,
         }
 
     @classmethod
@@ -115,6 +120,8 @@ class Health:
             retry,
             str(data.get("reason") or ""),
             str(data.get("action") or ""),
+            data.get("needs") or None,
+            data.get("error_type") or None,
         )
 
 
@@ -265,8 +272,8 @@ def judge(
         if result in ("cancelled", "deferred"):
             continue
         if result == "needs_operator":
-            action = needs_action(name, run.get("needs"), line)
-            return Health("needs_operator", None, failures, None, line, action)
+            action, needs = needs_action(name, run.get("needs"), line), run.get("needs")
+            return Health("needs_operator", None, failures, None, line, action, needs or None)
         if result == "failed" and _item_errors(run):
             see = (
                 "fix the items listed by `calsync status --json` in their calendar, then "
@@ -287,20 +294,20 @@ def _failed(
     now: datetime,
     line: str,
 ) -> Health:
-    failures = max(failures, 1)
+    failures, kind = max(failures, 1), run.get("error_type") or None
     if run.get("error_class") == "permanent":
-        action = permanent_action(name, str(run.get("error_type") or ""))
-        return Health("needs_operator", "permanent", failures, None, line, action)
+        action = permanent_action(name, str(kind or ""))
+        return Health("needs_operator", "permanent", failures, None, line, action, None, kind)
     if failures >= attention_after(config):
         why = f"{line} ({failures} failures in a row)"
         fix = f"run `calsync check {name}`: once it passes, the job syncs {name} again"
-        return Health("needs_operator", "transient", failures, None, why, fix)
+        return Health("needs_operator", "transient", failures, None, why, fix, None, kind)
     finished = _time(newest.get("finished") or newest.get("started")) or now
     retry = finished + backoff(failures)
     state = "deferred" if retry > now else "failing"
     when = f"after {_hhmm(retry)}" if retry > now else "at its next run"
     wait = f"wait for the job's retry {when}, or run `calsync sync {name}` now"
-    return Health(state, "transient", failures, retry, line, wait)
+    return Health(state, "transient", failures, retry, line, wait, None, kind)
 
 
 # -- reading and clearing ---------------------------------------------------------------

@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 from textual.message import Message
 
-from tui.services import CheckRow, RunResult, UserDetail, UserRow, UserSummary
+from tui.fleet_state import UserSummary
+from tui.services import CheckRow, RunResult, UserDetail, UserRow
 
 RunKind = Literal["sync", "init", "preview", "all", "auto"]
 

@@ -27,18 +27,8 @@ from sync.health import Health, health_of, judge
 from sync.log_filter import BadFilter, LogFilter, typed_id
 from sync.providers.base import ProviderError
 from sync.settings import effective_settings
-from tui.fleet import (
-    FIX_CHECK,
-    FIX_FORCE,
-    FIX_IDENTITY,
-    FIX_INIT,
-    FIX_SYNC,
-    FIX_WAIT,
-    FleetState,
-    ItemError,
-    is_auth_failure,
-    item_errors,
-)
+from tui.fleet import item_errors
+from tui.fleet_state import UserSummary
 
 #: seconds between auto-syncs when calsync.toml sets no `[job] interval`
 DEFAULT_INTERVAL = 600
@@ -59,6 +49,7 @@ __all__ = [
     "LogFilter",
     "RunResult",
     "Services",
+    "UserSummary",
     "short_ids",
     "typed_id",
 ]
@@ -84,22 +75,6 @@ class UserRow:
     @property
     def remote_kind(self) -> str:
         return calendar_kind(self.remote)
-
-
-@dataclass(frozen=True)
-class UserSummary:
-    """What the table shows from a user's state file (read lazily, in a worker)."""
-
-    initialized: bool | None = None
-    last_sync: datetime | None = None
-    last_result: str = ""
-    last_reason: str = ""
-    counts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
-    error: str = ""
-    #: until when a throttling server asked to be left alone (a deferred last run)
-    retry_after: datetime | None = None
-    #: the items that failed in the last run
-    item_errors: tuple[ItemError, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -215,11 +190,32 @@ class Services:
             for u in UserStore(self.workspace).all()
         ]
 
-    def summary(self, name: str) -> UserSummary:
+    def summary(self, name: str, record: Mapping[str, Any] | None = None) -> UserSummary:
+        """The table's facts from the user's state file, and the user's health judged
+        from the same run records as `calsync status` judges it (sync/health.py)."""
+        if record is None:
+            try:
+                record = self.user_record(name)
+            except StoreError:  # removed meanwhile: the table drops the row
+                return UserSummary()
+        return self._summary(name, record, self.config, self.clock())
+
+    def summaries(self, names: Iterable[str]) -> Iterator[tuple[str, UserSummary]]:
+        """Summaries of `names`; users.json and calsync.toml are read once for all."""
+        records = {str(u["name"]): u for u in UserStore(self.workspace).all()}
+        config, now = self.config, self.clock()
+        for name in names:
+            if name in records:
+                yield name, self._summary(name, records[name], config, now)
+
+    def _summary(
+        self, name: str, record: Mapping[str, Any], config: Config, now: datetime
+    ) -> UserSummary:
         try:
             state = UserFiles(self.workspace, name).read_state()
         except StoreError as exc:
-            return UserSummary(error=state_unreadable(exc))
+            health = health_of(self.workspace, config, record, now)
+            return UserSummary(error=state_unreadable(exc), health=health)
         last = state.last_run or {}
         finished = last.get("finished") or last.get("started")
         return UserSummary(
@@ -228,13 +224,9 @@ class Services:
             last_result=str(last.get("result") or ""),
             last_reason=str(last.get("reason") or ""),
             counts=last.get("counts") or {},
-            retry_after=_parse_time(last.get("retry_after")),
             item_errors=item_errors(last.get("errors")),
+            health=judge(record, state.runs, config, now),
         )
-
-    def summaries(self, names: Iterable[str]) -> Iterator[tuple[str, UserSummary]]:
-        for name in names:
-            yield name, self.summary(name)
 
     def stamps(self, names: Iterable[str]) -> dict[str, int]:
         """A cheap fingerprint per user (and "" for users.json) to see outside changes.
@@ -386,37 +378,6 @@ class Services:
 
     def restore(self, name: str, entry_id: str) -> dict[str, Any]:
         return service.restore(self.workspace, self.config, name, entry_id)
-
-
-def fleet_state(enabled: bool, summary: UserSummary | None, now: datetime) -> FleetState:
-    """A user's state and the one action that fixes it, from what the workspace stores.
-
-    The one place the TUI derives it (sync/health.py's health_of is to replace it).
-    """
-    if not enabled:
-        return FleetState("disabled")
-    if summary is None:
-        return FleetState("")  # not read yet
-    result, reason = summary.last_result, summary.last_reason
-    if summary.error:
-        return FleetState("needs_operator", summary.error)
-    if result == "needs_operator":
-        if reason == IDENTITY_QUESTION:
-            return FleetState(result, reason, FIX_IDENTITY)
-        if "--force" in reason or "would delete" in reason:
-            return FleetState(result, reason, FIX_FORCE)
-        if not summary.initialized:
-            return FleetState(result, reason, FIX_INIT)
-        return FleetState(result, reason, FIX_CHECK)
-    if result == "failed":
-        return FleetState("failing", reason, FIX_CHECK if is_auth_failure(reason) else FIX_SYNC)
-    if result == "deferred" and summary.retry_after is not None and summary.retry_after > now:
-        return FleetState("throttled", reason, FIX_WAIT, summary.retry_after)
-    if result in ("deferred", "busy", "cancelled"):
-        return FleetState("deferred", reason or f"the last run was {result}", FIX_SYNC)
-    if not result:
-        return FleetState("never", "", FIX_INIT if not summary.initialized else FIX_SYNC)
-    return FleetState("ok")
 
 
 def _mtime(path: Path) -> int:

@@ -11,12 +11,11 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-import uuid
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from storage.config import Config
 from storage.errors import (
@@ -39,6 +38,7 @@ from sync.engine.observed import SEEN_KEY, observe, settle
 from sync.engine.pairs import SIDES, Pair, Side
 from sync.engine.pending import settle_pending
 from sync.engine.planner import Planner
+from sync.engine.record import Result, RunRecorder, RunResult, deferred_until, new_run_id
 from sync.engine.views import fetch_views, list_sides, nothing_changed
 from sync.health import error_fields
 from sync.providers import deadline
@@ -58,50 +58,24 @@ IDENTITY_CHANGED = "The current remote calendar is not the one used in earlier s
 IDENTITY_QUESTION = "Initialize sync against the current calendar?"
 
 
-def identity_changed_reason(name: str) -> str:
-    return f"{IDENTITY_CHANGED[:-1]}: run `calsync init {name} --yes` to accept the new calendar"
-
-
-Result = Literal[
-    "ok", "failed", "needs_operator", "busy", "skipped", "cancelled", "planned", "deferred"
+#: the run's result and record live in sync/engine/record.py; callers import them here
+__all__ = [
+    "IDENTITY_CHANGED",
+    "IDENTITY_QUESTION",
+    "Result",
+    "RunResult",
+    "SyncOptions",
+    "UserRun",
+    "deferred_until",
+    "identity_changed_reason",
+    "make_window",
+    "new_run_id",
+    "run_user",
 ]
 
 
-@dataclass
-class RunResult:
-    user: str
-    result: Result
-    reason: str = ""
-    #: why an operator is needed: "not_initialized" | "identity_changed" | "mass_delete",
-    #: or "attention": the job left the user alone after failures (sync/health.py)
-    needs: str | None = None
-    counts: dict[str, dict[str, int]] = field(default_factory=dict)
-    errors: list[dict[str, str]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    conflicts: int = 0
-    duration: float = 0.0
-    run_id: str = ""
-    plan: Plan | None = None
-    #: for "identity_changed": the recorded and the current calendar (calendar_change)
-    calendars: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "user": self.user,
-            "result": self.result,
-            "reason": self.reason,
-            "needs": self.needs,
-            "counts": self.counts,
-            "errors": self.errors,
-            "warnings": self.warnings,
-            "conflicts": self.conflicts,
-            "duration": round(self.duration, 3),
-            "run_id": self.run_id,
-        }
-        if self.plan is not None:
-            data["plan"] = [a.to_json() for a in self.plan.writes]
-            data["guard"] = self.plan.guard
-        return data
+def identity_changed_reason(name: str) -> str:
+    return f"{IDENTITY_CHANGED[:-1]}: run `calsync init {name} --yes` to accept the new calendar"
 
 
 def make_window(settings: Settings, now: datetime) -> Window:
@@ -109,10 +83,6 @@ def make_window(settings: Settings, now: datetime) -> Window:
         now - timedelta(days=settings.window_past_days),
         now + timedelta(days=settings.window_future_days),
     )
-
-
-def new_run_id(now: datetime) -> str:
-    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
 
 
 @dataclass
@@ -145,6 +115,13 @@ class UserRun:
         # a server may echo a credential back in an error: mask every referenced secret
         # before anything reaches state.json, the screen or --json
         self.redact = Redactor.for_config(config)
+        self.recorder = RunRecorder(
+            self.run_id,
+            self.now,
+            "init" if options.init else "sync",
+            "job" if options.by_job else "operator",
+            self.redact,
+        )
 
     def report(self, phase: str) -> None:
         """A phase with no count yet (0 of 0): the applier reports items as they go."""
@@ -366,29 +343,9 @@ class UserRun:
     ) -> None:
         if self.options.dry_run:
             return  # a dry run writes nothing, not even its own record
-        reason = self.redact(reason)
-        extra = dict(extra or {})
-        if retry_after:
-            extra["retry_after"] = retry_after.isoformat(timespec="seconds")
-        if needs:
-            extra["needs"] = needs
-        extra["by"] = "job" if self.options.by_job else "operator"
-        state.add_run(
-            {
-                **extra,
-                "id": self.run_id,
-                "started": self.now.isoformat(timespec="seconds"),
-                "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-                "kind": "init" if self.options.init else "sync",
-                "result": status,
-                "reason": reason,
-                "counts": result.counts if result else {},
-                "errors": self.redact.value(result.errors[:50] if result else [{"error": reason}]),
-                "warnings": self.redact.value(result.warnings[:50] if result else []),
-            }
+        self.recorder.record(
+            state, status, reason, result, retry_after=retry_after, needs=needs, extra=extra
         )
-        if status in ("failed", "deferred") and result is None:
-            state.flush_runs()
 
     def _cutoff(self) -> datetime:
         return self.now - timedelta(days=self.config.retention_days)
@@ -405,19 +362,6 @@ class UserRun:
         self.files.log.purge_before(cutoff)
         if trash:  # rewrite the trash file only when something has expired
             self.files.trash.purge_before(cutoff)
-
-
-def deferred_until(state: UserState, now: datetime) -> datetime | None:
-    """When the last run was deferred by a throttling server: until when, if still ahead."""
-    last = state.last_run or {}
-    text = last.get("retry_after")
-    if last.get("result") != "deferred" or not text:
-        return None
-    try:
-        until = datetime.fromisoformat(str(text))
-    except ValueError:
-        return None
-    return until if until > now else None
 
 
 def run_user(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from sync.engine.runner import IDENTITY_CHANGED
+from sync.engine.runner import identity_changed_reason
 from tests.e2e.test_caldav_engine import CONFIG, PASSWORD_ENV
 from tests.engine.harness import Env, ev
 from tests.providers.dav.dav_front import dav_front
@@ -43,7 +43,11 @@ def make_env(tmp_path: Path, url: str, monkeypatch: pytest.MonkeyPatch) -> Env:
 
 def assert_asks_and_reinit_works(env: Env, crm_items: int) -> None:
     r = env.sync()
-    assert (r.result, r.needs, r.reason) == ("needs_operator", "identity_changed", IDENTITY_CHANGED)
+    assert (r.result, r.needs, r.reason) == (
+        "needs_operator",
+        "identity_changed",
+        identity_changed_reason(env.name),
+    )
     assert len(env.items("crm")) == crm_items  # nothing deleted ...
     assert env.trash() == []  # ... nor trashed
     assert [i.event.subject for i in env.items("remote")] == ["Someone else's"]

@@ -237,7 +237,7 @@ def test_identity_change_stops_sync_until_reinitialized(tmp_path):
     env.set(remote=f"folder:{tmp_path / 'other-remote'}")
     env.remote_url = f"folder:{tmp_path / 'other-remote'}"
     r = env.sync()
-    assert r.result == "needs_operator" and r.reason == identity_changed_reason(env.name)
+    assert r.result == "needs_operator" and r.reason == identity_changed_reason("anna")
     assert env.items("remote") == []
     r = env.init()
     assert r.result == "needs_operator" and r.needs == "identity_changed"

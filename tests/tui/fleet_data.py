@@ -13,7 +13,7 @@ from typing import Any
 
 from storage.users import UserStore
 from storage.workspace import Workspace
-from sync.engine.runner import IDENTITY_CHANGED
+from sync.engine.runner import identity_changed_reason
 from tests.tui.test_snapshots import NOW, _iso, _run, _state
 
 LONG_NAME = "a" + "-very-long-user-name" * 3 + "-x"
@@ -22,6 +22,9 @@ LONG_TITLE = "[red]Quarterly[/red] budget review with Nordvik AB " + "and more "
 AUTH = "cal.example.com: credentials refused (HTTP 401); check the username and password [b]x[/b]"
 GUARD = "this sync would delete 9 of 12 item(s) in the CRM calendar; pass --force to continue"
 NETWORK = "cannot reach mail.example.com: соединение отклонено [/]"
+#: what the runner records about a failed run's error (sync.health.error_fields)
+PERMANENT = {"error_class": "permanent", "error_type": "AuthFailed"}
+TRANSIENT = {"error_class": "transient", "error_type": "ConnectionFailed"}
 
 
 def _err(side: str, item: str, error: str) -> dict[str, str]:
@@ -52,11 +55,19 @@ def build_fleet(root: Path) -> Workspace:
         ws,
         "bertil",
         identity="caldav#1",
-        runs=[_run("failed", 95, AUTH, errors=[{"error": AUTH}])],
+        runs=[_run("failed", 95, AUTH, errors=[{"error": AUTH}], **PERMANENT)],
     )
-    _state(ws, "cecilia", identity="ews#1", runs=[_run("needs_operator", 60 * 26, GUARD)])
+    _state(
+        ws,
+        "cecilia",
+        identity="ews#1",
+        runs=[_run("needs_operator", 60 * 26, GUARD, needs="mass_delete")],
+    )
     _state(ws, "dora", identity=None, runs=[])
-    _state(ws, "fatima", identity="graph#1", runs=[_run("needs_operator", 30, IDENTITY_CHANGED)])
+    changed = _run(
+        "needs_operator", 30, identity_changed_reason("fatima"), needs="identity_changed"
+    )
+    _state(ws, "fatima", identity="graph#1", runs=[changed])
     throttled = _run("deferred", 3, "Exchange at mail.example.com (ErrorServerBusy) [red]x[/red]")
     throttled["retry_after"] = _iso(NOW + timedelta(minutes=20))
     _state(ws, "gustav", identity="ews#2", runs=[throttled])
@@ -66,5 +77,5 @@ def build_fleet(root: Path) -> Workspace:
         _err("remote", "Lunch [link=http://x]Hallberg[/link]", NETWORK),
     ]
     _state(ws, "hanna", identity="caldav#2", runs=[_run("ok", 12, counts=ok, errors=errors)])
-    _state(ws, LONG_NAME, identity="google#1", runs=[_run("failed", 240, NETWORK)])
+    _state(ws, LONG_NAME, identity="google#1", runs=[_run("failed", 240, NETWORK, **TRANSIENT)])
     return ws

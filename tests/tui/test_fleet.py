@@ -3,8 +3,9 @@ view with its fixes, item errors across users, and following outside changes."""
 
 from __future__ import annotations
 
+import json
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,10 @@ import pytest
 from storage.state import UserFiles
 from storage.workspace import Workspace
 from sync.users import set_user
+from tests.cli.test_sync_cli import calsync
 from tests.tui import calendars as cal
 from tests.tui.conftest import make_app, settle
-from tests.tui.fleet_data import LONG_NAME, LONG_TITLE, build_fleet
+from tests.tui.fleet_data import LONG_NAME, LONG_TITLE, TRANSIENT, build_fleet
 from tests.tui.test_snapshots import NOW
 from tui.app import CalsyncApp
 from tui.fleet import FIX_CHECK, FIX_FORCE, FIX_IDENTITY, FIX_SYNC, FIX_WAIT
@@ -49,14 +51,14 @@ async def test_summary_line_counts_and_keys_filter(fleet: Workspace) -> None:
         await settle(pilot)
         screen = users(app)
         assert screen.table.counts() == {
-            "0": 9, "1": 2, "2": 2, "3": 2, "4": 1, "5": 1, "6": 1
+            "0": 9, "1": 2, "2": 1, "3": 3, "4": 1, "5": 1, "6": 1
         }  # fmt: skip
         chip = screen.query_one("#state-2")
-        assert str(chip.render()) == "2 failing 2"
+        assert str(chip.render()) == "2 failing 1"
         expected = {
             "1": ["anna", "hanna"],
-            "2": [LONG_NAME, "bertil"],
-            "3": ["cecilia", "fatima"],
+            "2": [LONG_NAME],
+            "3": ["bertil", "cecilia", "fatima"],  # refused credentials: no retry fixes them
             "4": ["gustav"],
             "5": ["dora"],
             "6": ["erik"],
@@ -78,8 +80,8 @@ async def test_summary_line_filters_by_click(fleet: Workspace) -> None:
         screen = users(app)
         await pilot.click("#state-3")
         await settle(pilot)
-        assert screen.table.shown == ["cecilia", "fatima"]
-        assert screen.detail.shown_name == "cecilia"
+        assert screen.table.shown == ["bertil", "cecilia", "fatima"]
+        assert screen.detail.shown_name == "bertil"
         await pilot.click("#state-0")
         assert len(screen.table.shown) == 9
 
@@ -115,7 +117,7 @@ async def test_sort_by_any_column_both_ways(fleet: Workspace) -> None:
         spans = {key: x for key, _, x, _ in table._spans()}
         await pilot.click("#users", offset=(spans["state"] + 1, 0))  # the header
         assert "State ▲" in _header(screen) and "User ▲" not in _header(screen)
-        assert table.shown[:2] == ["cecilia", "fatima"]  # worst first
+        assert table.shown[:3] == ["bertil", "cecilia", "fatima"]  # worst first
         assert table.shown[-1] == "dora"
         await pilot.click("#users", offset=(spans["state"] + 1, 0))
         assert "State ▼" in _header(screen)
@@ -144,17 +146,20 @@ async def test_attention_lists_who_needs_what(fleet: Workspace) -> None:
         view = app.screen
         assert isinstance(view, AttentionScreen)
         fixes = {name: state.action for name, state in view.entries}
-        assert list(fixes) == ["cecilia", "fatima", LONG_NAME, "bertil", "gustav"]
+        assert list(fixes) == ["bertil", "cecilia", "fatima", LONG_NAME, "gustav"]
         assert fixes == {
+            "bertil": FIX_CHECK,  # credentials refused: permanent, needs an operator
             "cecilia": FIX_FORCE,
             "fatima": FIX_IDENTITY,
             LONG_NAME: FIX_SYNC,  # a network failure: try again
-            "bertil": FIX_CHECK,  # credentials refused
             "gustav": FIX_WAIT,
         }
-        # the TUI says which key, never "pass --force"
-        assert "--force" not in str(view.query_one("#attention-reason").render())
-        await pilot.press(*["down"] * 4)  # gustav: throttled, nothing to press but to wait
+        # the TUI says which key, never "pass --force" or a command line
+        for _ in ("cecilia", "fatima"):
+            await pilot.press("down")
+            reason = str(view.query_one("#attention-reason").render())
+            assert "--force" not in reason and "calsync" not in reason
+        await pilot.press(*["down"] * 2)  # gustav: throttled, nothing to press but to wait
         await pilot.press("enter")
         await settle(pilot)
         assert app.screen is view
@@ -316,3 +321,37 @@ async def test_rows_by_keys_and_clicks(fleet: Workspace) -> None:
         await pilot.press("up")
         await settle(pilot)
         assert screen.detail.shown_name == table.selected_name
+
+
+async def test_the_state_of_every_user_is_what_calsync_status_says(fleet: Workspace) -> None:
+    """One source of truth: for the same workspace at the same time, the users table
+    (and so its summary line and filters) shows each user in `calsync status`'s state."""
+    now = datetime.now(UTC)
+    stamp = now.isoformat(timespec="seconds")
+    with UserFiles(fleet, "gustav").open_state() as state:  # throttled for another hour
+        retry = (now + timedelta(hours=1)).isoformat(timespec="seconds")
+        state.add_run({"id": "r-busy", "started": stamp, "finished": stamp, "result": "deferred",
+                       "reason": "ErrorServerBusy", "retry_after": retry})  # fmt: skip
+        state.flush()
+    with UserFiles(fleet, LONG_NAME).open_state() as state:  # failed again: backing off
+        state.add_run({"id": "r-net", "started": stamp, "finished": stamp, "result": "failed",
+                       "reason": "cannot reach x", **TRANSIENT})  # fmt: skip
+        state.flush()
+    with UserFiles(fleet, "anna").open_state() as state:  # failed an hour ago: due again
+        hour = (now - timedelta(hours=1)).isoformat(timespec="seconds")
+        state.add_run({"id": "r-old", "started": hour, "finished": hour, "result": "failed",
+                       "reason": "cannot reach y", **TRANSIENT})  # fmt: skip
+        state.flush()
+    status = json.loads(calsync(fleet.root, "status", "--json").stdout)
+    expected = {row["name"]: row["health"]["state"] for row in status}
+    assert set(expected.values()) == {
+        "ok", "failing", "needs_operator", "throttled", "deferred", "disabled", "never"
+    }  # fmt: skip
+    app = CalsyncApp(Services(fleet), autosync=False, subtitle="fleet")  # status's clock
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = users(app).table
+        assert {n: s.state for n, s in table.states.items()} == expected
+        tally = {state: list(expected.values()).count(state) for state in expected.values()}
+        assert table.counts()["3"] == tally["needs_operator"]
+        assert table.counts()["4"] == tally["throttled"] + tally["deferred"]

@@ -75,6 +75,7 @@ def _run(result: str, minutes_ago: int, reason: str = "", **kw: Any) -> dict[str
         "counts": kw.pop("counts", {}),
         "errors": kw.pop("errors", []),
         "warnings": kw.pop("warnings", []),
+        **kw,  # what a run records besides: needs, error_class, error_type, retry_after
     }
 
 

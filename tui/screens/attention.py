@@ -32,12 +32,16 @@ Source = Callable[[], list[tuple[str, FleetState]]]
 
 def reason_text(state: FleetState) -> str:
     """The engine's reason on one line, without the CLI's advice (the fix is offered here)."""
-    return " ".join(state.reason.replace("; pass --force to continue", "").split())
+    reason = state.reason.replace("; pass --force to continue", "")
+    return " ".join(reason.split(": run `calsync ")[0].split())
 
 
 def fix_label(state: FleetState) -> str:
     if state.action == FIX_WAIT and state.next_retry is not None:
         return f"Wait until {local_time(state.next_retry.isoformat())}"
+    if state.state == "deferred" and state.next_retry is not None:
+        # backing off: the job retries then by itself, enter tries now
+        return f"{FIX_LABEL[state.action]} (or wait: {local_time(state.next_retry.isoformat())})"
     return FIX_LABEL.get(state.action, "")
 
 

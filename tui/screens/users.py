@@ -18,6 +18,7 @@ from textual.containers import Vertical
 from textual.widgets import Header, Input
 
 from tui.fleet import ATTENTION, FILTERS, STATES, FleetState, ItemError
+from tui.fleet_state import due
 from tui.messages import (
     DetailLoaded,
     OperationFailed,
@@ -253,6 +254,8 @@ class UsersScreen(AdminScreen):
             self.load_users()
         # a user new to the stamps is new to the table too: loaded with the users
         changed = [n for n, stamp in message.stamps.items() if n and n in old and old[n] != stamp]
+        # a wait that is over (back-off, throttling): judged again, as `calsync status` does
+        changed += [n for n in due(self.table.states, self.services.clock()) if n not in changed]
         if changed:
             self.reload_summaries(changed)
 

@@ -23,7 +23,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.fleet import FILTER_BY_KEY, STATE_STYLE, STATES, FleetState, count_states
-from tui.services import UserRow, UserSummary, fleet_state, shown_address
+from tui.fleet_state import UserSummary, fleet_state
+from tui.services import UserRow, shown_address
 from tui.widgets.format import counts_text, relative_time
 
 #: key, header, width (0: takes what is left), priority (lower stays longer on a narrow screen)
@@ -171,9 +172,11 @@ class UsersTable(ScrollView, can_focus=True):
     # -- data --------------------------------------------------------------------------
 
     def set_users(self, rows: Iterable[UserRow]) -> None:
-        self.rows_by_name = {r.name: r for r in rows}
+        before, self.rows_by_name = self.rows_by_name, {r.name: r for r in rows}
         self._layout = []  # the name column's width follows the longest name
-        self.summaries = {n: s for n, s in self.summaries.items() if n in self.rows_by_name}
+        # a changed record (turned off, another mailbox) changes the health: read again
+        kept = self.summaries.items()
+        self.summaries = {n: s for n, s in kept if before.get(n) == self.rows_by_name.get(n)}
         self.states = {n: self._state(n) for n in self.rows_by_name}
         self.rebuild()
 
@@ -196,7 +199,7 @@ class UsersTable(ScrollView, can_focus=True):
         self.refresh()
 
     def _state(self, name: str) -> FleetState:
-        return fleet_state(self.rows_by_name[name].enabled, self.summaries.get(name), self._clock())
+        return fleet_state(self.rows_by_name[name].enabled, self.summaries.get(name))
 
     def counts(self) -> dict[str, int]:
         """Users per summary-line filter (users whose state is still loading count in "all")."""
