@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from tests.providers.dav.radicale_server import free_port
+from tests.providers.dav.radicale_server import free_port, memory_folder
 
 PG_ROOTS = (Path("/usr/lib/postgresql"),)
 
@@ -68,21 +68,6 @@ class PostgresServer:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"{strategy}'))
         engine.dispose()
         return self.url(name)
-
-
-# room in /dev/shm to keep the data folder in memory; below this it goes to disk
-SHM_NEEDED = 2 * 1024**3
-
-
-def data_parent() -> str | None:
-    """Where the server's folder goes: /dev/shm when it has room, else the default."""
-    shm = Path("/dev/shm")
-    try:
-        if shm.is_dir() and os.access(shm, os.W_OK) and shutil.disk_usage(shm).free > SHM_NEEDED:
-            return str(shm)
-    except OSError:
-        pass
-    return None
 
 
 def as_server_user() -> dict[str, Any]:
@@ -168,7 +153,7 @@ def postgres_server() -> Iterator[PostgresServer]:
         pytest.skip("the psycopg driver is not installed (uv sync installs it)")
     # not under pytest's temporary folder: that is private to root, and the server
     # may run as the postgres user
-    root = Path(tempfile.mkdtemp(prefix="calsync-postgres-", dir=data_parent()))
+    root = Path(tempfile.mkdtemp(prefix="calsync-postgres-", dir=memory_folder()))
     try:
         proc, server = start_postgres(root)
         try:
