@@ -202,22 +202,23 @@ def test_unknown_user_and_log_of_unknown(env):
     assert proc.returncode == 2 and "no user named 'bob'" in proc.stderr
 
 
-def test_demo_no_tui_on_fresh_workspace_and_refuses_real_ones(tmp_path, env):
+def test_demo_no_tui_on_fresh_workspace_and_refuses_real_ones(tmp_path, env, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
     ws = tmp_path / "demo"
     proc = calsync(ws, "demo", "--no-tui")
     assert proc.returncode == 0, proc.stderr
     for name in ("anna", "bertil", "cecilia", "david"):
         assert f"{name}: ok" in proc.stdout
-    status = json.loads(calsync(ws, "status", "--json").stdout)
+    status = json.loads(calsync_here(capsys, ws, "status", "--json").stdout)
     assert {s["name"] for s in status} == {"anna", "bertil", "cecilia", "david"}
     david = next(s for s in status if s["name"] == "david")
     assert david["crm"] == "sql:demo/david"  # the CRM database user
     assert all(s["initialized"] and s["last_result"] == "ok" for s in status)
     # a second run re-syncs and plans nothing new
-    proc = calsync(ws, "demo", "--no-tui")
+    proc = calsync_here(capsys, ws, "demo", "--no-tui")
     assert "crm +0 ~0 -0, remote +0 ~0 -0" in proc.stdout
     # never mixes into a workspace with real users
-    proc = calsync(env.ws.root, "demo", "--no-tui")
+    proc = calsync_here(capsys, env.ws.root, "demo", "--no-tui")
     assert proc.returncode == 2 and "real users" in proc.stderr
 
 
