@@ -29,6 +29,31 @@ def calsync(
     return proc
 
 
+def calsync_here(
+    capsys: pytest.CaptureFixture[str], ws: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """`calsync` through the same entry point (`tui.cli.main`) in this process.
+
+    For tests that run many commands: a Python process per command costs seconds.
+    Every command family here still runs as a real process in another test.
+    """
+    from tui.cli import main
+
+    capsys.readouterr()
+    argv, command = sys.argv, ["calsync", "--workspace", str(ws), *args]
+    sys.argv = command
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        sys.argv = argv
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err, err
+    return subprocess.CompletedProcess(command, code, out, err)
+
+
 @pytest.fixture
 def env(tmp_path):
     e = Env(tmp_path)
@@ -121,28 +146,30 @@ def test_identity_change_headless_exit_3_and_init_yes(env, tmp_path):
     assert len(list(other.glob("*.ics"))) == 7
 
 
-def test_trash_restore_revert(env):
-    calsync(env.ws.root, "init", "anna")
+def test_trash_restore_revert(env, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    ws = env.ws.root
+    calsync_here(capsys, ws, "init", "anna")
     env.remove("remote", "Visit 0")
-    assert calsync(env.ws.root, "sync", "anna").returncode == 0
-    trash = json.loads(calsync(env.ws.root, "trash", "anna", "--json").stdout)
+    assert calsync_here(capsys, ws, "sync", "anna").returncode == 0
+    trash = json.loads(calsync_here(capsys, ws, "trash", "anna", "--json").stdout)
     assert [t["item"]["subject"] for t in trash] == ["Visit 0"]
     assert set(trash[0]) >= {"id", "deleted_at", "side", "item"}
-    proc = calsync(env.ws.root, "restore", "anna", trash[0]["id"])
+    proc = calsync(ws, "restore", "anna", trash[0]["id"])  # a real process
     assert proc.returncode == 0 and "restored" in proc.stdout
     assert "Visit 0" in env.by_subject("crm")
-    again = calsync(env.ws.root, "restore", "anna", trash[0]["id"])
+    again = calsync_here(capsys, ws, "restore", "anna", trash[0]["id"])
     assert again.returncode == 2 and "already restored" in again.stderr
-    calsync(env.ws.root, "sync", "anna")
+    calsync_here(capsys, ws, "sync", "anna")
     assert "Visit 0" in env.by_subject("remote")
 
     env.edit("crm", "Visit 2", text="oops")
-    calsync(env.ws.root, "sync", "anna")
-    log = json.loads(calsync(env.ws.root, "log", "anna", "--json").stdout)
+    calsync_here(capsys, ws, "sync", "anna")
+    log = json.loads(calsync_here(capsys, ws, "log", "anna", "--json").stdout)
     update = next(e for e in log if e["action"] == "update")
-    assert calsync(env.ws.root, "revert", "anna", update["id"]).returncode == 0
+    assert calsync_here(capsys, ws, "revert", "anna", update["id"]).returncode == 0
     assert env.by_subject("remote")["Visit 2"].event.text == ""
-    assert calsync(env.ws.root, "revert", "anna", "no-such-id").returncode == 2
+    assert calsync_here(capsys, ws, "revert", "anna", "no-such-id").returncode == 2
 
 
 def test_unreachable_remote_fails_with_one_line(env):
@@ -175,13 +202,14 @@ def test_unknown_user_and_log_of_unknown(env):
     assert proc.returncode == 2 and "no user named 'bob'" in proc.stderr
 
 
-def test_demo_no_tui_on_fresh_workspace_and_refuses_real_ones(tmp_path, env):
+def test_demo_no_tui_on_fresh_workspace_and_refuses_real_ones(tmp_path, env, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
     ws = tmp_path / "demo"
     proc = calsync(ws, "demo", "--no-tui")
     assert proc.returncode == 0, proc.stderr
     for name in ("anna", "bertil", "cecilia", "david"):
         assert f"{name}: ok" in proc.stdout
-    status = json.loads(calsync(ws, "status", "--json").stdout)
+    status = json.loads(calsync_here(capsys, ws, "status", "--json").stdout)
     fine = {"anna", "bertil", "cecilia", "david"}
     # erik and frida show a user held by the deletion guard and a failing one (issue 16)
     assert {s["name"] for s in status} == fine | {"erik", "frida"}
@@ -189,10 +217,10 @@ def test_demo_no_tui_on_fresh_workspace_and_refuses_real_ones(tmp_path, env):
     assert david["crm"] == "sql:demo/david"  # the CRM database user
     assert all(s["initialized"] and s["last_result"] == "ok" for s in status if s["name"] in fine)
     # a second run re-syncs and plans nothing new
-    proc = calsync(ws, "demo", "--no-tui")
+    proc = calsync_here(capsys, ws, "demo", "--no-tui")
     assert "crm +0 ~0 -0, remote +0 ~0 -0" in proc.stdout
     # never mixes into a workspace with real users
-    proc = calsync(env.ws.root, "demo", "--no-tui")
+    proc = calsync_here(capsys, env.ws.root, "demo", "--no-tui")
     assert proc.returncode == 2 and "real users" in proc.stderr
 
 

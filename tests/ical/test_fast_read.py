@@ -26,8 +26,11 @@ from sync.ical.full_read import parse_full
 from sync.model import Event, Privacy, ShowAs, event_to_dict
 from sync.providers.base import MalformedItem
 from tests.benchmarks.data import VTIMEZONE, calendar_text, vevent
+from tests.hypothesis_budget import examples
 
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def _zone_id(value: object) -> tuple[object, ...]:
@@ -601,7 +604,7 @@ def events(draw: st.DrawFn) -> Event:
     )
 
 
-@FUZZ
+@settings(FUZZ, max_examples=examples(150))
 @given(events(), st.sampled_from([None, GOOGLE, OUTLOOK, APPLE, THUNDERBIRD]))
 def test_rendered_events_read_the_same(event: Event, base: str | None) -> None:
     text = render_event(event, base).decode()
@@ -1036,7 +1039,7 @@ def _serialize(draw: st.DrawFn, lines: list[str]) -> str:
     return draw(sometimes(["\ufeff", eol, " ", "x"], [""], one_in=40)) + text
 
 
-@settings(max_examples=1200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(FUZZ, max_examples=examples(400))
 @given(calendars())
 def test_generated_items_read_the_same(text: str) -> None:
     agree(text)

@@ -9,9 +9,11 @@ and returns its URL. Registered for every test module through tests/conftest.py.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -120,13 +122,37 @@ def stop_radicale(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
-@pytest.fixture(scope="session")
-def radicale_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RadicaleServer]:
-    proc, server = start_radicale(tmp_path_factory.mktemp("radicale"))
+#: room /dev/shm must have for a test server's files to go there rather than to disk
+SHM_NEEDED = 2 * 1024**3
+
+
+def memory_folder() -> str | None:
+    """/dev/shm when it is there with room to spare, else None (the default temp folder).
+
+    A test server's files in memory: Radicale fsyncs every item it writes, and
+    PostgreSQL copies megabytes per fresh database; on a busy disk both cost seconds.
+    No test of a server's own durability needs a disk under it.
+    """
+    shm = Path("/dev/shm")
     try:
-        yield server
+        if shm.is_dir() and os.access(shm, os.W_OK) and shutil.disk_usage(shm).free > SHM_NEEDED:
+            return str(shm)
+    except OSError:
+        pass
+    return None
+
+
+@pytest.fixture(scope="session")
+def radicale_server() -> Iterator[RadicaleServer]:
+    root = Path(tempfile.mkdtemp(prefix="calsync-radicale-", dir=memory_folder()))
+    try:
+        proc, server = start_radicale(root)
+        try:
+            yield server
+        finally:
+            stop_radicale(proc)
     finally:
-        stop_radicale(proc)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.providers.dav.radicale_server import free_port, wait_until_listening
+from tests.providers.dav.radicale_server import free_port, memory_folder, wait_until_listening
 from tests.providers.dav.radicale_server import stop_radicale as stop
 
 SABRE_USER = "calsync"
@@ -112,14 +113,19 @@ def start_sabre(root: Path) -> tuple[subprocess.Popen[bytes], SabreServer]:
 
 
 @pytest.fixture(scope="session")
-def sabre_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SabreServer]:
+def sabre_server() -> Iterator[SabreServer]:
     if (reason := missing_reason()) is not None:
         pytest.skip(reason)
-    proc, server = start_sabre(tmp_path_factory.mktemp("sabre"))
+    # its SQLite database in memory when there is room (see memory_folder)
+    root = Path(tempfile.mkdtemp(prefix="calsync-sabre-", dir=memory_folder()))
     try:
-        yield server
+        proc, server = start_sabre(root)
+        try:
+            yield server
+        finally:
+            stop(proc)
     finally:
-        stop(proc)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
