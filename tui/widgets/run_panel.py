@@ -40,9 +40,9 @@ class RunPanel(Horizontal):
     def compose(self) -> ComposeResult:
         # labels carry user names and progress lines from the engine: never markup
         yield Label("Idle", id="run-label", markup=False)
-        yield Label("", id="run-count", markup=False)
         # the bar's own ETA would redraw every second; ours is in #run-count
         yield ProgressBar(total=None, show_eta=False, id="run-progress")
+        yield Label("", id="run-count", markup=False)
         yield Label("", id="autosync-label", markup=False)
 
     def on_mount(self) -> None:
