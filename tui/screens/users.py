@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from typing import ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -260,8 +260,27 @@ class UsersScreen(AdminScreen):
 
     # -- filter, sort, reload ------------------------------------------------------------
 
+    def on_key(self, event: events.Key) -> None:
+        """Keys typed fast after `/` reach the table before the search box has focus (the
+        app hands each key to the focused widget as it arrives): they are the search's."""
+        box = self.query_one("#filter", Input)
+        if event.key == "slash" and self.focused is not box:
+            # here, in the keys' order, not as a binding: the app checks those only after
+            # the keys typed next were handed to the table, where "d" would disable a
+            # user and "a" sync them all
+            event.stop()
+            event.prevent_default()
+            self.action_filter()
+        elif self.focused is box and event.is_printable:
+            # the box takes every printable key it is given: this one was the table's
+            event.stop()
+            event.prevent_default()
+            box.post_message(events.Key(event.key, event.character))
+
     def action_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+        # at once, not as widget.focus() does (after the keys already queued): "/dora"
+        # typed fast would give the table "d" (on/off) and "a" (sync all)
+        self.set_focus(self.query_one("#filter", Input))
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
