@@ -81,3 +81,21 @@ async def test_the_label_keeps_a_whole_row_beside_the_bar_at_80_columns(demo: Wo
         await pilot.pause()
         # idle, the auto-sync countdown is back on the second row
         assert panel.query_one("#autosync-label", Label).display
+
+
+
+async def test_the_attention_hint_makes_way_for_a_run_and_comes_back(demo: Workspace) -> None:
+    app = make_app(demo)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        panel = app.screen.query_one(RunPanel)
+        assert _shown(panel, "#run-count") == ""  # the demo's four users are ok
+        panel.attention("2 users need you: f shows why and the fix")
+        await pilot.pause()
+        hint = _shown(panel, "#run-count")
+        assert hint.strip() == "2 users need you: f shows why and the fix"
+        assert panel.query_one("#run-count", Label).region.right <= 80
+        panel.started("Syncing anna")
+        assert "need you" not in _shown(panel, "#run-count")  # the run's counts, then
+        panel.finished("anna: ok")
+        assert _shown(panel, "#run-count") == hint

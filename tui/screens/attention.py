@@ -14,10 +14,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Header, Label, Static
 
 from tui.fleet import FIX_LABEL, FIX_WAIT, STATE_STYLE, FleetState
 from tui.widgets.format import local_time, plain
+from tui.widgets.keys_footer import KeysFooter
 
 #: how often the list is compared with the users screen's
 REFRESH_SECONDS = 2.0
@@ -64,7 +65,7 @@ class AttentionScreen(Screen[tuple[str, str] | None]):
         yield Label("", id="attention-title", markup=False)
         yield DataTable(id="attention-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="attention-reason", markup=False)
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeysFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns("User", "State", "Fix (enter)", "Why")

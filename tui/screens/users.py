@@ -39,6 +39,8 @@ from tui.widgets.run_panel import RunPanel
 from tui.widgets.user_detail import UserDetailPane
 from tui.widgets.users_table import UsersTable
 
+#: the states the hint under the table counts (throttled users only need time)
+NEED_YOU = frozenset({"failing", "needs_operator"})
 #: state files read per message while the table fills in
 SUMMARY_CHUNK = 100
 #: how often the workspace is looked at for changes made outside (one stat per user)
@@ -219,7 +221,16 @@ class UsersScreen(AdminScreen):
             self._show_selected()  # an outside change to the user in the detail pane
 
     def _show_counts(self) -> None:
-        self.query_one(FleetSummary).show(self.table.counts(), self.table.state_filter)
+        counts = self.table.counts()
+        self.query_one(FleetSummary).show(counts, self.table.state_filter)
+        # from the first screen: that someone needs you, and the key that says why
+        stuck = sum(counts.get(f.key, 0) for f in FILTERS if f.states <= NEED_YOU)
+        self.panel.attention(
+            f"{stuck:,} user{'s' if stuck != 1 else ''} need{'s' if stuck == 1 else ''} "
+            "you: f shows why and the fix"
+            if stuck
+            else ""
+        )
 
     @on(UsersTable.Highlighted, "#users")
     def _row_highlighted(self) -> None:
