@@ -83,7 +83,6 @@ async def test_the_label_keeps_a_whole_row_beside_the_bar_at_80_columns(demo: Wo
         assert panel.query_one("#autosync-label", Label).display
 
 
-
 async def test_the_attention_hint_makes_way_for_a_run_and_comes_back(demo: Workspace) -> None:
     app = make_app(demo)
     async with app.run_test(size=(80, 24)) as pilot:
