@@ -26,7 +26,9 @@ REFRESH_SECONDS = 2.0
 LIMIT = 1000
 #: a 64-character user name must not push the other columns off an 80-column screen
 NAME_WIDTH = 20
+#: the reason's width at least; a wide terminal gives it what the other columns leave
 REASON_WIDTH = 60
+OTHER_COLUMNS = 75
 
 Source = Callable[[], list[tuple[str, FleetState]]]
 
@@ -83,9 +85,10 @@ class AttentionScreen(Screen[tuple[str, str] | None]):
         keep = self.selected
         self.entries = entries
         table.clear()
+        width = max(REASON_WIDTH, self.app.size.width - OTHER_COLUMNS)
         for name, state in entries:
             reason = plain(reason_text(state))
-            reason.truncate(REASON_WIDTH, overflow="ellipsis")
+            reason.truncate(width, overflow="ellipsis")
             who = plain(name)
             who.truncate(NAME_WIDTH, overflow="ellipsis")
             table.add_row(
