@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from storage import short_ids
 from storage.config import Config
 from storage.errors import StoreError
 from storage.state import UserFiles
@@ -42,13 +43,51 @@ def _undo(entry: dict[str, Any]) -> str:
     return "put back the version from before the run"
 
 
-def run_changes(ws: Workspace, name: str, run_id: str) -> list[dict[str, Any]]:
-    """The run's changes, oldest first; OperationError when the run changed nothing."""
+def _log_entries(ws: Workspace, name: str) -> list[dict[str, Any]]:
     if not UserStore(ws).exists(name):
         raise service.OperationError(f"no user named {name!r}")
-    files = UserFiles(ws, name)
+    return list(UserFiles(ws, name).log.newest_first())
+
+
+def _runs(entries: list[dict[str, Any]]) -> list[str]:
+    """The sync runs of a log, newest first ("operator" marks a revert or restore, no run)."""
+    runs = (str(e.get("run") or "") for e in entries)
+    return [run for run in dict.fromkeys(runs) if run and run != "operator"]
+
+
+def resolve_run(ws: Workspace, name: str, given: str) -> str:
+    """The run `given` names: its id, its short id (or 4+ characters of it), or the id,
+    full or short, of any log entry the run made, as `calsync log` shows them."""
+    entries = _log_entries(ws, name)
+    runs = _runs(entries)
+    if given.strip() in runs:
+        return given.strip()
+    try:
+        return short_ids.resolve(given, runs, what="run", name=name)
+    except short_ids.AmbiguousId:
+        raise
+    except short_ids.UnknownId:
+        pass
+    by_id = {str(e.get("id")): e for e in entries}
+    log_id = short_ids.resolve(given, by_id, what="run or log entry", name=name)
+    run = str(by_id[log_id].get("run") or "")
+    if not run or run == "operator":
+        raise service.OperationError(
+            f"log entry {given!r} of user {name} was not made by a sync run (an operator's "
+            f"revert or restore): undo it with `calsync revert {name} {given}`"
+        )
+    return run
+
+
+def short_run_id(ws: Workspace, name: str, run_id: str) -> str:
+    """The run's 8-character id, unambiguous among the user's runs."""
+    return short_ids.short_ids(_runs(_log_entries(ws, name))).get(run_id, run_id)
+
+
+def run_changes(ws: Workspace, name: str, run_id: str) -> list[dict[str, Any]]:
+    """The run's changes, oldest first; OperationError when the run changed nothing."""
     changes = [
-        e for e in files.log.newest_first() if e.get("run") == run_id and e.get("action") in CHANGES
+        e for e in _log_entries(ws, name) if e.get("run") == run_id and e.get("action") in CHANGES
     ]
     if not changes:
         raise service.OperationError(
@@ -59,9 +98,12 @@ def run_changes(ws: Workspace, name: str, run_id: str) -> list[dict[str, Any]]:
 
 
 def preview(ws: Workspace, name: str, run_id: str) -> list[dict[str, Any]]:
+    """What reverting would do, newest change first, each with its log entry's short id."""
+    short = short_ids.short_ids(str(e.get("id")) for e in _log_entries(ws, name))
     return [
         {
             "log_id": e.get("id"),
+            "short_id": short.get(str(e.get("id"))),
             "side": e.get("side"),
             "action": e.get("action"),
             "subject": _subject(e),

@@ -69,7 +69,7 @@ FIX_LABEL = {
     FIX_IDENTITY: "Answer the calendar question",
     FIX_FORCE: "Preview, then delete",
     FIX_INIT: "Initialize",
-    FIX_CHECK: "Check credentials",
+    FIX_CHECK: "Check the calendars",
     FIX_SYNC: "Sync again",
     FIX_WAIT: "Wait",
 }

@@ -370,6 +370,9 @@ class Services:
         """What undoing the run would do, newest change first; nothing is written."""
         return revert_run.preview(self.workspace, name, run_id)
 
+    def short_run_id(self, name: str, run_id: str) -> str:  # as revert-run shows it
+        return revert_run.short_run_id(self.workspace, name, run_id)
+
     def revert_run(self, name: str, run_id: str) -> dict[str, Any]:
         return revert_run.revert_run(self.workspace, self.config, name, run_id)
 

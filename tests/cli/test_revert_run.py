@@ -31,7 +31,10 @@ def test_preview_writes_nothing_then_yes_undoes_the_run(tmp_path: Path) -> None:
     proc = calsync(env.ws.root, "revert-run", "anna", run_id)
     assert proc.returncode == 0, proc.stderr
     assert "3 change(s); nothing written" in proc.stdout
-    assert f"calsync revert-run anna {run_id} --yes" in proc.stdout
+    assert f"({run_id}):" in proc.stdout
+    # the hint names the run by its short id, which revert-run takes back
+    short_run = proc.stdout.split("calsync revert-run anna ")[1].split()[0]
+    assert len(short_run) == 8 and short_run not in run_id
     assert "'Junk [/b] item': would delete the item the run created" in proc.stdout
     assert sorted(env.by_subject("crm")) == before
 
@@ -79,4 +82,23 @@ def test_unknown_user_or_run_is_one_line_exit_2(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "no user named 'ghost'" in proc.stderr
     assert not (env.ws.root / "users" / "ghost").exists()
     proc = calsync(env.ws.root, "revert-run", "anna", "20260101T000000Z-abc")
-    assert proc.returncode == 2 and "changed nothing" in proc.stderr
+    assert proc.returncode == 2 and "no run or log entry '20260101T000000Z-abc'" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_short_ids_as_the_log_shows_them_name_the_run(tmp_path: Path) -> None:
+    env, run_id = _bad_run(tmp_path)
+    log = json.loads(calsync(env.ws.root, "log", "anna", "--json").stdout)
+    of_run = [e for e in log if e["id"].startswith(run_id)]
+    proc = calsync(env.ws.root, "revert-run", "anna", of_run[0]["short_id"])
+    assert proc.returncode == 0, proc.stderr
+    # each change by the 8-character id `calsync log` shows, never the full log id
+    shown = {line.split()[0] for line in proc.stdout.splitlines() if "would" in line}
+    assert shown == {e["short_id"] for e in of_run if e["action"] != "warning"}
+    assert not any(e["id"] in proc.stdout for e in log)
+    short_run = proc.stdout.split("calsync revert-run anna ")[1].split()[0]
+    assert len(short_run) == 8
+    # the short run id of the hint, and 4 characters of it, preview the same run
+    for given in (short_run, short_run[:4].upper()):
+        again = calsync(env.ws.root, "revert-run", "anna", given, "--json")
+        assert json.loads(again.stdout)["run_id"] == run_id

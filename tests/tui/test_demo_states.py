@@ -22,6 +22,9 @@ async def test_the_demo_shows_every_state(tmp_path: Path) -> None:
         assert results["erik"] == "needs_operator"
         assert results["frida"] == "failed"
         assert {results[n] for n in ("anna", "bertil", "cecilia", "david")} == {"ok"}
+        # the first screen says that two need an operator, and the key that says why
+        hint = str(screen.query_one("#run-count").content)  # type: ignore[attr-defined]
+        assert hint.strip() == "2 users need you: f shows why and the fix"
         await pilot.press("slash", *"bertil", "enter")
         await settle(pilot)
         body = text_of(screen.detail.query_one("#detail-body"), width=160)

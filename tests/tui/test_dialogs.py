@@ -154,4 +154,6 @@ async def test_an_empty_preview_offers_no_apply(demo: Workspace) -> None:
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, UsersScreen)
+        # the preview said "Nothing to change"; closing it needs no "nothing applied" after
+        assert not [n for n in app._notifications if "applied" in n.message]
     assert cal.runs(demo, "anna") == runs

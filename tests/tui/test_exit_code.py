@@ -20,7 +20,7 @@ GIVE_UP_AFTER = 120.0
 
 
 def _run_in_pty(argv: list[str], key: bytes | None = None) -> tuple[int, str]:
-    """Run `argv` on a 120×30 pty; type `key` once the users screen is up."""
+    """Run `argv` on a 120×30 pty; type `key` once the users screen is up (its footer shows)."""
     pid, fd = pty.fork()
     if pid == 0:  # pragma: no cover - the child
         os.execve(argv[0], argv, {**os.environ, "TERM": "xterm-256color"})
@@ -40,7 +40,7 @@ def _run_in_pty(argv: list[str], key: bytes | None = None) -> tuple[int, str]:
             if not data:
                 break
             out += data
-            if key is not None and not sent and b"Sync all" in out:
+            if key is not None and not sent and b"Attention" in out:
                 os.write(fd, key)
                 sent = True
         else:

@@ -103,6 +103,24 @@ async def test_search_by_name_and_calendar(fleet: Workspace) -> None:
         assert len(screen.table.shown) == 9
 
 
+async def test_letters_typed_right_after_slash_go_to_the_search(demo: Workspace) -> None:
+    from textual import events
+
+    app = make_app(demo)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = users(app)
+        # all queued at once, as a fast typist's keys arrive: none may reach the table,
+        # where "d" would disable a user and "a" sync every user
+        for key, char in [("slash", "/"), *((c, c) for c in "david")]:
+            app.post_message(events.Key(key, char))
+        await settle(pilot)
+        assert screen.query_one("#filter").value == "david"  # type: ignore[attr-defined]
+        assert screen.table.shown == ["david"]
+        assert not [n for n in app._notifications if "disabled" in n.message.lower()]
+    assert all(UserFiles(demo, n).read_state().initialized for n in ("anna", "david"))
+
+
 def _header(screen: UsersScreen) -> str:
     return screen.table.render_line(0).text
 

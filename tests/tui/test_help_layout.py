@@ -71,6 +71,27 @@ async def test_question_mark_lists_every_key_of_the_users_screen(app: CalsyncApp
         assert isinstance(app.screen, HelpScreen)
 
 
+async def test_users_screen_footer_at_80_shows_the_keys_a_new_operator_needs(
+    app: CalsyncApp,
+) -> None:
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        shown = {
+            str(getattr(key, "description", ""))
+            for key in app.screen.query("FooterKey")
+            if key.region.width and key.region.right <= 79  # the pinned "? Help" from 79
+        }
+        wanted = {"Attention", "Sync", "Init", "Preview", "Check", "Log", "Quit"}
+        assert wanted <= shown, shown
+        assert app.screen.query_one(HelpKey).region.right <= 80
+        # every key of the screen explains itself in `?`, the hidden ones too
+        for binding in Binding.make_bindings(UsersScreen.BINDINGS):
+            assert binding.tooltip, binding.action
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert "every user that needs an operator" in " ".join(help_text(app).split())
+
+
 @pytest.mark.parametrize("keys", [["l"], ["t"]])
 async def test_help_of_the_log_and_trash_has_their_keys_and_explanations(
     app: CalsyncApp, keys: list[str]

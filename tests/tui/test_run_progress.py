@@ -60,3 +60,41 @@ async def test_sync_all_names_each_users_items(demo: Workspace) -> None:
     bertil = [m for m in seen if ": bertil: " in m.label]
     assert any(m.label.endswith("bertil: 1/1 items") for m in bertil), [m.label for m in seen]
     assert {(m.done, m.total) for m in bertil} == {(1, 4)}
+
+
+async def test_the_label_keeps_a_whole_row_beside_the_bar_at_80_columns(demo: Workspace) -> None:
+    app = make_app(demo)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        panel = app.screen.query_one(RunPanel)
+        panel.started("Syncing anna")
+        panel.progressed(3, 20, "Planning anna: create remote: Visit 会議")
+        await pilot.pause()
+        label = panel.query_one("#run-label", Label).region
+        bar = panel.query_one(ProgressBar).region
+        count = panel.query_one("#run-count", Label).region
+        # the label was squeezed to nothing by the bar; now it has the first row
+        assert label.height == 1 and label.width >= 70
+        assert bar.y == count.y == label.y + 1 and bar.right <= count.x
+        assert count.right <= 80
+        panel.finished("anna: ok")
+        await pilot.pause()
+        # idle, the auto-sync countdown is back on the second row
+        assert panel.query_one("#autosync-label", Label).display
+
+
+async def test_the_attention_hint_makes_way_for_a_run_and_comes_back(demo: Workspace) -> None:
+    app = make_app(demo)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        panel = app.screen.query_one(RunPanel)
+        assert _shown(panel, "#run-count") == ""  # the demo's four users are ok
+        panel.attention("2 users need you: f shows why and the fix")
+        await pilot.pause()
+        hint = _shown(panel, "#run-count")
+        assert hint.strip() == "2 users need you: f shows why and the fix"
+        assert panel.query_one("#run-count", Label).region.right <= 80
+        panel.started("Syncing anna")
+        assert "need you" not in _shown(panel, "#run-count")  # the run's counts, then
+        panel.finished("anna: ok")
+        assert _shown(panel, "#run-count") == hint

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Label
 
 from storage.config import load_config
 from storage.workspace import Workspace
+from sync import revert_run
 from sync.engine.runner import SyncOptions
 from sync.service import sync_user
 from tests.tui import calendars as cal
@@ -48,11 +49,18 @@ async def test_undo_run_previews_then_reverts(demo: Workspace) -> None:
         }
         assert dialog.query_one(DataTable).row_count == 2
         assert "2 change(s)" in text_of(dialog.query_one("#undo-detail"))
+        # the run by the 8-character id `calsync revert-run` takes, not its 23-character one
+        short = revert_run.short_run_id(demo, "anna", run_id)
+        assert len(short) == 8
+        title = str(dialog.query_one("#undo-title", Label).content)
+        assert title == f"Undo run {short} of anna"
+        undo = [str(dialog.query_one(DataTable).get_row_at(i)[3]) for i in range(2)]
+        assert sorted(undo) == ["delete (trash)", "put back"]  # whole at 80 columns
         assert JUNK in cal.items(demo, "anna", "crm")  # the preview wrote nothing
         await pilot.press("a")
         await settle(pilot)
         assert isinstance(app.screen, LogScreen)
-        assert any(n.startswith(f"Undid 2 change(s) of run {run_id}") for n in _notes(app))
+        assert any(n.startswith(f"Undid 2 change(s) of run {short}.") for n in _notes(app))
     crm = cal.items(demo, "anna", "crm")
     assert JUNK not in crm
     assert crm["Team meeting"].event.location != "nowhere"

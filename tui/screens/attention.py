@@ -14,10 +14,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Header, Label, Static
 
 from tui.fleet import FIX_LABEL, FIX_WAIT, STATE_STYLE, FleetState
 from tui.widgets.format import local_time, plain
+from tui.widgets.keys_footer import KeysFooter
 
 #: how often the list is compared with the users screen's
 REFRESH_SECONDS = 2.0
@@ -25,7 +26,9 @@ REFRESH_SECONDS = 2.0
 LIMIT = 1000
 #: a 64-character user name must not push the other columns off an 80-column screen
 NAME_WIDTH = 20
+#: the reason's width at least; a wide terminal gives it what the other columns leave
 REASON_WIDTH = 60
+OTHER_COLUMNS = 75
 
 Source = Callable[[], list[tuple[str, FleetState]]]
 
@@ -64,7 +67,7 @@ class AttentionScreen(Screen[tuple[str, str] | None]):
         yield Label("", id="attention-title", markup=False)
         yield DataTable(id="attention-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="attention-reason", markup=False)
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeysFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns("User", "State", "Fix (enter)", "Why")
@@ -82,9 +85,10 @@ class AttentionScreen(Screen[tuple[str, str] | None]):
         keep = self.selected
         self.entries = entries
         table.clear()
+        width = max(REASON_WIDTH, self.app.size.width - OTHER_COLUMNS)
         for name, state in entries:
             reason = plain(reason_text(state))
-            reason.truncate(REASON_WIDTH, overflow="ellipsis")
+            reason.truncate(width, overflow="ellipsis")
             who = plain(name)
             who.truncate(NAME_WIDTH, overflow="ellipsis")
             table.add_row(

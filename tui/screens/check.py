@@ -16,6 +16,13 @@ from textual.widgets import Button, Label, Static
 from tui.services import CheckRow
 from tui.widgets.format import SIDE_LABEL, plain
 
+#: what to do next, in keys of the users screen underneath
+HINT_OK = "Both calendars answer: s syncs the user now."
+HINT_FAILED = (
+    "Fix what FAILED (e edits the user's calendars and credentials), "
+    "then c checks again and s syncs."
+)
+
 
 class CheckScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter,q", "close", "Close")]
@@ -35,6 +42,7 @@ class CheckScreen(ModalScreen[None]):
             )
             with VerticalScroll(id="check-scroll"):
                 yield Static(self._table(), id="check-table")
+            yield Static(HINT_OK if ok else HINT_FAILED, id="check-hint", markup=False)
             yield Button("Close", id="close", variant="primary")
 
     def _table(self) -> Table:

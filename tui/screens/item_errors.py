@@ -13,10 +13,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Header, Label, Static
 
 from tui.fleet import ItemError
 from tui.widgets.format import SIDE_LABEL, plain
+from tui.widgets.keys_footer import KeysFooter
 
 REFRESH_SECONDS = 2.0
 #: rows shown at most (the title says how many there are)
@@ -48,7 +49,7 @@ class ItemErrorsScreen(Screen[str | None]):
         yield Label("", id="errors-title", markup=False)
         yield DataTable(id="errors-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="errors-detail", markup=False)
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeysFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns("User", "Side", "Title", "Error")

@@ -38,6 +38,10 @@ class RunReverted(Message):
         self.error = error
 
 
+#: the undo column at 80 columns (the text above the table says it in full)
+UNDO_SHORT = {"create": "delete (trash)", "delete": "restore", "update": "put back"}
+
+
 def run_in_progress(app: App[object]) -> bool:
     """Whether a screen below (the users screen) has a sync or init running.
 
@@ -50,7 +54,7 @@ def run_in_progress(app: App[object]) -> bool:
 def outcome_note(result: dict[str, Any]) -> str:
     """One line on what the undo did, for a notification."""
     done, failed = len(result["reverted"]), len(result["failed"])
-    note = f"Undid {done} change(s) of run {result['run_id']}"
+    note = f"Undid {done} change(s) of run {result.get('short_id') or result['run_id']}"
     if failed:
         note += f"; {failed} could not be undone"
     return note + ". The next sync carries them to the other calendar."
@@ -85,6 +89,8 @@ class RevertRunScreen(ModalScreen[dict[str, Any] | None]):
         self.when = when
         self.steps: list[dict[str, Any]] = []
         self.busy = True
+        #: the run's short id, as `calsync revert-run` takes it, once the preview is read
+        self.short_id = ""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="undo-dialog"):
@@ -103,6 +109,7 @@ class RevertRunScreen(ModalScreen[dict[str, Any] | None]):
     def load_preview(self) -> None:
         try:
             steps = self.services.revert_run_preview(self.user, self.run_id)
+            self.short_id = self.services.short_run_id(self.user, self.run_id)
         except OperatorError as exc:
             self.post_message(RunPreviewLoaded([], str(exc)))
             return
@@ -117,6 +124,9 @@ class RevertRunScreen(ModalScreen[dict[str, Any] | None]):
             self.query_one("#cancel", Button).label = "Close (esc)"
             return
         self.steps = message.steps
+        self.query_one("#undo-title", Label).update(
+            f"Undo run {self.short_id or self.run_id} of {self.user}"
+        )
         when = f"The run of {local_time(self.when)} made" if self.when else "The run made"
         detail.update(
             f"{when} {len(self.steps)} change(s). Undoing puts each item back as it was "
@@ -131,7 +141,7 @@ class RevertRunScreen(ModalScreen[dict[str, Any] | None]):
                 plain(SIDE_LABEL.get(str(step.get("side")), str(step.get("side", "")))),
                 Text(action, style=ACTION_STYLE.get(action, "")),
                 subject_cell(str(step.get("subject", ""))),
-                plain(step.get("undo", "")),
+                plain(UNDO_SHORT.get(action, str(step.get("undo", "")))),
             )
         self.query_one("#apply", Button).disabled = False
         self.refresh_bindings()
@@ -171,7 +181,7 @@ class RevertRunScreen(ModalScreen[dict[str, Any] | None]):
             )
             self.refresh_bindings()
             return
-        self.dismiss(message.result)
+        self.dismiss({**message.result, "short_id": self.short_id})
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

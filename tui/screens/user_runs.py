@@ -202,10 +202,14 @@ class RunsScreen(Screen[None]):
         if result.result == "planned":
             init = request.init or self._preview_init.get(name, False)
             # a preview asked for with force (the deletion guard's fix) applies with force
-            self.app.push_screen(
-                PlanScreen(result, init=init),
-                lambda apply: self._apply_plan(name, init, bool(apply), force=request.force),
+            plan = PlanScreen(result, init=init)
+            # an empty preview closes as it says ("Nothing to change"), with no notice after
+            on_close = (
+                (lambda apply: self._apply_plan(name, init, bool(apply), force=request.force))
+                if plan.has_writes
+                else None
             )
+            self.app.push_screen(plan, on_close)
         elif result.needs == "identity_changed":
             self.ask_identity(name, result)
         elif result.needs == "mass_delete":

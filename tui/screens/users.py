@@ -11,9 +11,9 @@ import time
 from collections.abc import Sequence
 from typing import ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.widgets import Header, Input
 
@@ -32,6 +32,7 @@ from tui.screens.item_errors import ItemErrorsScreen
 from tui.screens.log import LogScreen
 from tui.screens.trash import TrashScreen
 from tui.screens.user_admin import AdminScreen
+from tui.screens.users_keys import USERS_KEYS
 from tui.services import OperatorError, Services
 from tui.widgets.fleet_summary import FleetSummary
 from tui.widgets.keys_footer import KeysFooter
@@ -39,6 +40,8 @@ from tui.widgets.run_panel import RunPanel
 from tui.widgets.user_detail import UserDetailPane
 from tui.widgets.users_table import UsersTable
 
+#: the states the hint under the table counts (throttled users only need time)
+NEED_YOU = frozenset({"failing", "needs_operator"})
 #: state files read per message while the table fills in
 SUMMARY_CHUNK = 100
 #: how often the workspace is looked at for changes made outside (one stat per user)
@@ -46,28 +49,7 @@ WATCH_SECONDS = 2.0
 
 
 class UsersScreen(AdminScreen):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        # first, so the footer shows them even at 80 columns: where a new operator starts
-        Binding("f", "attention", "Attention"),
-        Binding("x", "item_errors", "Item errors"),
-        Binding("s", "sync", "Sync"),
-        Binding("a", "sync_all", "Sync all"),
-        Binding("i", "init", "Init"),
-        Binding("p", "preview", "Preview"),
-        Binding("c", "check", "Check"),
-        Binding("l", "log", "Log"),
-        Binding("t", "trash", "Trash"),
-        Binding("e", "edit", "Edit"),
-        Binding("d", "toggle_enabled", "On/off"),
-        Binding("n", "add", "Add"),
-        Binding("delete", "remove", "Remove"),
-        Binding("slash", "filter", "Search"),
-        Binding("o", "sort", "Sort"),
-        Binding("O", "sort_reverse", "Reverse sort", show=False),
-        *(Binding(f.key, f"state_filter('{f.key}')", f.label, show=False) for f in FILTERS),
-        Binding("ctrl+x", "cancel_run", "Cancel"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = USERS_KEYS
 
     def __init__(self, services: Services, *, autosync: bool) -> None:
         super().__init__(services, autosync=autosync)
@@ -154,7 +136,16 @@ class UsersScreen(AdminScreen):
             self._show_selected()  # an outside change to the user in the detail pane
 
     def _show_counts(self) -> None:
-        self.query_one(FleetSummary).show(self.table.counts(), self.table.state_filter)
+        counts = self.table.counts()
+        self.query_one(FleetSummary).show(counts, self.table.state_filter)
+        # from the first screen: that someone needs you, and the key that says why
+        stuck = sum(counts.get(f.key, 0) for f in FILTERS if f.states <= NEED_YOU)
+        self.panel.attention(
+            f"{stuck:,} user{'s' if stuck != 1 else ''} need{'s' if stuck == 1 else ''} "
+            "you: f shows why and the fix"
+            if stuck
+            else ""
+        )
 
     @on(UsersTable.Highlighted, "#users")
     def _row_highlighted(self) -> None:
@@ -195,8 +186,27 @@ class UsersScreen(AdminScreen):
 
     # -- filter, sort, reload ------------------------------------------------------------
 
+    def on_key(self, event: events.Key) -> None:
+        """Keys typed fast after `/` reach the table before the search box has focus (the
+        app hands each key to the focused widget as it arrives): they are the search's."""
+        box = self.query_one("#filter", Input)
+        if event.key == "slash" and self.focused is not box:
+            # here, in the keys' order, not as a binding: the app checks those only after
+            # the keys typed next were handed to the table, where "d" would disable a
+            # user and "a" sync them all
+            event.stop()
+            event.prevent_default()
+            self.action_filter()
+        elif self.focused is box and event.is_printable:
+            # the box takes every printable key it is given: this one was the table's
+            event.stop()
+            event.prevent_default()
+            box.post_message(events.Key(event.key, event.character))
+
     def action_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+        # at once, not as widget.focus() does (after the keys already queued): "/dora"
+        # typed fast would give the table "d" (on/off) and "a" (sync all)
+        self.set_focus(self.query_one("#filter", Input))
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:

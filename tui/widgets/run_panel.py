@@ -36,22 +36,35 @@ class RunPanel(Horizontal):
         self._phase_total = -1
         self._phase_started = 0.0
         self._phase_done = 0
+        self._hint = ""
 
     def compose(self) -> ComposeResult:
         # labels carry user names and progress lines from the engine: never markup
         yield Label("Idle", id="run-label", markup=False)
-        yield Label("", id="run-count", markup=False)
         # the bar's own ETA would redraw every second; ours is in #run-count
         yield ProgressBar(total=None, show_eta=False, id="run-progress")
+        yield Label("", id="run-count", markup=False)
         yield Label("", id="autosync-label", markup=False)
 
     def on_mount(self) -> None:
         self.query_one(ProgressBar).display = False
         self.query_one("#run-count", Label).styles.width = "auto"
 
+    def attention(self, hint: str) -> None:
+        """What to press for users that need an operator, shown while no run goes."""
+        self._hint = hint
+        if not self.has_class("running"):
+            self._show_hint()
+
+    def _show_hint(self) -> None:
+        count = self.query_one("#run-count", Label)
+        count.update(f"{self._hint}  " if self._hint else "")
+        count.set_class(bool(self._hint), "-hint")
+
     def started(self, label: str) -> None:
         self.query_one("#run-label", Label).update(label)
         self.query_one("#run-count", Label).update(f"  {CANCEL_HINT}  ")
+        self.query_one("#run-count", Label).remove_class("-hint")
         bar = self.query_one(ProgressBar)
         bar.update(total=None, progress=0)
         bar.display = True
@@ -77,9 +90,9 @@ class RunPanel(Horizontal):
 
     def finished(self, summary: str) -> None:
         self.query_one("#run-label", Label).update(summary)
-        self.query_one("#run-count", Label).update("")
         self.query_one(ProgressBar).display = False
         self.remove_class("running")
+        self._show_hint()
 
     def autosync(self, text: str) -> None:
         self.query_one("#autosync-label", Label).update(text)
