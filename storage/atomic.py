@@ -48,8 +48,14 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` via temp file + fsync + os.replace, mode 0600."""
+def atomic_write(path: Path, data: bytes, *, sync_dir: bool = True) -> None:
+    """Write `data` to `path` via temp file + fsync + os.replace, mode 0600.
+
+    The file's bytes are always fsynced before the rename, so after a crash `path`
+    holds the old bytes or the new ones, never a torn or empty file. `sync_dir=False`
+    leaves out the folder's fsync that makes the rename itself durable: for a file
+    where coming back as the previous version after a power loss is harmless.
+    """
     ensure_dir(path.parent)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -71,7 +77,8 @@ def atomic_write(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
+    if sync_dir:
+        _fsync_dir(path.parent)
 
 
 def _syncfs(folder: Path) -> bool:

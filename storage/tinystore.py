@@ -99,6 +99,8 @@ class AtomicJSONStorage(Storage):  # type: ignore[misc]
         self.path = Path(path)
         self.autoflush = autoflush
         self.dirty = False
+        #: False: a crash may bring back the previous version (`atomic_write`)
+        self.sync_dir = True
         data = read_json_file(self.path)
         if data is not None:
             check_tables(self.path, data)
@@ -117,7 +119,7 @@ class AtomicJSONStorage(Storage):  # type: ignore[misc]
     def flush(self) -> None:
         if self.dirty and self._data is not None:
             blob = json.dumps(self._data, ensure_ascii=False, separators=(",", ":"))
-            atomic_write(self.path, blob.encode())
+            atomic_write(self.path, blob.encode(), sync_dir=self.sync_dir)
             self.dirty = False
 
     def close(self) -> None:

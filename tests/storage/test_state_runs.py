@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from storage.atomic import atomic_write
 from storage.state import UserFiles, UserState
 from storage.workspace import Workspace
@@ -79,3 +81,46 @@ def test_a_swapped_in_plain_dict_is_still_written(tmp_path: Path) -> None:
     state.pairs = {"a": _pair("a")}
     state.flush()
     assert list(UserState(path, writable=False).pairs) == ["a"]
+
+
+def test_a_deep_in_place_cache_edit_is_seen_and_an_undone_one_is_not(ws: Workspace) -> None:
+    files = _initial(ws)
+    with files.open_state() as state:
+        state.cache("crm")["index"] = {"a.ics": ["e1", None, None, False]}
+    before = _stamp(files.state_path)
+    with files.open_state() as state:
+        state.cache("crm")["index"]["a.ics"][0] = "e2"  # a nested list edited in place
+    assert _stamp(files.state_path) != before
+    assert files.read_state().cache("crm")["index"]["a.ics"][0] == "e2"
+    before = _stamp(files.state_path)
+    with files.open_state() as state:
+        row = state.cache("crm")["index"]["a.ics"]
+        row[0] = "e3"
+        row[0] = "e2"  # edited and put back: nothing to write
+    assert _stamp(files.state_path) == before
+
+
+def test_a_run_record_skips_the_folder_fsync_unless_runs_move_out(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """runs.json's bytes are always fsynced (never torn); the folder's fsync, which makes
+    the rename durable, is left out for it, but kept when a legacy state file's runs
+    move out (state.json without them must not be durable before runs.json is)."""
+    from storage import atomic
+
+    synced_dirs: list[str] = []
+    real = atomic._fsync_dir
+    monkeypatch.setattr(atomic, "_fsync_dir", lambda p: (synced_dirs.append(str(p)), real(p)))
+    files = _initial(ws)
+    synced_dirs.clear()
+    with files.open_state() as state:
+        state.add_run(_run(2))
+    assert synced_dirs == []
+    assert [r["id"] for r in files.read_state().runs] == ["r1", "r2"]
+    legacy = {"meta": {"1": {}}, "pairs": {"1": _pair("a")}, "runs": {"1": _run(1)}}
+    files.state_path.with_name("runs.json").unlink()
+    atomic_write(files.state_path, json.dumps(legacy).encode())
+    synced_dirs.clear()
+    with files.open_state() as state:
+        state.add_run(_run(2))
+    assert synced_dirs == [str(files.dir), str(files.dir)]  # runs.json, then state.json

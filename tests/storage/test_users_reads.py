@@ -45,3 +45,14 @@ def test_callers_get_their_own_copies(ws: Workspace) -> None:
     first = UserStore(ws).get("anna")
     first["remote"] = "changed by a caller"
     assert UserStore(ws).get("anna")["remote"] == "folder:/b"
+
+
+def test_a_looked_up_record_is_the_callers_own_copy(ws: Workspace) -> None:
+    _add(ws, "anna")
+    _add(ws, "bert")
+    store = UserStore(ws)
+    got = store.get("bert")
+    got["enabled"] = False  # a caller editing what it got must not edit the parsed file
+    assert store.get("bert")["enabled"] is True
+    assert [u["enabled"] for u in store.all()] == [True, True]
+    assert store.exists("anna") and not store.exists("carl")
