@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from sync.providers import deadline
 from sync.providers.base import AuthFailed, ConnectionFailed, ProviderError
+from sync.providers.wire import parse_retry_after
 
 R = TypeVar("R")
 
@@ -95,25 +96,6 @@ def host_of(url: str) -> str:
 def _short(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return text[:200] or type(exc).__name__
-
-
-def parse_retry_after(value: object) -> float | None:
-    """Seconds from now for a Retry-After value (delta-seconds or an HTTP-date, RFC 9110)."""
-    if not value:
-        return None
-    text = str(value).strip()
-    try:
-        return float(int(text))
-    except ValueError:
-        pass
-    from datetime import UTC, datetime
-    from email.utils import parsedate_to_datetime
-
-    try:
-        when = parsedate_to_datetime(text)
-        return max(0.0, (when - datetime.now(UTC)).total_seconds())
-    except (ValueError, TypeError):
-        return None
 
 
 # -- the one-line errors both transports raise ------------------------------------------

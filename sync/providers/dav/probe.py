@@ -35,7 +35,6 @@ from sync.providers.dav.http import (
     cut_short,
     forbidden,
     host_of,
-    parse_retry_after,
     timed_out,
     tls_failed,
     unreachable,
@@ -45,6 +44,7 @@ from sync.providers.dav.http import (
 )
 from sync.providers.dav.multistatus import Found, parse_body, parse_propfind, preconditions
 from sync.providers.dav.sync_reply import SyncResult, parse_sync_collection
+from sync.providers.wire import parse_retry_after
 
 #: the headers the adapter's DAVClient sends with every request
 _BASE_HEADERS = {

@@ -16,7 +16,6 @@ deadline around it (deadline.py), calsync's own request budget per user
 
 from __future__ import annotations
 
-import email.utils
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -48,6 +47,7 @@ from sync.providers.google.budget import (
     Clock,
     budget_for,
 )
+from sync.providers.wire import parse_retry_after
 
 DEFAULT_API_URL = "https://www.googleapis.com/calendar/v3"
 RATE_REASONS = ("rateLimitExceeded", "userRateLimitExceeded")
@@ -110,19 +110,6 @@ def read_settings(settings: Mapping[str, Any]) -> ApiSettings:
         page_size=int(min(2500, _number(table, "page_size", 250, minimum=1))),
         table=table,
     )
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _short(text: object) -> str:
@@ -237,7 +224,7 @@ class GoogleClient:
                         f"Google Calendar is throttling or unavailable for {self.calendar_id} "
                         f"(HTTP {status} {reason}); gave up after {self.conf.retries} retries"
                     )
-                wait = _retry_after(response.headers.get("Retry-After"))
+                wait = parse_retry_after(response.headers.get("Retry-After"))
                 if wait is None:
                     # truncated exponential back-off with jitter (Google's error guide)
                     wait = min(2 ** (attempt - 1) + random.uniform(0, 1), 64.0)

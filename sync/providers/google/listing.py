@@ -17,30 +17,15 @@ engine's fetch of new and changed items costs no further request.
 from __future__ import annotations
 
 from collections.abc import MutableMapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sync.providers.base import BrokenItem, Listing, Window
 from sync.providers.google.client import GoogleClient, GoogleHTTPError
 from sync.providers.google.mapping import MappingError, recurrence_id_of, start_instant
+from sync.providers.wire import iso_utc, month_ceil, month_floor
 
 CACHE_VERSION = "gapi-1"
-
-
-def month_floor(value: datetime) -> datetime:
-    value = value.astimezone(UTC)
-    return datetime(value.year, value.month, 1, tzinfo=UTC)
-
-
-def month_ceil(value: datetime) -> datetime:
-    floor = month_floor(value)
-    if floor == value.astimezone(UTC):
-        return floor
-    return datetime(floor.year + floor.month // 12, floor.month % 12 + 1, 1, tzinfo=UTC)
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def index_row(entry: dict[str, Any]) -> list[Any]:
@@ -69,7 +54,7 @@ class WindowLister:
             "v": CACHE_VERSION,
             "calendar": self.calendar_id,
             "api": self.client.conf.api_url,
-            "range": [_iso(start), _iso(end)],
+            "range": [iso_utc(start), iso_utc(end)],
         }
         token = cache.get("sync_token") if cache.get("key") == key else None
         items: dict[str, list[Any]] = (

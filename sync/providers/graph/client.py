@@ -8,7 +8,6 @@ name the fix (AADSTS codes from the token endpoint, access policy on 403, ...).
 
 from __future__ import annotations
 
-import email.utils
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -30,6 +29,7 @@ from sync.providers.base import (
 )
 from sync.providers.graph.settings import GraphSettings
 from sync.providers.graph.tokens import TokenSource, first_line, short
+from sync.providers.wire import parse_retry_after
 
 RETRY_STATUSES = {429, 503, 504}
 WRITE_ROLE = "Calendars.ReadWrite"
@@ -46,19 +46,6 @@ class GraphHTTPError(ProviderError):
         self.status = status
         self.code = code
         self.graph_message = message
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 class GraphClient:
@@ -151,7 +138,7 @@ class GraphClient:
                 continue
             if response.status_code in RETRY_STATUSES:
                 attempt += 1
-                wait = _retry_after(response.headers.get("Retry-After"))
+                wait = parse_retry_after(response.headers.get("Retry-After"))
                 if attempt > self.conf.retries:
                     raise ConnectionFailed(
                         f"Microsoft Graph is throttling or unavailable for {self.mailbox} "

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sync.providers.base import BrokenItem, Listing, ProviderError, Window
@@ -106,22 +106,6 @@ class DeltaIndex:
                 self.items[entry_id] = old[entry_id]  # unchanged: keep what delta said
             else:
                 self.absorb(entry)
-
-
-def month_floor(value: datetime) -> datetime:
-    value = value.astimezone(UTC)
-    return datetime(value.year, value.month, 1, tzinfo=UTC)
-
-
-def month_ceil(value: datetime) -> datetime:
-    floor = month_floor(value)
-    if floor == value.astimezone(UTC):
-        return floor
-    return datetime(floor.year + floor.month // 12, floor.month % 12 + 1, 1, tzinfo=UTC)
-
-
-def iso_utc(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def read_delta(

@@ -62,9 +62,6 @@ from sync.providers.graph.client import (
 )
 from sync.providers.graph.delta import (
     DeltaIndex,
-    iso_utc,
-    month_ceil,
-    month_floor,
     read_delta,
     window_listing,
 )
@@ -82,6 +79,7 @@ from sync.providers.graph.meetings import refuse_meeting, remember
 from sync.providers.graph.series import SeriesWrites, check_view_span
 from sync.providers.graph.settings import read_settings
 from sync.providers.known_texts import KnownTexts
+from sync.providers.wire import iso_utc, month_ceil, month_floor
 
 CACHE_VERSION = 3
 
