@@ -40,6 +40,13 @@ from sync.secrets import resolve_secret
 
 #: exchangelib's class-level pool sizes and adapters are shared; guard our tweaks
 PROTOCOL_LOCK = threading.Lock()
+#: id(protocol) -> (the protocol, how many open accounts use it). exchangelib shares one
+#: Protocol, and with max_connections=1 one session, between every mailbox of a
+#: service account. Closing it while another thread's request is between taking that
+#: session and giving it back let a third thread find the pool "full" yet empty and
+#: wait for a session forever (seen with three mailboxes in `sync --all`); so the
+#: last account to let go closes it, under the lock every account is opened under.
+_IN_USE: dict[int, tuple[Any, int]] = {}
 
 # exchangelib's DEBUG records carry request headers (Basic/NTLM credentials, OAuth
 # tokens) and whole mailbox XML; calsync's logs must never hold secrets
@@ -146,6 +153,18 @@ def zone_of(conn: ExchangeSettings) -> Any:
         return EWSTimeZone("UTC")
 
 
+def release_account(account: Any) -> None:
+    """The account is done: its protocol's connections close when no other uses it."""
+    protocol = account.protocol
+    with PROTOCOL_LOCK:
+        _, held = _IN_USE.get(id(protocol), (protocol, 1))
+        if held > 1:
+            _IN_USE[id(protocol)] = (protocol, held - 1)
+            return
+        _IN_USE.pop(id(protocol), None)
+        protocol.close()
+
+
 def open_account(conn: ExchangeSettings, mailbox: str) -> Any:
     """An exchangelib Account acting on `mailbox` as the service account."""
     creds, auth_type = credentials(conn, mailbox)
@@ -181,6 +200,8 @@ def open_account(conn: ExchangeSettings, mailbox: str) -> Any:
             # with this table's timeout and back-off bound even if another made it first
             account.protocol.TIMEOUT = conn.timeout
             account.protocol.config.retry_policy = config.retry_policy
+            held = _IN_USE.get(id(account.protocol), (account.protocol, 0))[1]
+            _IN_USE[id(account.protocol)] = (account.protocol, held + 1)
     except ProviderError:
         raise
     except Exception as exc:  # exchangelib raises from deep inside requests/lxml too

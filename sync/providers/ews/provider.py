@@ -56,7 +56,7 @@ from sync.providers.base import (
 )
 from sync.providers.ews.checks import check
 from sync.providers.ews.config import ExchangeSettings, parse_settings
-from sync.providers.ews.connection import open_account
+from sync.providers.ews.connection import open_account, release_account
 from sync.providers.ews.errors import ABSENT, NO_OCCURRENCE, one_line, raise_provider_error
 from sync.providers.ews.mapping import (
     FETCH_FIELDS,
@@ -341,7 +341,7 @@ class EWSProvider(Provider):
     def close(self) -> None:
         if self._account is not None:
             # keep exchangelib's cached protocol (its version probe serves the next user),
-            # but release its connections
-            self._account.protocol.close()
+            # but release its connections once no other mailbox is using them
+            release_account(self._account)
         self._account = None
         self._calendar = None

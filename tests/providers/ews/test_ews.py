@@ -554,3 +554,45 @@ def test_exchangelib_debug_records_never_reach_the_logs(
         provider.create(event())
     assert not [r for r in caplog.records if r.name.startswith("exchangelib")]
     assert PASSWORD not in caplog.text
+
+
+# -- one service account, many mailboxes, many threads ----------------------------------------
+
+
+def test_a_mailbox_done_leaves_the_shared_connection_to_the_others(ews: EWSTestServer) -> None:
+    """exchangelib shares one Protocol (one session: max_connections=1) between every
+    mailbox of a service account; closing it under another thread's feet once left a
+    third thread waiting for a session forever (`sync --all`, three mailboxes)."""
+    first, second = open_ews(ews, new_mailbox(ews)), open_ews(ews, new_mailbox(ews))
+    first.list_window(WINDOW, {})
+    second.list_window(WINDOW, {})
+    protocol = second._connect().protocol
+    assert first._connect().protocol is protocol
+    first.close()
+    assert protocol._session_pool_size == 1  # still the second's
+    second.list_window(WINDOW, {})
+    second.close()
+    assert protocol._session_pool_size == 0  # the last one closed it
+
+
+def test_mailboxes_opened_and_closed_in_parallel_never_starve(ews: EWSTestServer) -> None:
+    import threading
+
+    mailboxes = [new_mailbox(ews) for _ in range(3)]
+    errors: list[BaseException] = []
+
+    def work(mailbox: str) -> None:
+        try:
+            for _ in range(15):
+                with open_ews(ews, mailbox) as p:
+                    p.list_window(WINDOW, {})  # type: ignore[attr-defined]
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(m,), daemon=True) for m in mailboxes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)  # a starved thread waits forever: fail instead of hanging
+    assert not [t for t in threads if t.is_alive()], "a thread is still waiting for a session"
+    assert errors == []
