@@ -1,6 +1,10 @@
 """Both sides of one run: list each (ids + etags), then fetch in bulk only what is new,
 changed, or paired and missing from a listing (a direct lookup decides between
 "deleted" and "moved out of the window", R2). The planner reads the views this makes.
+
+Where a provider hands a deleted item's id to a new item (`Capabilities.reuses_ids`),
+a paired id listed with another UID is both: the paired item is gone, the listed
+one is new.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from typing import Any
 from storage.state import UserState
 from sync.engine.pairs import SIDES, Pair, Side, Synced
 from sync.engine.sideview import SideView
+from sync.model import Event
 from sync.providers.base import BrokenItem, Item, Listing, Provider, Window
 
 
@@ -78,12 +83,19 @@ def fetch_views(
             listed_nothing=not listing.etags and not listing.broken,
             trusted_mtime=providers[side].capabilities.trusted_mtime,
         )
+        reuses_ids = providers[side].capabilities.reuses_ids
         for item_id, etag in listing.etags.items():
             synced = known.get(item_id)
             if synced is not None and synced.etag == etag:
                 view.same[item_id] = synced
-            else:
-                _take(view, item_id, fetched.get(item_id))
+                continue
+            got = fetched.get(item_id)
+            _take(view, item_id, got)
+            if reuses_ids and synced is not None and isinstance(got, Item):
+                if _identity(got.event) != _identity(synced.event):
+                    # the paired item was deleted and its id given to a new one
+                    view.gone.add(item_id)
+                    view.reused.add(item_id)
         for item_id in missing:
             got = fetched.get(item_id)
             if got is None:
@@ -92,6 +104,10 @@ def fetch_views(
                 _take(view, item_id, got)
         views[side] = view
     return views
+
+
+def _identity(event: Event) -> tuple[str, str | None]:
+    return event.uid, event.recurrence_id
 
 
 def _take(view: SideView, item_id: str, got: Item | BrokenItem | None) -> None:

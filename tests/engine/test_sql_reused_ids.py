@@ -1,0 +1,69 @@
+"""A database that gives a deleted row's id to a new row (SQLite: the highest id plus
+one) must not make calsync take the new row for an edit of the deleted one: the old
+item's copy goes to the trash and the new row gets a copy of its own.
+
+Found by the SQL state machine (test_sql_state_machine.py): delete the CRM row with
+the highest id, create one, sync; the new row's content overwrote the deleted
+row's remote copy under the old UID, and the deleted item was never removed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.engine.harness import Env, ev
+from tests.engine.test_sql_state_machine import sql_config_text
+from tests.providers.sql import schemas
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
+    url = schemas.sqlite_url(tmp_path / "crm.sqlite")
+    schemas.create(url, schemas.activities)
+    monkeypatch.setenv(schemas.ENV, url)
+    env = Env(tmp_path, crm_url="sql:crm/anna", config_text=sql_config_text())
+    env.add_user(skip_private=False)
+    assert env.init().result == "ok"
+    yield env
+
+
+def _uids(env: Env, side: str) -> dict[str, str]:
+    """uid -> subject on one side."""
+    return {i.event.uid: i.event.subject for i in env.items(side)}
+
+
+def test_a_new_row_under_a_deleted_rows_id_is_a_new_item(env: Env) -> None:
+    env.put("crm", ev("a", "Visit", days=1))
+    last = env.put("crm", ev("b", "Call", days=2))
+    assert env.sync().result == "ok"
+    assert set(_uids(env, "remote")) == {"a", "b"}
+
+    env.remove("crm", "Call")
+    new = env.put("crm", ev("c", "Demo", days=3))
+    assert new.id == last.id  # the database gave the deleted row's id to the new one
+
+    assert env.sync().result == "ok"
+    assert _uids(env, "crm") == {"a": "Visit", "c": "Demo"}
+    assert _uids(env, "remote") == {"a": "Visit", "c": "Demo"}
+    assert [t["item"]["uid"] for t in env.trash()] == ["b"]
+    env.assert_converged()
+
+
+def test_an_edited_row_keeps_its_pair(env: Env) -> None:
+    """The UID tells a new row from an edit: an edit of every other column is an edit."""
+    env.put("crm", ev("a", "Visit", days=1))
+    assert env.sync().result == "ok"
+    engine = sa.create_engine(os.environ[schemas.ENV])
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE activities SET title = 'Visit 2', place = 'Lund'"))
+    engine.dispose()
+
+    assert env.sync().result == "ok"
+    assert _uids(env, "remote") == {"a": "Visit 2"}
+    assert env.trash() == []
+    env.assert_converged()
