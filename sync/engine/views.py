@@ -88,20 +88,14 @@ def fetch_views(
             synced = known.get(item_id)
             if synced is not None and synced.etag == etag:
                 view.same[item_id] = synced
-                continue
-            got = fetched.get(item_id)
-            _take(view, item_id, got)
-            if reuses_ids and synced is not None and isinstance(got, Item):
-                if _identity(got.event) != _identity(synced.event):
-                    # the paired item was deleted and its id given to a new one
-                    view.gone.add(item_id)
-                    view.reused.add(item_id)
+            else:
+                _take(view, item_id, fetched.get(item_id), synced if reuses_ids else None)
         for item_id in missing:
             got = fetched.get(item_id)
             if got is None:
                 view.gone.add(item_id)
             else:
-                _take(view, item_id, got)
+                _take(view, item_id, got, known[item_id] if reuses_ids else None)
         views[side] = view
     return views
 
@@ -110,9 +104,17 @@ def _identity(event: Event) -> tuple[str, str | None]:
     return event.uid, event.recurrence_id
 
 
-def _take(view: SideView, item_id: str, got: Item | BrokenItem | None) -> None:
+def _take(
+    view: SideView, item_id: str, got: Item | BrokenItem | None, paired: Synced | None = None
+) -> None:
+    """Put what a fetch returned into the view; `paired`, where ids can be reused, is
+    the pair's side the id stood for: another UID under it is a new item."""
     if isinstance(got, Item):
         view.current[item_id] = got
+        if paired is not None and _identity(got.event) != _identity(paired.event):
+            # the paired item was deleted and its id given to a new one
+            view.gone.add(item_id)
+            view.reused.add(item_id)
     elif isinstance(got, BrokenItem):
         view.broken[item_id] = got.error
     # None: listed a moment ago and gone now; the next run decides

@@ -67,3 +67,19 @@ def test_an_edited_row_keeps_its_pair(env: Env) -> None:
     assert _uids(env, "remote") == {"a": "Visit 2"}
     assert env.trash() == []
     env.assert_converged()
+
+
+def test_a_new_row_under_a_deleted_rows_id_outside_the_window(env: Env) -> None:
+    """The new row starts beyond the window: the lookup that finds the paired id
+    gone from the listing finds the new row, which is not the paired item either."""
+    env.put("crm", ev("a", "Visit", days=1))
+    last = env.put("crm", ev("b", "Call", days=2))
+    assert env.sync().result == "ok"
+    env.remove("crm", "Call")
+    new = env.put("crm", ev("c", "Far off", days=400))
+    assert new.id == last.id
+
+    assert env.sync().result == "ok"
+    assert _uids(env, "remote") == {"a": "Visit"}
+    assert [t["item"]["uid"] for t in env.trash()] == ["b"]
+    env.assert_converged()
