@@ -83,19 +83,22 @@ def fetch_views(
             listed_nothing=not listing.etags and not listing.broken,
             trusted_mtime=providers[side].capabilities.trusted_mtime,
         )
-        reuses_ids = providers[side].capabilities.reuses_ids
+        holders: dict[str, list[Synced]] = {}
+        if providers[side].capabilities.reuses_ids:
+            for pair in pairs:
+                holders.setdefault(pair.side(side).id, []).append(pair.side(side))
         for item_id, etag in listing.etags.items():
             synced = known.get(item_id)
             if synced is not None and synced.etag == etag:
                 view.same[item_id] = synced
             else:
-                _take(view, item_id, fetched.get(item_id), synced if reuses_ids else None)
+                _take(view, item_id, fetched.get(item_id), holders.get(item_id, []))
         for item_id in missing:
             got = fetched.get(item_id)
             if got is None:
                 view.gone.add(item_id)
             else:
-                _take(view, item_id, got, known[item_id] if reuses_ids else None)
+                _take(view, item_id, got, holders.get(item_id, []))
         views[side] = view
     return views
 
@@ -105,13 +108,13 @@ def _identity(event: Event) -> tuple[str, str | None]:
 
 
 def _take(
-    view: SideView, item_id: str, got: Item | BrokenItem | None, paired: Synced | None = None
+    view: SideView, item_id: str, got: Item | BrokenItem | None, paired: Sequence[Synced] = ()
 ) -> None:
-    """Put what a fetch returned into the view; `paired`, where ids can be reused, is
-    the pair's side the id stood for: another UID under it is a new item."""
+    """Put what a fetch returned into the view. `paired`, where ids can be reused: the
+    pairs' sides that hold this id; an item with the UID of none of them is new."""
     if isinstance(got, Item):
         view.current[item_id] = got
-        if paired is not None and _identity(got.event) != _identity(paired.event):
+        if paired and all(_identity(got.event) != _identity(p.event) for p in paired):
             # the paired item was deleted and its id given to a new one
             view.gone.add(item_id)
             view.reused.add(item_id)
