@@ -16,9 +16,15 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.engine.harness import Env, ev
+from sync.engine.pairs import Pair, Side, Synced
+from sync.engine.sideview import SideView
+from sync.engine.views import fetch_views
+from sync.providers.base import Provider
+from sync.providers.folder.provider import FolderProvider
+from tests.engine.harness import EVERYTHING, Env, ev
 from tests.engine.test_sql_state_machine import sql_config_text
 from tests.providers.sql import schemas
+from tests.providers.sql.test_contract import open_sql
 
 
 @pytest.fixture
@@ -83,3 +89,29 @@ def test_a_new_row_under_a_deleted_rows_id_outside_the_window(env: Env) -> None:
     assert _uids(env, "remote") == {"a": "Visit"}
     assert [t["item"]["uid"] for t in env.trash()] == ["b"]
     env.assert_converged()
+
+
+def test_a_pair_that_holds_the_listed_uid_keeps_the_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two pairs on one id (a state two pairs share an item): the row is the item of
+    the pair with its UID, so the id is not a new item and neither pair is gone."""
+    url = schemas.sqlite_url(tmp_path / "crm.sqlite")
+    schemas.create(url, schemas.activities)
+    (tmp_path / "remote").mkdir()
+    with open_sql(url, monkeypatch) as crm, FolderProvider(f"folder:{tmp_path / 'remote'}") as rem:
+        row = crm.create(ev("new", "Demo"))
+        old = Synced(row.id, "stale", "stale", ev("old", "Call"))
+        stale = Pair("old", old, Synced("r1", "f1", "h1", ev("old", "Call")))
+        current = Pair("new", Synced.of(row), Synced("r2", "f2", "h2", ev("new", "Demo")))
+        providers: dict[Side, Provider] = {"crm": crm, "remote": rem}
+
+        def crm_view(pairs: list[Pair]) -> SideView:
+            listings = {side: p.list_window(EVERYTHING, {}) for side, p in providers.items()}
+            listings["crm"].etags[row.id] = "changed"  # listed, not with a pair's etag
+            return fetch_views(providers, listings, pairs, EVERYTHING)["crm"]
+
+        alone = crm_view([stale])
+        assert row.id in alone.reused and row.id in alone.gone
+        shared = crm_view([current, stale])  # the last pair is the stale one
+        assert not shared.reused and not shared.gone
