@@ -59,8 +59,9 @@ class Planner:
         paired_ids: dict[Side, set[str]] = {"crm": set(), "remote": set()}
         paired_keys: set[str] = set()
         for pair in pairs:
-            paired_ids["crm"].add(pair.crm.id)
-            paired_ids["remote"].add(pair.remote.id)
+            for side in SIDES:
+                if pair.side(side).id not in views[side].reused:
+                    paired_ids[side].add(pair.side(side).id)
             if pair.remote.id not in remote.gone:
                 paired_keys.add(pair.key)  # its remote item still holds the key
             self._plan_pair(pair, views, plan)

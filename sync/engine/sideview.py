@@ -32,8 +32,11 @@ class SideView:
     #: paired items listed with the etag they were last synced with: the stored
     #: side stands for them, its event decoded only if the plan needs it
     same: dict[str, Synced] = field(default_factory=dict)
-    #: paired ids a direct lookup confirmed deleted
+    #: paired ids a direct lookup confirmed deleted, or whose id a new item now has
     gone: set[str] = field(default_factory=set)
+    #: paired ids listed for a new item with another UID (`Capabilities.reuses_ids`):
+    #: the pair's item is gone (in `gone`), the item in `current` is unpaired
+    reused: set[str] = field(default_factory=set)
     broken: dict[str, str] = field(default_factory=dict)
     #: the windowed listing itself was empty
     listed_nothing: bool = False

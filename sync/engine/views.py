@@ -1,6 +1,10 @@
 """Both sides of one run: list each (ids + etags), then fetch in bulk only what is new,
 changed, or paired and missing from a listing (a direct lookup decides between
 "deleted" and "moved out of the window", R2). The planner reads the views this makes.
+
+Where a provider hands a deleted item's id to a new item (`Capabilities.reuses_ids`),
+a paired id listed with another UID is both: the paired item is gone, the listed
+one is new.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from typing import Any
 from storage.state import UserState
 from sync.engine.pairs import SIDES, Pair, Side, Synced
 from sync.engine.sideview import SideView
+from sync.model import Event
 from sync.providers.base import BrokenItem, Item, Listing, Provider, Window
 
 
@@ -78,25 +83,41 @@ def fetch_views(
             listed_nothing=not listing.etags and not listing.broken,
             trusted_mtime=providers[side].capabilities.trusted_mtime,
         )
+        holders: dict[str, list[Synced]] = {}
+        if providers[side].capabilities.reuses_ids:
+            for pair in pairs:
+                holders.setdefault(pair.side(side).id, []).append(pair.side(side))
         for item_id, etag in listing.etags.items():
             synced = known.get(item_id)
             if synced is not None and synced.etag == etag:
                 view.same[item_id] = synced
             else:
-                _take(view, item_id, fetched.get(item_id))
+                _take(view, item_id, fetched.get(item_id), holders.get(item_id, []))
         for item_id in missing:
             got = fetched.get(item_id)
             if got is None:
                 view.gone.add(item_id)
             else:
-                _take(view, item_id, got)
+                _take(view, item_id, got, holders.get(item_id, []))
         views[side] = view
     return views
 
 
-def _take(view: SideView, item_id: str, got: Item | BrokenItem | None) -> None:
+def _identity(event: Event) -> tuple[str, str | None]:
+    return event.uid, event.recurrence_id
+
+
+def _take(
+    view: SideView, item_id: str, got: Item | BrokenItem | None, paired: Sequence[Synced] = ()
+) -> None:
+    """Put what a fetch returned into the view. `paired`, where ids can be reused: the
+    pairs' sides that hold this id; an item with the UID of none of them is new."""
     if isinstance(got, Item):
         view.current[item_id] = got
+        if paired and all(_identity(got.event) != _identity(p.event) for p in paired):
+            # the paired item was deleted and its id given to a new one
+            view.gone.add(item_id)
+            view.reused.add(item_id)
     elif isinstance(got, BrokenItem):
         view.broken[item_id] = got.error
     # None: listed a moment ago and gone now; the next run decides

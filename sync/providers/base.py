@@ -130,6 +130,10 @@ class Capabilities:
     trusted_mtime: bool = True
     #: the provider can re-create an item under the UID of a deleted one
     reuse_uid: bool = True
+    #: an id can be handed to a new item once its item is deleted (a table's integer
+    #: key: SQLite gives a new row the highest id plus one, MySQL's counter can go
+    #: back after a restart): a paired id listed with another UID is that new item
+    reuses_ids: bool = False
 
 
 @dataclass

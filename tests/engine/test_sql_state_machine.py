@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, settings
 
 from tests.engine.harness import Env
 from tests.engine.test_state_machine import SyncMachine
+from tests.hypothesis_budget import examples
 from tests.providers.sql import schemas
 
 
@@ -53,7 +54,7 @@ class SqlSyncMachine(SyncMachine):
 
 
 SqlSyncMachine.TestCase.settings = settings(
-    max_examples=15,
+    max_examples=examples(15),
     stateful_step_count=15,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

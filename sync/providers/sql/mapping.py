@@ -221,7 +221,11 @@ class RowMapper:
         if "privacy" in self.col:
             put("privacy", self._stored_privacy(event.privacy))
         if "last_modified" in self.col:
-            put("last_modified", self._stored_time("last_modified", now))
+            # whole seconds, as calsync stamps every write and as LAST-MODIFIED holds
+            # it: a finer time would order two changes made within one second that the
+            # other side cannot order (R3: equal times keep the CRM, "order unknown"),
+            # and a whole-second DATETIME (MySQL) would round it up, into the future
+            put("last_modified", self._stored_time("last_modified", now.replace(microsecond=0)))
         return out
 
     def _put(self, out: dict[str, Any]) -> Any:

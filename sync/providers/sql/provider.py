@@ -15,6 +15,11 @@ SQL Server, MySQL and SQLite (drivers are optional extras: `calsync[postgresql]`
   Statements always filter on the owner: one user's sync never touches another's rows.
 - A deletion sets the soft-delete column where one is mapped, else deletes the row.
 - Identity (R10): database address (without credentials), table and owner.
+- Ids can come back: a database may give a new row the id of a deleted one (SQLite's
+  rowid is the highest id plus one; MySQL's counter can go back after a restart).
+  The engine then tells the two apart by UID (`Capabilities.reuses_ids`), so map a
+  `uid` column where ids are integers; without one the UID is made from the id
+  and a reused id cannot be told from an edit.
 
 An unknown outcome (the connection drops while COMMIT is under way) is resolved by the
 next listing: a row that exists has its etag, one that does not is absent.
@@ -36,6 +41,7 @@ from sync.model import Event
 from sync.providers.base import (
     BrokenItem,
     CalendarNotFound,
+    Capabilities,
     ConfigError,
     ConnectionFailed,
     EtagMismatch,
@@ -59,6 +65,7 @@ _DAY = timedelta(days=1)
 
 class SqlProvider(Provider):
     scheme: ClassVar[str] = "sql"
+    capabilities: ClassVar[Capabilities] = Capabilities(reuses_ids=True)
 
     def __init__(self, url: str, *, settings: Mapping[str, Any] | None = None) -> None:
         super().__init__(url, settings=settings)
