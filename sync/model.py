@@ -223,6 +223,36 @@ def _to_dict(event: Event) -> dict[str, Any]:
     }
 
 
+#: the values `event_from_dict` takes for a missing key: a stored event leaves them out
+_STORED_DEFAULTS: dict[str, Any] = {
+    "recurrence_id": None,
+    "all_day": False,
+    "location": "",
+    "show_as": "busy",
+    "privacy": "normal",
+    "reminder": None,
+    "text": "",
+    "last_modified": None,
+}
+
+
+def event_to_stored(event: Event) -> dict[str, Any]:
+    """The item object without the keys whose value is what a missing key reads as.
+
+    For the state file, which holds both sides' event of every pair: a series of a
+    year is hundreds of pairs of near-empty occurrences, and the defaults were ~40 %
+    of the file. `event_from_dict` reads it back equal; files with every key (older
+    calsync) read as before.
+    """
+    return {
+        k: v
+        for k, v in event_to_dict(event).items()
+        if k not in _STORED_DEFAULTS
+        or v != _STORED_DEFAULTS[k]
+        or type(v) is not type(_STORED_DEFAULTS[k])
+    }
+
+
 def event_from_dict(data: dict[str, Any]) -> Event:
     try:
         all_day = bool(data.get("all_day", False))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sync.model import Event, event_from_dict, event_to_dict
+from sync.model import Event, event_from_dict, event_to_stored
 from sync.providers.base import Item
 
 Side = Literal["crm", "remote"]
@@ -88,7 +88,7 @@ class Synced:
             "etag": self.etag,
             "hash": self.hash,
             # never decoded: its stored form as it was read
-            "event": event_to_dict(self._event) if self._event is not None else self._stored,
+            "event": event_to_stored(self._event) if self._event is not None else self._stored,
         }
 
     @classmethod

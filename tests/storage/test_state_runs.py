@@ -100,6 +100,21 @@ def test_a_deep_in_place_cache_edit_is_seen_and_an_undone_one_is_not(ws: Workspa
     assert _stamp(files.state_path) == before
 
 
+def test_a_cache_rebuilt_equal_in_another_order_is_not_rewritten(ws: Workspace) -> None:
+    """The snapshot is marshal bytes; bytes that differ only by order still compare equal."""
+    files = _initial(ws)
+    with files.open_state() as state:
+        state.cache("crm")["index"] = {"a.ics": ["e1", None], "b.ics": ["e2", 1]}
+    before = _stamp(files.state_path)
+    with files.open_state() as state:
+        state.cache("crm")["index"] = {"b.ics": ["e2", 1.0], "a.ics": ["e1", None]}
+    assert _stamp(files.state_path) == before
+    with files.open_state() as state:
+        state.cache("crm")["index"] = {"b.ics": ["e2", 2], "a.ics": ["e1", None]}
+    assert _stamp(files.state_path) != before
+    assert files.read_state().cache("crm")["index"]["b.ics"] == ["e2", 2]
+
+
 def test_a_run_record_skips_the_folder_fsync_unless_runs_move_out(
     ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:

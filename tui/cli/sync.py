@@ -19,6 +19,7 @@ from sync.users import get_user
 from tui.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
+    AppState,
     JsonOpt,
     err_console,
     fail,
@@ -120,7 +121,20 @@ def sync_cmd(
             ctx, dry_run=dry_run, force=force, as_json=as_json, jobs=jobs, quiet=quiet, shard=part
         )
         return
-    unique = list(dict.fromkeys(names or []))  # `sync anna anna` syncs anna once
+    sync_names(st, names or [], dry_run=dry_run, force=force, as_json=as_json, quiet=quiet)
+
+
+def sync_names(
+    st: AppState,
+    names: list[str],
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+    as_json: bool = False,
+    quiet: bool = False,
+) -> None:
+    """`calsync sync NAME…` (also reached without Typer: tui/cli/quick.py)."""
+    unique = list(dict.fromkeys(names))  # `sync anna anna` syncs anna once
     for n in unique:
         get_user(st.workspace, n)  # an unknown name fails before anyone is synced
     shown = watched(as_json=as_json, quiet=quiet)
