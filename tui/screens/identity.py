@@ -20,7 +20,12 @@ from tui.screens.confirm import ConfirmDialog
 from tui.services import IDENTITY_QUESTION, RunResult, shown_address
 from tui.widgets.format import local_time
 
-ROWS = (("address", "Address"), ("identity", "Calendar id"), ("initialized", "Initialized"))
+ROWS = (
+    ("address", "Address"),
+    ("name", "Name"),
+    ("identity", "Calendar id"),
+    ("initialized", "Initialized"),
+)
 
 
 def calendars_table(calendars: Mapping[str, Mapping[str, str]], root: Path | None) -> Table:
@@ -38,7 +43,10 @@ def calendars_table(calendars: Mapping[str, Mapping[str, str]], root: Path | Non
         elif key == "initialized":
             old, new = local_time(old) or "—", "not yet"
         style = "bold yellow" if key != "initialized" and old != new else ""
-        table.add_row(label, Text(old or "—"), Text(new or "—", style=style))
+        # a name is the service's free text ([bold], any script, any length): shown
+        # literally on one line, cut with … rather than pushing the rows apart
+        cut = {"no_wrap": True, "overflow": "ellipsis"} if key == "name" else {}
+        table.add_row(label, Text(old or "—", **cut), Text(new or "—", style=style, **cut))
     return table
 
 
