@@ -42,7 +42,9 @@ def calendars_table(calendars: Mapping[str, Mapping[str, str]], root: Path | Non
             old, new = shown_address(old, root), shown_address(new, root)
         elif key == "initialized":
             old, new = local_time(old) or "—", "not yet"
-        style = "bold yellow" if key != "initialized" and old != new else ""
+        # a name recorded before names were (none) is no evidence of a change
+        differs = old != new and key != "initialized" and (old or key != "name")
+        style = "bold yellow" if differs else ""
         # a name is the service's free text ([bold], any script, any length): shown
         # literally on one line, cut with … rather than pushing the rows apart
         cut = {"no_wrap": True, "overflow": "ellipsis"} if key == "name" else {}
