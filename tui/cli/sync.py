@@ -152,8 +152,8 @@ def _show_calendars(result: RunResult) -> None:
 
 
 def _name_line(name: str | None) -> str:
-    """ "  name NAME\n", the service's free text on one line cut with … to the
-    terminal's width (at most 80 columns); "" when the calendar has no name."""
+    """The line naming a calendar: the service's free text on one line, cut with …
+    to the terminal's width (at most 80 columns); nothing when it has no name."""
     if not name:
         return ""
     text = Text(" ".join(name.split()))

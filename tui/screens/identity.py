@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich import box
+from rich.console import OverflowMethod
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -47,8 +48,13 @@ def calendars_table(calendars: Mapping[str, Mapping[str, str]], root: Path | Non
         style = "bold yellow" if differs else ""
         # a name is the service's free text ([bold], any script, any length): shown
         # literally on one line, cut with … rather than pushing the rows apart
-        cut = {"no_wrap": True, "overflow": "ellipsis"} if key == "name" else {}
-        table.add_row(label, Text(old or "—", **cut), Text(new or "—", style=style, **cut))
+        one_line = key == "name"
+        overflow: OverflowMethod | None = "ellipsis" if one_line else None
+        table.add_row(
+            label,
+            Text(old or "—", no_wrap=one_line, overflow=overflow),
+            Text(new or "—", style=style, no_wrap=one_line, overflow=overflow),
+        )
     return table
 
 

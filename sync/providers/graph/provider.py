@@ -152,8 +152,8 @@ class GraphProvider(Provider):
         return ident
 
     def calendar_name(self) -> str | None:
-        # the calendar resource identity() read (asked once per run); a run whose delta
-        # link proved the calendar unchanged asks for it here, at an identity question
+        # the calendar resource identity() read (asked once per run); only an init whose
+        # delta link proved the calendar unchanged (no identity read) asks for it here
         name = self.box.calendar().get("name")
         return name if isinstance(name, str) and name.strip() else None
 
