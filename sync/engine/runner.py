@@ -31,7 +31,7 @@ from storage.users import UserStore
 from storage.workspace import Workspace
 from sync.engine.actions import Plan
 from sync.engine.applier import Applier, Progress
-from sync.engine.calendar_change import calendar_change
+from sync.engine.calendar_change import calendar_change, remote_name
 from sync.engine.guard import Safety
 from sync.engine.moved import adopt_moved
 from sync.engine.observed import SEEN_KEY, observe, settle
@@ -202,7 +202,12 @@ class UserRun:
                         "needs_operator",
                         changed,
                         "identity_changed",
-                        calendars=calendar_change(state, providers["remote"].url, identity),
+                        calendars=calendar_change(
+                            state,
+                            providers["remote"].url,
+                            identity,
+                            remote_name(providers["remote"]),
+                        ),
                     )
                 state.reset_pairs()
                 listings = list_sides(providers, state, make_window(settings, self.now))
@@ -280,6 +285,7 @@ class UserRun:
             state.meta["identity"] = providers["remote"].claim_identity()
             state.meta["initialized_at"] = self.now.isoformat(timespec="seconds")
             state.meta["remote_url"] = providers["remote"].url
+            state.meta["remote_name"] = remote_name(providers["remote"])
         try:
             # deletes an earlier run sent without hearing back: the listing just made says
             # whether they happened, before this run's deletes reuse their trash entries

@@ -175,6 +175,16 @@ class Provider(ABC):
         calendar so that a replacement at the same address is told apart (CalDAV)."""
         return self.identity()
 
+    def calendar_name(self) -> str | None:
+        """The calendar's human name, if the service keeps one (CalDAV's displayname,
+        Graph's and EWS's folder name, Google's summary, a folder's name), else None.
+
+        Shown beside the address when the identity question is asked (SPEC R10), so it
+        never raises for a missing name: None. Providers answer from what a run already
+        read (identity, listing) wherever they can, so it costs no extra request.
+        """
+        return None
+
     @abstractmethod
     def list_window(self, window: Window, cache: MutableMapping[str, Any]) -> Listing:
         """List the items whose start lies in `window`.

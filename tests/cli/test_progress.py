@@ -18,6 +18,7 @@ import sys
 import termios
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.progress import Progress
 
 from tests.cli.test_sync_cli import calsync
@@ -148,13 +149,18 @@ def test_the_init_question_on_a_terminal_shows_both_calendars(tmp_path: Path) ->
     env = _env(tmp_path)
     assert env.init().result == "ok"
     recorded = env.files.read_state().meta
-    other = tmp_path / "other"
+    # the current calendar's name (a folder's) is hostile: markup, CJK, too long
+    other = tmp_path / ("予定表 [bold]Team[red] " + "very-long-name-" * 8)
     other.mkdir()
     env.set(remote=f"folder:{other}")
     code, text = on_terminal(env.ws.root, "init", "anna", typed=b"n\n")
     assert code == 3, text
     flat = text.replace("\r\n", "\n")
     assert f"recorded at initialization ({recorded['initialized_at']}): " in flat
-    assert f"answering now: folder:{other}" in flat
+    assert recorded["remote_name"] == "remote" and "\n  name remote\n" in flat
+    assert f"answering now: folder:{tmp_path}" in flat  # the rest wraps at 120
+    shown = next(line for line in flat.splitlines() if line.startswith("  name 予定表"))
+    assert shown.startswith("  name 予定表 [bold]Team[red] very-long-name-")  # literally
+    assert shown.endswith("…") and cell_len(shown) <= 80  # cut to 80 columns
     assert "Initialize sync against the current calendar? [y/N]" in flat
     assert env.files.read_state().meta["identity"] == recorded["identity"]  # "no" kept it

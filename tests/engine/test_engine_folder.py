@@ -241,9 +241,19 @@ def test_identity_change_stops_sync_until_reinitialized(tmp_path):
     assert env.items("remote") == []
     r = env.init()
     assert r.result == "needs_operator" and r.needs == "identity_changed"
+    # the operator sees both calendars by name, the recorded one as named at init
+    assert r.calendars["recorded"]["name"] == "remote"
+    assert r.calendars["current"]["name"] == "other-remote"
+    assert r.calendars["recorded"]["address"] == f"folder:{tmp_path / 'remote'}"
     r = env.init(accept_new_identity=True)
     assert r.result == "ok" and [i.event.subject for i in env.items("remote")] == ["Visit"]
     env.assert_converged()
+    (tmp_path / "third").mkdir()
+    env.set(remote=f"folder:{tmp_path / 'third'}")
+    env.remote_url = f"folder:{tmp_path / 'third'}"
+    r = env.sync()
+    assert r.calendars["recorded"]["name"] == "other-remote"  # re-recorded at the re-init
+    assert r.calendars["current"]["name"] == "third"
 
 
 def test_mass_deletion_guard_and_force(env):

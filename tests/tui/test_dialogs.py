@@ -69,7 +69,9 @@ async def test_identity_dialog_shows_the_recorded_and_the_current_calendar(
     demo: Workspace, tmp_path: Path
 ) -> None:
     old_url = cal.url(demo, "anna", "remote")
-    other = tmp_path / "new-remote"
+    # a hostile name (a folder: no "/"): markup, another script, longer than the dialog is wide
+    hostile = "予定表 [bold]Team[red] " + "very-long-name-" * 8
+    other = tmp_path / hostile
     other.mkdir()
     set_user(demo, "anna", {"remote": f"folder:{other}"})
     app = make_app(demo)
@@ -79,11 +81,20 @@ async def test_identity_dialog_shows_the_recorded_and_the_current_calendar(
         await settle(pilot)
         dialog = app.screen
         assert isinstance(dialog, IdentityDialog)
-        shown = text_of(dialog.query_one("#identity-calendars"), width=200)
+        shown = text_of(dialog.query_one("#identity-calendars"), width=400)
         assert "Recorded" in shown and "Answering now" in shown
         assert "calendars/anna/remote" in shown  # short: relative to the workspace
-        assert str(other) in shown
+        assert str(other)[:40] in shown  # folded at its spaces
         assert "Initialized" in shown and "not yet" in shown
+        # the names, literally: the recorded folder's and the hostile one, cut with …
+        # to the dialog's width at 80 columns rather than folded over many rows
+        static = dialog.query_one("#identity-calendars")
+        narrow = text_of(static, width=static.size.width)
+        name_line = next(line for line in narrow.splitlines() if line.startswith("Name"))
+        assert "remote" in name_line and "予定表 [bold]Team[red] v" in name_line
+        assert name_line.rstrip().endswith("…") and static.size.width <= 80
+        assert dialog.result.calendars["recorded"]["name"] == "remote"
+        assert dialog.result.calendars["current"]["name"] == hostile.strip()
         recorded = dialog.result.calendars["recorded"]
         assert recorded["address"] == old_url
         assert (

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from sync import service
 from sync.engine.runner import IDENTITY_CHANGED, IDENTITY_QUESTION, RunResult, SyncOptions
@@ -155,11 +156,23 @@ def _show_calendars(result: RunResult) -> None:
     when = recorded.get("initialized") or "?"
     out_console.print(
         f"recorded at initialization ({when}): {recorded.get('address') or '?'}\n"
+        f"{_name_line(recorded.get('name'))}"
         f"  calendar id {recorded.get('identity') or '?'}\n"
         f"answering now: {current.get('address') or '?'}\n"
+        f"{_name_line(current.get('name'))}"
         f"  calendar id {current.get('identity') or '?'}",
         markup=False,
     )
+
+
+def _name_line(name: str | None) -> str:
+    """The line naming a calendar: the service's free text on one line, cut with …
+    to the terminal's width (at most 80 columns); nothing when it has no name."""
+    if not name:
+        return ""
+    text = Text(" ".join(name.split()))
+    text.truncate(max(10, min(out_console.width, 80) - 7), overflow="ellipsis")
+    return f"  name {text.plain}\n"
 
 
 def _finish(results: list[RunResult], as_json: bool, *, quiet: bool = False) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich import box
+from rich.console import OverflowMethod
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -20,7 +21,12 @@ from tui.screens.confirm import ConfirmDialog
 from tui.services import IDENTITY_QUESTION, RunResult, shown_address
 from tui.widgets.format import local_time
 
-ROWS = (("address", "Address"), ("identity", "Calendar id"), ("initialized", "Initialized"))
+ROWS = (
+    ("address", "Address"),
+    ("name", "Name"),
+    ("identity", "Calendar id"),
+    ("initialized", "Initialized"),
+)
 
 
 def calendars_table(calendars: Mapping[str, Mapping[str, str]], root: Path | None) -> Table:
@@ -37,8 +43,18 @@ def calendars_table(calendars: Mapping[str, Mapping[str, str]], root: Path | Non
             old, new = shown_address(old, root), shown_address(new, root)
         elif key == "initialized":
             old, new = local_time(old) or "—", "not yet"
-        style = "bold yellow" if key != "initialized" and old != new else ""
-        table.add_row(label, Text(old or "—"), Text(new or "—", style=style))
+        # a name recorded before names were (none) is no evidence of a change
+        differs = old != new and key != "initialized" and (old or key != "name")
+        style = "bold yellow" if differs else ""
+        # a name is the service's free text ([bold], any script, any length): shown
+        # literally on one line, cut with … rather than pushing the rows apart
+        one_line = key == "name"
+        overflow: OverflowMethod | None = "ellipsis" if one_line else None
+        table.add_row(
+            label,
+            Text(old or "—", no_wrap=one_line, overflow=overflow),
+            Text(new or "—", style=style, no_wrap=one_line, overflow=overflow),
+        )
     return table
 
 

@@ -79,6 +79,12 @@ class CalDAVProvider(DavSeries, DavListing):
         # a calendar re-created at this URL differs by a marker or its sync token
         return identity.identity(ident, props, replaced=self._replaced)
 
+    def calendar_name(self) -> str | None:
+        # DAV:displayname comes with the collection PROPFIND the listing already made
+        props = self._props if self._props is not None else self._collection_props()
+        name = props.get("{DAV:}displayname")
+        return name if isinstance(name, str) and name.strip() else None
+
     def claim_identity(self) -> str:
         if self.dead_properties:
             identity.claim(

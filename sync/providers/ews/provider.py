@@ -126,6 +126,11 @@ class EWSProvider(Provider):
     def identity(self) -> str:
         return f"ews:{self.mailbox}/{self.folder().id}"
 
+    def calendar_name(self) -> str | None:
+        # the folder's DisplayName, in the GetFolder reply identity() already read
+        name = getattr(self.folder(), "name", None)
+        return name if isinstance(name, str) and name.strip() else None
+
     def list_window(self, window: Window, cache: MutableMapping[str, Any]) -> Listing:
         folder = self.folder()
         etags: dict[str, str] = {}

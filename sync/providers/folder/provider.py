@@ -122,6 +122,9 @@ class FolderProvider(Provider):
         calendar_id = self._calendar_id()
         return f"folder:{self.path}#{calendar_id}" if calendar_id else f"folder:{self.path}"
 
+    def calendar_name(self) -> str | None:  # what the operator called the folder
+        return self.path.name or None
+
     def _calendar_id(self) -> str:
         id_path = self.path / ID_FILE
         try:

@@ -47,6 +47,8 @@ class WindowLister:
         self.seen: dict[str, dict[str, Any]] = {}
         #: the calendar's accessRole, as the last page said
         self.access_role: str | None = None
+        #: the calendar's title: every events.list page carries it as `summary`
+        self.summary: str | None = None
 
     def run(self, window: Window, cache: MutableMapping[str, Any]) -> Listing:
         start, end = month_floor(window.start), month_ceil(window.end)
@@ -85,6 +87,7 @@ class WindowLister:
         while True:
             page = self.client.request("GET", self.events_path, params=params).json()
             self.access_role = page.get("accessRole") or self.access_role
+            self.summary = page.get("summary") or self.summary
             for entry in page.get("items") or ():
                 self._absorb(items, entry)
             next_page = page.get("nextPageToken")

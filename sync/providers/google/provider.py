@@ -158,7 +158,17 @@ class GoogleProvider(Provider):
                 ) from None
             raise
         self.lister.access_role = page.get("accessRole")
+        self.lister.summary = page.get("summary")
         return dict(page)
+
+    def calendar_name(self) -> str | None:
+        # events.list names the calendar in every page ("summary: Title of the calendar",
+        # developers.google.com/calendar/api/v3/reference/events/list): the listing or
+        # identity's probe read it; else one probe of a single event, as identity() does
+        if self._lister is None or self._lister.summary is None:
+            self._probe()
+        name = self.lister.summary
+        return name if isinstance(name, str) and name.strip() else None
 
     def list_window(self, window: Window, cache: MutableMapping[str, Any]) -> Listing:
         try:

@@ -151,6 +151,12 @@ class GraphProvider(Provider):
             self._listed_cache["identity"] = ident
         return ident
 
+    def calendar_name(self) -> str | None:
+        # the calendar resource identity() read (asked once per run); only an init whose
+        # delta link proved the calendar unchanged (no identity read) asks for it here
+        name = self.box.calendar().get("name")
+        return name if isinstance(name, str) and name.strip() else None
+
     def window_problem(self, window: Window) -> str | None:
         try:
             check_view_span(month_floor(window.start), month_ceil(window.end), self.mailbox)

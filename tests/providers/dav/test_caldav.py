@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import os
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 import pytest
 
@@ -27,7 +30,7 @@ from sync.providers.dav.config import server_table
 from sync.providers.dav.provider import CalDAVProvider
 from tests.providers.contract import MALFORMED_RAW, ProviderContract
 from tests.providers.dav.dav_front import dav_front
-from tests.providers.dav.radicale_server import RadicaleServer
+from tests.providers.dav.radicale_server import RADICALE_USER, RadicaleServer
 
 PASSWORD_ENV = "CALSYNC_TEST_CALDAV_PASSWORD"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -575,3 +578,32 @@ def test_credentials_in_the_url_are_refused_without_echoing_them() -> None:
 
 def test_identity_names_the_collection(provider: CalDAVProvider) -> None:
     assert provider.identity() == f"caldav:{provider.collection_url}"
+
+
+def test_calendar_name_is_the_displayname_read_with_the_listing(
+    radicale_server: RadicaleServer,
+) -> None:
+    url = radicale_server.new_calendar()  # MKCALENDAR sets DAV:displayname to its name
+    hostile = "予定表 [bold]Team[/bold] & <Ops>"
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><d:propertyupdate xmlns:d="DAV:"><d:set>'
+        f"<d:prop><d:displayname>{xml_escape(hostile)}</d:displayname></d:prop>"
+        "</d:set></d:propertyupdate>"
+    ).encode()
+    basic = base64.b64encode(f"{RADICALE_USER}:x".encode()).decode()
+    request = urllib.request.Request(
+        url, data=body, method="PROPPATCH", headers={"Authorization": f"Basic {basic}"}
+    )
+    with urllib.request.urlopen(request) as reply:
+        assert reply.status == 207
+    with dav_front(url) as front, open_caldav(front.calendar_url) as p:
+        p.list_window(WINDOW, {})
+        asked = len(front.seen)
+        assert p.calendar_name() == hostile
+        assert len(front.seen) == asked  # the listing's PROPFIND brought it along
+
+
+def test_calendar_without_a_displayname_has_no_name(radicale_calendar: str) -> None:
+    reply = (207, {"Content-Type": "application/xml"}, READ_ONLY)  # no displayname in it
+    with dav_front(radicale_calendar, canned=[reply]) as front:
+        assert open_caldav(front.calendar_url).calendar_name() is None

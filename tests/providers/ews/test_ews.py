@@ -165,6 +165,18 @@ def test_identity_is_mailbox_and_calendar_folder(ews: EWSTestServer) -> None:
         assert p.identity() != first
 
 
+def test_calendar_name_is_the_folder_display_name(ews: EWSTestServer) -> None:
+    mailbox = new_mailbox(ews)
+    box = ews.org.mailbox(mailbox)
+    assert box is not None
+    box.calendar_name = "予定表 [bold]Team[/bold] & <Ops>"
+    with open_ews(ews, mailbox) as p:
+        p.identity()
+        before = len(ews.org.requests)
+        assert p.calendar_name() == "予定表 [bold]Team[/bold] & <Ops>"
+        assert len(ews.org.requests) == before  # the GetFolder identity() made
+
+
 # -- mapping ------------------------------------------------------------------------------------
 
 

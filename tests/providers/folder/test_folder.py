@@ -103,6 +103,13 @@ def test_other_folder_is_a_different_calendar(tmp_path: Path) -> None:
     assert a != b
 
 
+def test_calendar_name_is_the_folder_name_and_reads_nothing(tmp_path: Path) -> None:
+    hostile = tmp_path / "予定表 [bold]Team[red]"
+    with open_provider(f"folder:{hostile}", read_only=True) as provider:
+        assert provider.calendar_name() == "予定表 [bold]Team[red]"  # even before it exists
+    assert not hostile.exists()
+
+
 def test_a_missing_folder_is_not_found_and_reading_it_creates_nothing(tmp_path: Path) -> None:
     missing = tmp_path / "typo" / "calendar"
     with open_provider(f"folder:{missing}", read_only=True) as provider:

@@ -326,3 +326,16 @@ def test_timed_to_all_day_and_back(open_google: Opener, calendar: Calendar) -> N
     back = g.update(whole.id, whole.etag, item.event)
     assert back.event.start_utc == item.event.start_utc and not back.event.all_day
     assert "date" not in calendar.events[item.id]["start"]
+
+
+def test_calendar_name_is_the_summary_the_listing_carries(
+    open_google: Opener, calendar: Calendar, google_server: GoogleTestServer
+) -> None:
+    # a primary calendar is titled with its owner's address, until the owner renames it
+    assert open_google(calendar.id).calendar_name() == calendar.id
+    calendar.summary = "予定表 [bold]Team[/bold]"
+    g = open_google(calendar.id)
+    g.list_window(WINDOW, {})
+    before = len(google_server.requests)
+    assert g.calendar_name() == "予定表 [bold]Team[/bold]"
+    assert len(google_server.requests) == before  # no request of its own

@@ -550,3 +550,16 @@ class TestGraphContract(ProviderContract):
         mailbox = graph_server.add_mailbox()
         with GraphProvider(f"graph:{mailbox.address}", settings=graph_settings()) as provider:
             yield provider  # type: ignore[misc]
+
+
+def test_calendar_name_comes_with_the_calendar_identity_read(
+    open_graph: Callable[..., GraphProvider], mailbox: Mailbox
+) -> None:
+    mailbox.calendar_name = "予定表 [bold]Team[/bold]"
+    provider = open_graph(mailbox.address)
+    provider.identity()
+    before = mailbox.requests
+    assert provider.calendar_name() == "予定表 [bold]Team[/bold]"
+    assert mailbox.requests == before  # the calendar resource identity() read
+    mailbox.calendar_name = ""
+    assert open_graph(mailbox.address).calendar_name() is None

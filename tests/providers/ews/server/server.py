@@ -171,7 +171,8 @@ def op_get_folder(ctx: Context, op: ET.Element) -> bytes:
             folder = (
                 f'<t:CalendarFolder><t:FolderId Id={attr(box.calendar_id)} ChangeKey="AgAAAA=="/>'
                 f'<t:ParentFolderId Id={attr(root_id)} ChangeKey="AQAAAA=="/>'
-                "<t:FolderClass>IPF.Appointment</t:FolderClass><t:DisplayName>Calendar</t:DisplayName>"
+                "<t:FolderClass>IPF.Appointment</t:FolderClass>"
+                f"<t:DisplayName>{html.escape(box.calendar_name, quote=False)}</t:DisplayName>"
                 f"<t:TotalCount>{len(box.items)}</t:TotalCount><t:ChildFolderCount>0</t:ChildFolderCount>"
                 f"{_rights_xml(write)}</t:CalendarFolder>"
             )

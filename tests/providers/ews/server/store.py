@@ -155,6 +155,9 @@ def occurrences(master: StoredItem, mailbox: str) -> list[StoredItem]:
 class Mailbox:
     smtp: str
     calendar_id: str
+    #: the calendar folder's DisplayName ("Calendar" in an English mailbox; users rename
+    #: it, and other languages' mailboxes call it "Kalender", "予定表", ...)
+    calendar_name: str = "Calendar"
     items: dict[str, StoredItem] = field(default_factory=dict)
     #: service accounts holding ApplicationImpersonation over this mailbox
     impersonators: set[str] = field(default_factory=set)

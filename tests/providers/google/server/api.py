@@ -152,7 +152,8 @@ class Api:
         page, rest = items[:size], items[size:]
         out: dict[str, Any] = {
             "kind": "calendar#events",
-            "summary": calendar.id,
+            # "summary: Title of the calendar. Read-only." (events.list reference)
+            "summary": calendar.summary or calendar.id,
             "updated": stamp(),
             "timeZone": "Europe/Stockholm",
             "accessRole": role,

@@ -184,6 +184,8 @@ class Calendar:
     access: dict[str, str] = field(default_factory=dict)
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     seq: int = 0
+    #: the calendar's title; a primary calendar's is its owner's address (the id)
+    summary: str = ""
 
     def role(self, subject: str) -> str | None:
         return "owner" if subject == self.owner else self.access.get(subject)

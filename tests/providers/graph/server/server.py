@@ -624,7 +624,7 @@ class _Handler(BaseHTTPRequestHandler):
                 {
                     "@odata.context": f"{graph.url}/v1.0/$metadata#users('{quote(mailbox.address)}')/calendar/$entity",
                     "id": mailbox.calendar_id,
-                    "name": "Calendar",
+                    "name": mailbox.calendar_name,
                     "color": "auto",
                     "isDefaultCalendar": True,
                     "changeKey": "nfZyf7VcrEKLNoU37KWlkQAAA0x0+w==",

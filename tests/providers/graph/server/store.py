@@ -131,6 +131,9 @@ class Mailbox:
     allowed: bool = True
     user_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     calendar_id: str = field(default_factory=_new_id)
+    #: the calendar resource's `name` (learn.microsoft.com/graph/api/resources/calendar:
+    #: "The calendar name"); the default calendar is "Calendar" in an English mailbox
+    calendar_name: str = "Calendar"
     can_edit: bool = True
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: extended properties per event id: property id -> value
