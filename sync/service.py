@@ -6,6 +6,7 @@ restoring from the TUI never races a cron run.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -172,7 +173,8 @@ def _log(
     after: Event | None,
 ) -> str:
     now = datetime.now(UTC)
-    entry_id = f"{now:%Y%m%dT%H%M%SZ}-op-{item_id[-8:]}-{action}"
+    # unique even for two operations on one item within a second (an undo run twice)
+    entry_id = f"{now:%Y%m%dT%H%M%SZ}-op-{item_id[-8:]}-{action}-{uuid.uuid4().hex[:6]}"
     log = files.log
     log.add(
         {

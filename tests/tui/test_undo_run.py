@@ -142,3 +142,21 @@ async def test_no_undo_while_a_run_is_in_progress(demo: Workspace) -> None:
         assert any(n.startswith("A run is in progress") for n in _notes(app))
         app.users_screen._current = None
     assert JUNK in cal.items(demo, "anna", "crm")
+
+
+def test_two_undos_of_one_item_log_two_entries(demo: Workspace) -> None:
+    """Operator log ids are unique even for one item changed twice within a second."""
+    from storage.state import UserFiles
+    from sync import service
+
+    run_id = _bad_run(demo)
+    config = load_config(demo.config_path)
+    update = next(
+        e
+        for e in UserFiles(demo, "anna").log.entries()
+        if e["run"] == run_id and e["action"] == "update"
+    )
+    service.revert(demo, config, "anna", update["id"])
+    service.revert(demo, config, "anna", update["id"])
+    ids = [e["id"] for e in UserFiles(demo, "anna").log.entries() if e["run"] == "operator"]
+    assert len(ids) == 2 and len(set(ids)) == 2
