@@ -50,7 +50,7 @@ from tests.faults.proxy import FAULTS, FaultProxy
 from tests.faults.world import FaultWorld
 from tests.providers.dav.radicale_server import RadicaleServer
 
-EXAMPLES = int(os.environ.get("CALSYNC_FAULT_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("CALSYNC_FAULT_EXAMPLES", "5"))
 STEPS = int(os.environ.get("CALSYNC_FAULT_STEPS", "14"))
 #: items both calendars hold when an example starts
 SEED = 6

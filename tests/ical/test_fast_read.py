@@ -29,7 +29,7 @@ from tests.benchmarks.data import VTIMEZONE, calendar_text, vevent
 from tests.hypothesis_budget import examples
 
 FUZZ = settings(
-    max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=examples(250), deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 
@@ -1039,7 +1039,7 @@ def _serialize(draw: st.DrawFn, lines: list[str]) -> str:
     return draw(sometimes(["\ufeff", eol, " ", "x"], [""], one_in=40)) + text
 
 
-@settings(FUZZ, max_examples=examples(400))
+@settings(FUZZ, max_examples=examples(300))
 @given(calendars())
 def test_generated_items_read_the_same(text: str) -> None:
     agree(text)

@@ -230,7 +230,7 @@ COMMON = [
 ]
 
 
-@settings(max_examples=max(examples(300), settings.default.max_examples))
+@settings(max_examples=max(examples(250), settings.default.max_examples))
 @given(events())
 @example(_common(subject="x" * 73 + "\\;"))  # an escape pair right at the fold
 @example(_common(subject="é" * 40))  # a two-octet character across the fold
