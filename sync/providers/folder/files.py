@@ -1,12 +1,14 @@
 """The files of a folder calendar: names, etags, reads, and durable atomic writes.
 
-Etags are ``f"{mtime_ns}-{size}"``. Every write goes through a new temp file that
-is renamed over the item, so a changed item is a new file whose mtime is the time
-of that write; calsync also pushes the new file's mtime past the old
-one's, so two writes within one tick of a coarse file-system clock still give
-different etags. The one case it misses, an outside editor rewriting a file in
-place with identical size within the same clock tick, is the same blind spot
-vdirsyncer's filesystem storage accepts.
+Etags are ``f"{mtime_ns}-{size}-{inode}"``. Every write goes through a new temp
+file that is renamed over the item, so a changed item is a new file (a new inode)
+whose mtime is the time of that write; calsync also pushes the new file's mtime
+past the old one's. An outside program that replaces a file by renaming a new one
+over it changes the inode even when it keeps the mtime and size (`cp -p`, or a
+write within one tick of the file-system clock). The one case the etag misses, an
+outside editor rewriting a file in place with identical size within the same clock
+tick, is the same blind spot vdirsyncer's filesystem storage (and rsync's quick
+check) accepts.
 
 Writes reach the disk in batches: `DurableWriter.flush()` makes every file written
 so far durable with one file-system sync. An fsync per file cost more than
@@ -60,7 +62,8 @@ def file_name_for(uid: str, recurrence_id: str | None = None) -> str:
 
 
 def etag_of(st: os.stat_result) -> str:
-    return f"{st.st_mtime_ns}-{st.st_size}"
+    """The etag of a file's stat (`index.stat_folder` makes the same, inlined)."""
+    return f"{st.st_mtime_ns}-{st.st_size}-{st.st_ino}"
 
 
 def item_path(folder: Path, item_id: str) -> Path | None:

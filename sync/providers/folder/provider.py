@@ -59,13 +59,12 @@ from sync.providers.folder.files import (
     path_from_url,
     read_item,
 )
+from sync.providers.folder.index import FolderIndex
 from sync.providers.folder.listing import (
-    INDEX_KEY,
     OCCURRENCES_KEY,
     SEVERAL_KEY,
     load_item,
     load_series,
-    scan,
 )
 
 __all__ = ["FolderProvider"]
@@ -93,7 +92,9 @@ class FolderProvider(Provider):
         self._parsed: dict[str, tuple[str, Event]] = {}
         #: the listing index of this run (lives in the provider cache); writes add their
         #: files to it, so the run after an init does not parse every file it just wrote
-        self._index: dict[str, list[Any]] | None = None
+        self._index: FolderIndex | None = None
+        #: the provider cache the index lives in (set by list_window)
+        self._cache: MutableMapping[str, Any] | None = None
         #: the folder and its id file exist (checked at the first create of a run)
         self._prepared = False
         #: atomic writes, made durable together at `flush`
@@ -150,34 +151,29 @@ class FolderProvider(Provider):
     def list_window(self, window: Window, cache: MutableMapping[str, Any]) -> Listing:
         """Scan the folder; files unchanged since the last run are not parsed again.
 
-        The index in `cache` maps file name -> [etag, start (UTC ISO) or None,
-        error or None, holds a series], so a run over thousands of unchanged files
-        costs one stat each. A series file is read and expanded on every run: which
-        of its occurrences lie in the window changes with the date.
+        The index in `cache` (`index.py`) makes a run over thousands of unchanged
+        files cost one stat each. A series file is read and expanded on every run:
+        which of its occurrences lie in the window changes with the date (the
+        occurrence index makes that cheap).
         """
         self._expanded = OccurrenceIndex(cache, OCCURRENCES_KEY)
         several = cache.get(SEVERAL_KEY)
         self._several = several if isinstance(several, dict) else {}
-        index = scan(self.path, cache.get(INDEX_KEY), self._index_row)
-        listing = Listing(etags={})
-        for name, row in index.items():
-            # the row's etag, not the stat's: it belongs to the bytes that were parsed
-            row_etag, start_iso, error, is_series = (str(row[0]), row[1], row[2], row[3])
-            warned = self._several.get(name)
-            if isinstance(warned, list) and warned[0] == row_etag:
+        index = FolderIndex.scan(self.path, cache, self._index_row)
+        listing = Listing(etags=index.in_window(window))
+        # the rows' etags, not the stats': they belong to the bytes that were parsed
+        etags = index.etag_by_name() if index.other or self._several else {}
+        for name, warned in self._several.items():
+            if isinstance(warned, list) and len(warned) == 2 and warned[0] == etags.get(name):
                 listing.warnings.append(str(warned[1]))  # every run, until it is split
+        for name, (error, is_series) in index.other.items():
             if error is not None:
-                listing.broken[name] = BrokenItem(name, row_etag, error)
+                listing.broken[name] = BrokenItem(name, etags[name], str(error))
             elif is_series:
-                self._list_series(name, row_etag, window, listing)
-            elif (
-                start_iso is not None
-                and window.start <= datetime.fromisoformat(start_iso) < window.end
-            ):
-                listing.etags[name] = row_etag
-        cache[INDEX_KEY] = index
-        cache[SEVERAL_KEY] = {n: w for n, w in self._several.items() if n in index}
-        self._index = index
+                self._list_series(name, etags[name], window, listing)
+        if self._several:
+            cache[SEVERAL_KEY] = {n: w for n, w in self._several.items() if n in etags}
+        self._index, self._cache = index, cache
         self._expanded.prune()
         return listing
 
@@ -331,7 +327,7 @@ class FolderProvider(Provider):
         """Record a single event calsync just wrote in the listing index (the row
         `_index_row` would make from the same bytes); series are left to the listing."""
         if self._index is not None and not recurrence.might_be_series(data):
-            self._index[item.id] = [item.etag, item.event.start_utc.isoformat(), None, False]
+            self._index.add(item.id, item.etag, item.event.start_utc.isoformat())
         return item
 
     def _written(
@@ -355,7 +351,10 @@ class FolderProvider(Provider):
         return Item(item_id, etag, parse_event(data, item_id))
 
     def flush(self) -> None:
+        wrote = self._files.dirty
         self._files.flush()
+        if wrote and self._index is not None and self._cache is not None:
+            self._index.fold(self.path, self._cache)
 
     def close(self) -> None:
         # the engine flushes before it records anything; this is for other callers,
