@@ -22,15 +22,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tinydb import TinyDB
-
 from storage.atomic import ensure_dir
 from storage.changelog import ChangeLog
-from storage.tinystore import AtomicJSONStorage, open_db
+from storage.errors import StoreCorrupt
+from storage.pairstore import INDEX_TABLE, PAIRS_TABLE, pairs_digest, read_pairs, write_pairs
+from storage.tinystore import META_TABLE, AtomicJSONStorage, open_db
 from storage.trash import Trash
 from storage.workspace import Workspace
 
 MAX_RUNS_KEPT = 200
+#: 2: the pairings live in pairs.json (storage/pairstore.py); calsync before it,
+#: which would read such a file as one without pairings, refuses it as too new
+STATE_SCHEMA = 2
 DEFAULT_LOCK_TIMEOUT = 5.0
 
 
@@ -112,22 +115,27 @@ def _blob(value: Any) -> str:
 
 
 class UserState:
-    """One user's state file (and its runs file), loaded into memory."""
+    """One user's state file (and its runs and pairs files), loaded into memory.
+
+    The pairings are read from pairs.json on first use (`pairs`); a run that sees
+    from `pairs_digest` that nothing changed never reads them (storage/pairstore.py).
+    """
 
     def __init__(self, path: Path, *, writable: bool) -> None:
         self.path = path
         self.writable = writable
-        self._db: TinyDB = open_db(path, autoflush=False)
-        storage = self._db.storage
-        assert isinstance(storage, AtomicJSONStorage)
-        self._storage = storage
-        data = storage.read() or {}
+        self._storage = AtomicJSONStorage(str(path), autoflush=False, newest=STATE_SCHEMA)
+        data = self._storage.read() or {}
         self.meta: dict[str, Any] = dict(data.get("meta", {}).get("1", {}))
         # provider caches are edited in place: compare with a copy to see a change
         self._meta_at_load = _snapshot(self.meta)
-        self.pairs: dict[str, dict[str, Any]] = _Pairs(
-            (str(p["key"]), p) for p in data.get("pairs", {}).values() if "key" in p
-        )
+        # a state file from before pairs.json holds its pairings itself (schema 1)
+        self._legacy_pairs: dict[str, Any] | None = data.get(PAIRS_TABLE)
+        index = data.get(INDEX_TABLE, {}).get("1", {})
+        self._index: dict[str, Any] = {} if self._legacy_pairs is not None else dict(index)
+        self._pairs: dict[str, dict[str, Any]] | None = None
+        if self._legacy_pairs is None and self._index.get("count") and not self.pairs_path.exists():
+            raise StoreCorrupt(self.pairs_path, "missing, but state.json counts pairings in it")
         runs_db = open_db(self.runs_path, autoflush=False)
         runs_storage = runs_db.storage
         assert isinstance(runs_storage, AtomicJSONStorage)
@@ -144,6 +152,50 @@ class UserState:
         self.runs: list[dict[str, Any]] = sorted(
             source.get("runs", {}).values(), key=lambda r: str(r.get("started", ""))
         )
+
+    @property
+    def pairs_path(self) -> Path:
+        return self.path.with_name("pairs.json")
+
+    @property
+    def pairs(self) -> dict[str, dict[str, Any]]:
+        """The pairings by key, read on first use; StoreCorrupt if pairs.json is."""
+        if self._pairs is None:
+            if self._legacy_pairs is not None:
+                stored = self._legacy_pairs.values()
+                self._pairs = _Pairs((str(p["key"]), p) for p in stored if "key" in p)
+            elif self._index.get("count"):
+                self._pairs = _Pairs(read_pairs(self.pairs_path))
+            else:
+                self._pairs = _Pairs()
+        return self._pairs
+
+    @pairs.setter
+    def pairs(self, value: dict[str, dict[str, Any]]) -> None:
+        self._pairs = value  # a plain dict: flush rewrites it, the safe answer
+
+    @property
+    def pairs_count(self) -> int:
+        """How many pairings there are, without reading them where state.json says."""
+        if self._pairs is None and self._legacy_pairs is None:
+            return int(self._index.get("count", 0))
+        return len(self.pairs)
+
+    @property
+    def pairs_digest(self) -> str | None:
+        """`pairstore.listings_digest` of listings showing exactly the pairings as synced
+        (None where none can, or where it is not known without reading them)."""
+        if self._pairs is None and self._legacy_pairs is None:
+            if not self._index.get("count"):
+                return pairs_digest(())
+            digest = self._index.get("digest")
+            return str(digest) if digest is not None else None
+        return pairs_digest(self.pairs.values())
+
+    def _pairs_changed(self) -> bool:
+        pairs = self._pairs
+        # a caller that swapped in a plain dict gets the safe answer: changed
+        return pairs is not None and (not isinstance(pairs, _Pairs) or pairs.changed)
 
     @property
     def runs_path(self) -> Path:
@@ -168,7 +220,8 @@ class UserState:
         return cache
 
     def reset_pairs(self) -> None:
-        self.pairs.clear()
+        self._pairs = _Pairs()
+        self._pairs.changed = True
         self.meta.pop("caches", None)
 
     def add_run(self, run: dict[str, Any]) -> None:
@@ -184,19 +237,29 @@ class UserState:
     def flush(self) -> None:
         if not self.writable:
             raise RuntimeError("state opened read-only")
-        pairs = self.pairs
-        # a caller that swapped in a plain dict gets the safe answer: rewrite
-        changed = not isinstance(pairs, _Pairs) or pairs.changed
+        pairs_changed = self._pairs_changed() or self._legacy_pairs is not None
+        index = self._index
+        if self._pairs is not None or self._legacy_pairs is not None:
+            # recomputed whenever they were read: a digest left stale by a crash
+            # between the two files' writes is put right by the next run that reads them
+            index = {"count": len(self.pairs), "digest": pairs_digest(self.pairs.values())}
         if (
-            changed
+            pairs_changed
+            or index != self._index
             or not _same(self.meta, self._meta_at_load)
             or self._legacy_runs
             or not self.path.exists()
         ):
-            data = self._storage.read() or {}
-            data["meta"] = {"1": self.meta}
-            data["pairs"] = {str(i): p for i, p in enumerate(self.pairs.values(), 1)}
+            if pairs_changed:
+                # pairs.json first, durably: state.json's digest must never name
+                # pairings that are not on the disk (storage/pairstore.py)
+                write_pairs(self.pairs_path, self.pairs.values())
+            data = dict(self._storage.read() or {})
+            data.pop(PAIRS_TABLE, None)  # they live in pairs.json now
             data.pop("runs", None)  # they live in runs.json now
+            data[META_TABLE] = {"1": {"schema": STATE_SCHEMA}}
+            data["meta"] = {"1": self.meta}
+            data[INDEX_TABLE] = {"1": index}
             # runs.json first, durably: a crash in between must not lose the runs moved out
             self._runs_storage.sync_dir = self._legacy_runs
             self._write_runs()
@@ -205,8 +268,10 @@ class UserState:
             self._storage.flush()
             self._meta_at_load = _snapshot(self.meta)
             self._legacy_runs = False
-            if isinstance(pairs, _Pairs):
-                pairs.changed = False
+            self._legacy_pairs = None
+            self._index = index
+            if isinstance(self._pairs, _Pairs):
+                self._pairs.changed = False
         else:
             self._write_runs()
 

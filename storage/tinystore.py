@@ -73,8 +73,9 @@ def read_json_file(path: Path) -> dict[str, Any] | None:
     return data
 
 
-def check_tables(path: Path, data: dict[str, Any]) -> int:
-    """Check the TinyDB shape ({table: {id: document}}) and return the schema version.
+def check_tables(path: Path, data: dict[str, Any], *, newest: int = SCHEMA_VERSION) -> int:
+    """Check the TinyDB shape ({table: {id: document}}) and return the schema version
+    (StoreTooNew above `newest`, the newest this calsync reads for that file).
 
     A file that parses as JSON but has the wrong shape is as corrupt as one that
     does not parse: TinyDB would crash on it, or worse, write it back mangled.
@@ -89,13 +90,13 @@ def check_tables(path: Path, data: dict[str, Any]) -> int:
     version = meta.get("schema", SCHEMA_VERSION)
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise StoreCorrupt(path, f"bad schema version {version!r}")
-    if version > SCHEMA_VERSION:
+    if version > newest:
         raise StoreTooNew(path, version)
     return version
 
 
 class AtomicJSONStorage(Storage):  # type: ignore[misc]
-    def __init__(self, path: str, autoflush: bool = True) -> None:
+    def __init__(self, path: str, autoflush: bool = True, *, newest: int = SCHEMA_VERSION) -> None:
         self.path = Path(path)
         self.autoflush = autoflush
         self.dirty = False
@@ -103,7 +104,7 @@ class AtomicJSONStorage(Storage):  # type: ignore[misc]
         self.sync_dir = True
         data = read_json_file(self.path)
         if data is not None:
-            check_tables(self.path, data)
+            check_tables(self.path, data, newest=newest)
         self._data: dict[str, Any] | None = data
 
     def read(self) -> dict[str, Any] | None:

@@ -3,7 +3,9 @@
 WORKSPACE/
   calsync.toml            connections and job settings (storage/config.py)
   users.json              users and their settings (storage/users.py)
-  users/NAME/state.json   pairings, provider caches, identity (storage/state.py)
+  users/NAME/state.json   provider caches, identity, the pairings' count and digest
+                          (storage/state.py)
+  users/NAME/pairs.json   the pairings: both sides as last synced (storage/pairstore.py)
   users/NAME/runs.json    the user's last runs (storage/state.py)
   users/NAME/trash.json   deleted items kept whole (storage/trash.py)
   users/NAME/log/*.jsonl  change log, one append-only segment a month (storage/changelog.py)

@@ -91,7 +91,7 @@ def user_status(ws: Workspace, config: Config, user: dict[str, Any]) -> dict[str
         "health": judge(user, state.runs, config).to_json(),
         "initialized": state.initialized,
         "identity": state.identity,
-        "pairs": len(state.pairs),
+        "pairs": state.pairs_count,
         "last_sync": last.get("finished"),
         "last_result": last.get("result"),
         "last_reason": last.get("reason") or "",

@@ -249,7 +249,7 @@ def state_summary(workspace: Workspace, name: str) -> dict[str, Any]:
         "initialized": state.initialized,
         "initialized_at": state.meta.get("initialized_at"),
         "identity": state.identity,
-        "pairs": len(state.pairs),
+        "pairs": state.pairs_count,
         "last_run": (
             {
                 key: last.get(key)

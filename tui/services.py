@@ -269,7 +269,7 @@ class Services:
             settings=values,
             identity=state.identity,
             initialized_at=state.meta.get("initialized_at"),
-            pairs=len(state.pairs),
+            pairs=state.pairs_count,
             last_run=last,
             errors=[e for e in errors if e],
             health=judge(record, state.runs, self.config, self.clock()),

@@ -26,6 +26,7 @@ from storage.errors import (
     os_error_line,
     state_unreadable,
 )
+from storage.pairstore import listings_digest
 from storage.state import UserFiles, UserState
 from storage.users import UserStore
 from storage.workspace import Workspace
@@ -159,9 +160,20 @@ class UserRun:
                     # this user's files only: the others sync on (left untouched, R17)
                     reason = state_unreadable(exc)
                     return RunResult(self.name, "failed", reason, errors=[{"error": reason}])
-                # every request, and the run as a whole, within [job]'s deadlines
-                with deadline.for_job(self.config.job):
-                    return self._locked(user, settings, state)
+                try:
+                    # every request, and the run as a whole, within [job]'s deadlines
+                    with deadline.for_job(self.config.job):
+                        return self._locked(user, settings, state)
+                except (StoreCorrupt, StoreTooNew) as exc:
+                    if exc.path != state.pairs_path:
+                        raise
+                    # pairs.json is read when a run needs the pairings, before any write;
+                    # recorded, so `status` says it too (it reads only state.json)
+                    reason = state_unreadable(exc)
+                    if not dry_run:
+                        self._record(state, "failed", reason)
+                        state.flush_runs()
+                    return RunResult(self.name, "failed", reason, errors=[{"error": reason}])
         except StoreBusy:
             return RunResult(self.name, "busy", "another calsync run holds this user")
 
@@ -242,7 +254,7 @@ class UserRun:
         window = make_window(settings, self.now)
         pairs: list[Pair] = []
         if self._quiet(settings, state, listings):
-            plan = Plan(pairs_in_view=len(state.pairs))  # the planner's answer, unasked
+            plan = Plan(pairs_in_view=state.pairs_count)  # the planner's answer, unasked
         else:
             pairs = [Pair.from_json(p) for p in state.pairs.values()]
             self.report("reading new and changed items")
@@ -308,16 +320,25 @@ class UserRun:
     def _quiet(self, settings: Settings, state: UserState, listings: dict[Side, Listing]) -> bool:
         """A sync with nothing to do, seen from the listings alone (`nothing_changed`):
         not an init (it matches unpaired items), no skip_private (it reads the stored
-        privacy), no change sighting kept from an earlier run (`observe` drops it)."""
+        privacy), no change sighting kept from an earlier run (`observe` drops it).
+        Decided from the digest of the pairings' ids and etags kept in state.json
+        where it is known (storage/pairstore.py), so pairs.json is not even read."""
         if self.options.init or settings.skip_private or SEEN_KEY in state.meta:
             return False
-        return nothing_changed(state.pairs.values(), listings)
+        digest = state.pairs_digest
+        if digest is None:  # not known without reading the pairings
+            return nothing_changed(state.pairs.values(), listings)
+        if listings["crm"].broken or listings["remote"].broken:
+            return False
+        # the same answer as `nothing_changed`, without reading pairs.json
+        return digest == listings_digest(listings["crm"].etags, listings["remote"].etags)
 
     def _apply(
         self, state: UserState, applier: Applier, plan: Plan, pairs: Sequence[Pair]
     ) -> RunResult:
         outcome = applier.apply(plan.actions)
-        settle(state.meta, pairs, state.pairs)
+        if SEEN_KEY in state.meta:  # (state.pairs reads pairs.json: only when needed)
+            settle(state.meta, pairs, state.pairs)
         if outcome.cancelled:
             status: Result = "cancelled"
         else:

@@ -76,7 +76,13 @@ class UsersBench:
         crm_root = cs.root / "crm"
         cs.add_user(self._name(0), crm_root / self._name(0), self._url(0))
         cs("init", self._name(0))
-        template_state = (cs.user_dir(self._name(0)) / "state.json").read_text(encoding="utf-8")
+        # state.json, and pairs.json with the pairings (its digest in state.json is
+        # the template's; the first settling run of each clone stores its own)
+        templates = {
+            path.name: path.read_text(encoding="utf-8")
+            for path in (cs.user_dir(self._name(0)) / f for f in ("state.json", "pairs.json"))
+            if path.exists()
+        }
         template_cal = self.server.storage / "collection-root" / USER / self._name(0)
         users: list[dict[str, object]] = []
 
@@ -86,14 +92,15 @@ class UsersBench:
             shutil.copytree(crm_root / self._name(0), crm_root / name, copy_function=shutil.copy2)
             user_dir = cs.user_dir(name)
             user_dir.mkdir(parents=True, mode=0o700)
-            state = user_dir / "state.json"
-            state.write_text(
-                template_state.replace(f"/{self._name(0)}/", f"/{name}/")
-                .replace(f'/{self._name(0)}"', f'/{name}"')
-                .replace(f"/{self._name(0)}#", f"/{name}#"),
-                encoding="utf-8",
-            )
-            state.chmod(0o600)
+            for file_name, text in templates.items():
+                state = user_dir / file_name
+                state.write_text(
+                    text.replace(f"/{self._name(0)}/", f"/{name}/")
+                    .replace(f'/{self._name(0)}"', f'/{name}"')
+                    .replace(f"/{self._name(0)}#", f"/{name}#"),
+                    encoding="utf-8",
+                )
+                state.chmod(0o600)
 
         with ThreadPoolExecutor(4) as pool:
             list(pool.map(clone, range(1, self.users)))

@@ -4,7 +4,8 @@ either side after such a run is still seen — on the folder provider, Radicale,
 the Graph and EWS test servers.
 
 The decodes are counted at the real decoder (`sync.engine.pairs.event_from_dict`),
-wrapped, not replaced.
+wrapped, not replaced; so are the reads of pairs.json (`storage.state.read_pairs`):
+a no-change run decides from the digest in state.json and never opens that file.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 
+import storage.state as state_module
 import sync.engine.pairs as pairs_module
 from sync.engine.pairs import Pair
 from sync.engine.planner import Planner
@@ -34,20 +36,31 @@ CALDAV_PASSWORD_ENV = "CALSYNC_TEST_FAST_PATH_PASSWORD"
 
 
 class Decodes:
-    """How many stored events the engine decoded since the last `reset`."""
+    """How many stored events the engine decoded, and how many times it read pairs.json,
+    since the last `reset`; `count` is both (0 on a no-change run)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.count = 0
+        self.events = self.pair_files = 0
         real = pairs_module.event_from_dict
+        real_read = state_module.read_pairs
 
         def counting(data: dict[str, Any]) -> Any:
-            self.count += 1
+            self.events += 1
             return real(data)
 
+        def counting_reads(path: Path) -> Any:
+            self.pair_files += 1
+            return real_read(path)
+
         monkeypatch.setattr(pairs_module, "event_from_dict", counting)
+        monkeypatch.setattr(state_module, "read_pairs", counting_reads)
+
+    @property
+    def count(self) -> int:
+        return self.events + self.pair_files
 
     def reset(self) -> None:
-        self.count = 0
+        self.events = self.pair_files = 0
 
 
 def _no_writes(result: Any) -> None:
@@ -69,9 +82,11 @@ def scenario(env: Env, decodes: Decodes) -> None:
     _no_writes(env.sync())
     assert decodes.count == 0  # the fast path: nothing decoded
 
+    decodes.reset()
     env.edit("crm", "CRM one", location="Room 4")
     assert env.sync().result == "ok"
     assert env.by_subject("remote")["CRM one"].event.location == "Room 4"
+    assert decodes.pair_files == 1  # a change: the pairings are read, once
 
     decodes.reset()
     _no_writes(env.sync())

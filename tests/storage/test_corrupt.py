@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from storage.errors import StoreCorrupt, StoreTooNew
-from storage.state import UserFiles
+from storage.state import STATE_SCHEMA, UserFiles
 from storage.users import UserStore
 from storage.workspace import Workspace
 
@@ -117,4 +117,5 @@ def test_written_files_carry_current_schema(ws: Workspace) -> None:
     _trash_writes(ws)()
     for path, _ in _paths(ws).values():
         data = json.loads(path.read_text())
-        assert data["_meta"] == {"1": {"schema": 1}}
+        expected = STATE_SCHEMA if path.name == "state.json" else 1
+        assert data["_meta"] == {"1": {"schema": expected}}

@@ -67,7 +67,8 @@ def demo(demo_template: Path, tmp_path: Path) -> Workspace:
     """
     root = tmp_path / "ws"
     shutil.copytree(demo_template, root)
-    for path in [root / "users.json", root / "calsync.toml", *root.glob("users/*/state.json")]:
+    states = [*root.glob("users/*/state.json"), *root.glob("users/*/pairs.json")]
+    for path in [root / "users.json", root / "calsync.toml", *states]:
         path.write_text(path.read_text().replace(str(demo_template), str(root)))
     return Workspace(root)
 
