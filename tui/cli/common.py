@@ -1,4 +1,10 @@
-"""What every CLI command shares: the workspace, exit codes, the error edge, output."""
+"""What every CLI command shares: the workspace, exit codes, the error edge, output.
+
+Typer is not imported here: a plain `calsync sync NAME…` or `calsync sync --all`
+runs without it (tui/cli/quick.py), and importing it (with pydantic for its
+parse) was ~0.05-0.15 s of each cron run's CPU. `JsonOpt`, the one thing here
+made of Typer, is built when a command module first asks for it.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
-import typer
 from rich.console import Console
 
 from storage.config import Config, load_config
@@ -18,8 +23,22 @@ from storage.errors import StoreError
 from storage.workspace import Workspace, resolve_workspace
 from sync.providers.base import ProviderError
 
-#: the `--json` option every reporting command takes
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
+if TYPE_CHECKING:
+    import typer
+
+    #: the `--json` option every reporting command takes
+    JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "JsonOpt":  # what the TYPE_CHECKING block above says, made on first use
+        import typer
+
+        value = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -59,7 +78,13 @@ def state(ctx: typer.Context) -> AppState:
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     err_console.print(f"calsync: {message}", markup=False)
-    raise typer.Exit(code)
+    leave(code)
+
+
+def leave(code: int) -> NoReturn:
+    """End the command with `code`. A SystemExit, not typer.Exit: Typer lets it
+    through (and its test runner reads its code), and the quick path has no Typer."""
+    raise SystemExit(code)
 
 
 @contextmanager

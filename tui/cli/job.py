@@ -3,6 +3,8 @@
 Output follows who is watching: on a terminal, a live progress display and the
 results; off a terminal or with --quiet (cron), nothing but failures on stderr,
 so cron mails only when something needs attention. --json prints one summary.
+Neither Typer nor rich's progress display is imported unless used: `calsync sync
+--all` from cron is read without Typer (tui/cli/quick.py).
 """
 
 from __future__ import annotations
@@ -12,18 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-
-import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from typing import TYPE_CHECKING
 
 from storage.users import UserStore
 from sync.engine.runner import RunResult
@@ -31,8 +22,11 @@ from sync.job import Job, JobObserver, JobSummary, error_line
 from sync.runlog import Redactor, run_logger
 from sync.shard import Shard
 from sync.window_limits import refuse_unservable
-from tui.cli.common import err_console, out_console, print_json, state
+from tui.cli.common import AppState, err_console, leave, out_console, print_json
 from tui.cli.render import exit_code, health_line, render_plan, render_result
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 #: exit code of a job stopped by SIGINT/SIGTERM (the shell's 128 + SIGINT)
 EXIT_INTERRUPTED = 130
@@ -146,7 +140,7 @@ def render_summary(summary: JobSummary) -> None:
 
 
 def run_all(
-    ctx: typer.Context,
+    st: AppState,
     *,
     dry_run: bool,
     force: bool,
@@ -162,7 +156,6 @@ def run_all(
 
     A run log that could not be written adds one line to `log_problems`.
     """
-    st = state(ctx)
     redactor = Redactor.for_config(st.config)
     with run_logger(st.workspace, redactor, problems=log_problems) as logger:
         job = Job(
@@ -178,6 +171,16 @@ def run_all(
         )
         if not show_progress or quiet:
             return job.run(names)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
         to_run, skipped = job.plan(names)
         with Progress(
             SpinnerColumn(),
@@ -198,7 +201,7 @@ def run_all(
 
 
 def sync_all(
-    ctx: typer.Context,
+    st: AppState,
     *,
     dry_run: bool,
     force: bool,
@@ -207,7 +210,6 @@ def sync_all(
     quiet: bool = False,
     shard: Shard | None = None,
 ) -> None:
-    st = state(ctx)
     # a [job] window a user's calendar cannot serve stops the job before it writes
     users = UserStore(st.workspace).all()
     refuse_unservable([u for u in users if u.get("remote") and u.get("enabled", True)], st.config)
@@ -216,7 +218,7 @@ def sync_all(
     on_terminal = err_console.is_terminal and out_console.is_terminal
     with stop_on_signals(cancel) as received:
         summary = run_all(
-            ctx,
+            st,
             dry_run=dry_run,
             force=force,
             jobs=jobs,
@@ -237,5 +239,5 @@ def sync_all(
         report_problems(summary)
     if received:
         err_console.print("calsync: stopped by a signal; unfinished users are cancelled")
-        raise typer.Exit(EXIT_INTERRUPTED)
-    raise typer.Exit(exit_code(summary.results))
+        leave(EXIT_INTERRUPTED)
+    leave(exit_code(summary.results))

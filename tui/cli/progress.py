@@ -9,21 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.text import Text
 
 from sync.engine.applier import Progress as ProgressCallback
 from tui.cli.common import err_console, out_console
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 #: cells of a label (an item's subject) on a wide line
 LABEL_CELLS = 40
@@ -51,6 +45,16 @@ def user_progress(
     if not enabled:
         yield None
         return
+    from rich.progress import (  # only when drawn: a cron run never is
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     console = console or err_console
     bar = 20 if console.width >= 100 else 10
     with Progress(

@@ -6,14 +6,17 @@ Shared by `calsync init / sync` and the `--all` job, so neither imports the othe
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
-from rich.table import Table
 
 from sync.engine.runner import RunResult
 from sync.health import Health
 from sync.job import error_line
 from tui.cli.common import EXIT_FAILED, EXIT_OK, EXIT_OPERATOR, err_console, out_console
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 def short_time(text: str) -> str:
@@ -126,6 +129,8 @@ def render_plan(result: RunResult) -> None:
     plan = result.plan
     assert plan is not None
     writes = plan.writes
+    from rich.table import Table  # only for a plan shown on screen
+
     table = Table(title=f"{result.user}: {len(writes)} planned change(s)", show_lines=False)
     for col in ("action", "side", "subject", "reason"):
         table.add_column(col)
