@@ -22,7 +22,7 @@ from sync.job import Job, JobObserver, JobSummary, error_line
 from sync.runlog import Redactor, run_logger
 from sync.shard import Shard
 from sync.window_limits import refuse_unservable
-from tui.cli.common import AppState, err_console, leave, out_console, print_json
+from tui.cli.common import AppState, leave, print_json, stderr_console, stdout_console
 from tui.cli.render import exit_code, health_line, render_plan, render_result
 
 if TYPE_CHECKING:
@@ -111,13 +111,13 @@ def report_problems(summary: JobSummary) -> None:
         line = error_line(result)
         if line is None or result.user in summary.repeats:
             continue
-        err_console.print(f"calsync: {result.user}: {result.result}: {line}", markup=False)
+        stderr_console().print(f"calsync: {result.user}: {result.result}: {line}", markup=False)
         next_step = health_line(summary.health.get(result.user))
         if next_step:
-            err_console.print(f"calsync: {result.user}:   {next_step}", markup=False)
+            stderr_console().print(f"calsync: {result.user}:   {next_step}", markup=False)
         for err in result.errors[:20]:
             if err.get("item"):
-                err_console.print(
+                stderr_console().print(
                     f"calsync: {result.user}:   {err.get('item')}: {err.get('error', '')}",
                     markup=False,
                 )
@@ -130,10 +130,10 @@ def render_summary(summary: JobSummary) -> None:
         render_result(result)
         next_step = health_line(summary.health.get(result.user))
         if next_step and result.result != "ok":
-            out_console.print(f"  {next_step}", markup=False, soft_wrap=True)
+            stdout_console().print(f"  {next_step}", markup=False, soft_wrap=True)
     totals = summary.totals
     parts = [f"{totals[k]} {k.replace('_', ' ')}" for k in totals if k != "users" and totals[k]]
-    out_console.print(
+    stdout_console().print(
         f"[bold]{totals['users']} user(s)[/]: {', '.join(parts) or 'nothing to do'}"
         f" in {summary.duration:.1f} s (run {summary.run_id})"
     )
@@ -192,7 +192,7 @@ def run_all(
             TextColumn("·"),
             TimeElapsedColumn(),
             TextColumn("{task.fields[current]}", markup=False),
-            console=err_console,
+            console=stderr_console(),
             transient=True,
         ) as progress:
             # skipped users count as done at once: the bar covers every user listed
@@ -215,7 +215,11 @@ def sync_all(
     refuse_unservable([u for u in users if u.get("remote") and u.get("enabled", True)], st.config)
     cancel = threading.Event()
     log_problems: list[str] = []
-    on_terminal = err_console.is_terminal and out_console.is_terminal
+    # a person watching: on a terminal, without --json or --quiet (asked first: then
+    # no console, nor rich, is needed unless something is reported)
+    watching = (
+        not (as_json or quiet) and stderr_console().is_terminal and stdout_console().is_terminal
+    )
     with stop_on_signals(cancel) as received:
         summary = run_all(
             st,
@@ -223,21 +227,21 @@ def sync_all(
             force=force,
             jobs=jobs,
             quiet=quiet,
-            show_progress=on_terminal and not as_json,
+            show_progress=watching,
             cancel=cancel,
             shard=shard,
             log_problems=log_problems,
         )
     for problem in log_problems:
-        err_console.print(f"calsync: {problem}", markup=False)
+        stderr_console().print(f"calsync: {problem}", markup=False)
     if as_json:
         print_json(summary.to_json())
         report_problems(summary)
-    elif on_terminal and not quiet:
+    elif watching:
         render_summary(summary)
     else:
         report_problems(summary)
     if received:
-        err_console.print("calsync: stopped by a signal; unfinished users are cancelled")
+        stderr_console().print("calsync: stopped by a signal; unfinished users are cancelled")
         leave(EXIT_INTERRUPTED)
     leave(exit_code(summary.results))

@@ -11,10 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from rich.text import Text
-
 from sync.engine.applier import Progress as ProgressCallback
-from tui.cli.common import err_console, out_console
+from tui.cli.common import stderr_console, stdout_console
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -28,10 +26,14 @@ OTHER_CELLS = 42
 
 def watched(*, as_json: bool = False, quiet: bool = False) -> bool:
     """Whether a person is watching: stdout and stderr on a terminal, no --json/--quiet."""
-    return err_console.is_terminal and out_console.is_terminal and not (as_json or quiet)
+    if as_json or quiet:  # asked first: cron's run then needs no console (nor rich)
+        return False
+    return stderr_console().is_terminal and stdout_console().is_terminal
 
 
 def short(label: str, cells: int = LABEL_CELLS) -> str:
+    from rich.text import Text
+
     text = Text(label.replace("\n", " "))
     text.truncate(cells, overflow="ellipsis")
     return text.plain
@@ -55,7 +57,7 @@ def user_progress(
         TimeRemainingColumn,
     )
 
-    console = console or err_console
+    console = console or stderr_console()
     bar = 20 if console.width >= 100 else 10
     with Progress(
         SpinnerColumn(),

@@ -14,7 +14,7 @@ from sync.engine.runner import RunResult, SyncOptions
 from sync.job import error_line
 from sync.shard import ShardError, parse_shard
 from sync.users import get_user
-from tui.cli.common import AppState, err_console, fail, leave, print_json
+from tui.cli.common import AppState, fail, leave, print_json, stderr_console
 from tui.cli.progress import user_progress, watched
 from tui.cli.render import exit_code, render_plan, render_result, report_errors
 
@@ -71,7 +71,7 @@ def finish(results: list[RunResult], as_json: bool, *, quiet: bool = False) -> N
         for result in results:
             problem = error_line(result) or (result.reason if result.result == "busy" else None)
             if problem is not None:
-                err_console.print(
+                stderr_console().print(
                     f"calsync: {result.user}: {result.result}: {problem}", markup=False
                 )
     else:
