@@ -26,8 +26,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from platformdirs import user_data_dir
-
 from storage.atomic import ensure_dir
 from storage.errors import StoreError
 from storage.locking import file_lock
@@ -37,6 +35,9 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
 
 def default_workspace() -> Path:
+    # platformdirs only here: a cron line names its workspace (-w or CALSYNC_WORKSPACE)
+    from platformdirs import user_data_dir
+
     return Path(user_data_dir("calsync", appauthor=False))
 
 

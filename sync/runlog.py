@@ -11,17 +11,14 @@ credentials into an error message must not put them in the file).
 from __future__ import annotations
 
 import logging
-import os
 import re
-import sys
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from storage.atomic import FILE_MODE, ensure_dir
+from storage.atomic import ensure_dir
 from storage.config import Config
 from storage.workspace import Workspace
 from sync.providers.base import ProviderError
@@ -127,41 +124,7 @@ class RedactFilter(logging.Filter):
         return True
 
 
-# -- the file ---------------------------------------------------------------------------
-
-
-class PrivateRotatingFileHandler(RotatingFileHandler):
-    """Size-rotated, and every file it opens is 0600 whatever the umask.
-
-    A record it cannot write (a full disk, say) never prints logging's
-    "--- Logging error ---" traceback: the first failure is kept in `failure`, one
-    line naming the file, for the caller to report once.
-    """
-
-    failure: str | None = None
-
-    def _open(self) -> Any:
-        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
-        os.fchmod(fd, FILE_MODE)
-        return os.fdopen(fd, "a", encoding=self.encoding or "utf-8", errors=self.errors)
-
-    def handleError(self, record: logging.LogRecord) -> None:
-        exc = sys.exc_info()[1]
-        if self.failure is None:
-            self.failure = write_failure(self.baseFilename, exc)
-
-    def close(self) -> None:
-        try:
-            super().close()  # flushes what is buffered: may hit the full disk too
-        except OSError as exc:
-            if self.failure is None:
-                self.failure = write_failure(self.baseFilename, exc)
-
-
-def write_failure(path: str | Path, exc: BaseException | None) -> str:
-    """ "cannot write the run log PATH: REASON", the one line a failed write is reported as."""
-    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc or "")
-    return f"cannot write the run log {path}: {reason or 'unknown error'}"
+# -- the file (its handler: sync/runlog_file.py) ------------------------------------------
 
 
 @contextmanager
@@ -178,6 +141,9 @@ def run_logger(
     """
     # a logger of its own, outside logging's tree: the run log must not spill onto
     # the console through root handlers, and two jobs in one process never share one
+    # logging.handlers (with socket and pickle) only for a job: `sync NAME` keeps no run log
+    from sync.runlog_file import PrivateRotatingFileHandler, write_failure
+
     logger = logging.Logger(name, logging.INFO)
     path = log_path(workspace)
     try:

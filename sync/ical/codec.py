@@ -27,17 +27,15 @@ Two choices worth knowing:
   LANGUAGE and ALTREP stay); X- properties keep their exact text.
 * iCalendar text cannot hold a carriage return (icalendar turns CR and CRLF into
   LF), so texts are LF-normalized on the way through.
+
+Both paths import icalendar, so they are imported by the first read or write, not
+with this module: a no-change sync reads no item and imports no icalendar.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sync.ical.fast_read import read_simple
-from sync.ical.fast_write import render_simple
-from sync.ical.full_read import parse_full
-from sync.ical.full_write import render_full
-from sync.ical.load import decode, one_line
 from sync.ical.vocabulary import recurrence_key, recurrence_value
 from sync.model import Event, EventError
 from sync.providers.base import MalformedItem
@@ -49,6 +47,10 @@ def parse_event(data: bytes | str, item_id: str) -> Event:
     """Read one VCALENDAR holding one event (its master if it is a series)."""
     # the common simple item is read as text, ~10x faster; outside the try so a
     # broken fast path fails loudly instead of marking every item malformed
+    from sync.ical.fast_read import read_simple
+    from sync.ical.full_read import parse_full
+    from sync.ical.load import decode, one_line
+
     text = decode(data, item_id)
     event = read_simple(text, item_id)
     if event is not None:
@@ -65,6 +67,9 @@ def parse_event(data: bytes | str, item_id: str) -> Event:
 
 def render_event(event: Event, base: bytes | str | None = None) -> bytes:
     """A complete VCALENDAR for `event`, on top of the item's current text if given."""
+    from sync.ical.fast_write import render_simple
+    from sync.ical.full_write import render_full
+
     if base is None:
         # a fresh item is most of an initial sync: write it as text when possible
         data = render_simple(event)

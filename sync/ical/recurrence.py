@@ -21,25 +21,37 @@ An occurrence is looked up by its recurrence id independently of any window,
 so an occurrence that merely left the window is still found (R2) and one the
 series no longer produces is confirmed gone. Real files (tests/data/corpus/recurrence)
 and how they are read: see `Series`.
+
+Occurrence ids and the cheap checks live in `sync.ical.occurrence_ids` (re-exported
+here). This module imports icalendar and the codec's object-model half only inside
+the functions that parse or write a series: a no-change sync imports this module
+(the providers name `Series`) but never parses one, and the import cost a cron run
+~0.05-0.08 s of CPU (issue 21.10).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import icalendar
-
-from sync.ical.full_read import event_from_component, is_series_master, read_time
-from sync.ical.full_write import finish_calendar, write_component
-from sync.ical.load import load_calendar, vevents
-from sync.ical.rscale import plain_rules
-from sync.ical.timezones import ZoneLookup, expandable
+from sync.ical.occurrence_ids import (
+    MAX_OCCURRENCES,
+    OVERRIDES_ONLY,
+    detach,
+    mark,
+    max_occurrences,
+    might_be_series,
+    occurrence_id,
+    split_id,
+)
 from sync.ical.vocabulary import recurrence_key, recurrence_value
 from sync.model import Event
-from sync.providers.base import ConfigError, ItemNotFound, MalformedItem, Window
+from sync.providers.base import ItemNotFound, MalformedItem, Window
+
+if TYPE_CHECKING:
+    import icalendar
+
+    from sync.ical.timezones import ZoneLookup
 
 __all__ = [
     "MAX_OCCURRENCES",
@@ -47,93 +59,17 @@ __all__ = [
     "Series",
     "detach",
     "exclude",
+    "mark",
     "max_occurrences",
+    "might_be_series",
     "occurrence_id",
     "override",
     "split_id",
 ]
 
-#: occurrences one series may contribute to a listing (setting `max_occurrences`)
-MAX_OCCURRENCES = 500
-_MARK = re.compile(r"\d{8}(?:T\d{6}Z)?")
 _RULE_PROPS = ("RRULE", "RDATE", "EXDATE", "EXRULE")
-#: date-time properties of a VEVENT re-zoned to zoneinfo before expanding
-#: marks a resource of overrides without a master that calsync took an override out of
-OVERRIDES_ONLY = "X-CALSYNC-OVERRIDES-ONLY"
 #: the first expansion span; each next one doubles (see `Series.occurrences`)
 _FIRST_SPAN = timedelta(hours=1)
-
-
-# -- ids ------------------------------------------------------------------------------------
-
-
-def mark(recurrence_id: str) -> str:
-    """'2026-12-01T09:00:00+00:00' -> '20261201T090000Z'; '2026-12-01' -> '20261201'."""
-    value = recurrence_value(recurrence_id)
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return value.strftime("%Y%m%d")
-
-
-def _unmark(text: str) -> str:
-    if "T" in text:
-        return datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).isoformat()
-    return datetime.strptime(text, "%Y%m%d").date().isoformat()
-
-
-def occurrence_id(resource_id: str, recurrence_id: str) -> str:
-    return f"{resource_id}#{mark(recurrence_id)}"
-
-
-def split_id(item_id: str) -> tuple[str, str | None]:
-    """(resource id, recurrence id or None) of an item id."""
-    resource, sep, tail = item_id.rpartition("#")
-    if sep and resource and _MARK.fullmatch(tail):
-        return resource, _unmark(tail)
-    return item_id, None
-
-
-def detach(event: Event) -> Event:
-    """The single item that stands in for an occurrence created from the CRM.
-
-    Items created from the CRM never become recurring (and a server would refuse a
-    second resource with the series' UID): the copy is a single item whose UID is
-    the occurrence's pair key (uid#recurrence id, as `sync.engine.pairs.pair_key`),
-    so a crash between the write and the state update still pairs it by UID.
-    """
-    if event.recurrence_id is None:
-        return event
-    return event.replace(uid=f"{event.uid}#{event.recurrence_id}", recurrence_id=None)
-
-
-def max_occurrences(table: Mapping[str, Any] | None, where: str) -> int:
-    value = (table or {}).get("max_occurrences", MAX_OCCURRENCES)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"[{where}] max_occurrences must be a whole number ≥ 1 (got {value!r})")
-    return value
-
-
-def might_be_series(data: bytes | str) -> bool:
-    """Cheap pre-check before a full parse: a series names RRULE or RDATE in a VEVENT, or
-    holds several VEVENTs with a RECURRENCE-ID (overrides without their master). Only
-    inside VEVENTs: a VTIMEZONE's daylight-saving RRULEs made nearly every item "maybe
-    a series" and parsed it an extra time or two on each read.
-    """
-    probe = data.upper() if isinstance(data, str) else data.decode("utf-8", "replace").upper()
-    start = probe.find("BEGIN:VEVENT")
-    overrides = 0
-    while start != -1:
-        end = probe.find("END:VEVENT", start)
-        block = probe[start:] if end == -1 else probe[start:end]
-        if "RRULE" in block or "RDATE" in block:
-            return True
-        overrides += "RECURRENCE-ID" in block
-        if overrides > 1 or (overrides and OVERRIDES_ONLY in probe):
-            return True
-        if end == -1:
-            return False
-        start = probe.find("BEGIN:VEVENT", end)
-    return False
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -151,10 +87,13 @@ class Series:
     def __init__(
         self, cal: icalendar.Calendar, master: icalendar.cal.Component | None, item_id: str
     ):
+        from sync.ical.load import vevents
+        from sync.ical.timezones import ZoneLookup
+
         self.cal = cal
         self.master = master
         self.item_id = item_id
-        self.zones = ZoneLookup(cal, item_id)
+        self.zones: ZoneLookup = ZoneLookup(cal, item_id)
         first = master if master is not None else vevents(cal)[0]
         self.uid = str(first.get("UID", ""))
         self._expander: icalendar.Calendar | None = None
@@ -164,6 +103,9 @@ class Series:
         """The series in `data`, or None when it holds a single event (MalformedItem on junk)."""
         if not might_be_series(data):
             return None
+        from sync.ical.full_read import is_series_master
+        from sync.ical.load import load_calendar, vevents
+
         cal = load_calendar(data, item_id)
         events = vevents(cal)
         masters = [c for c in events if "RECURRENCE-ID" not in c]
@@ -174,6 +116,8 @@ class Series:
         return None
 
     def _event(self, comp: icalendar.cal.Component) -> Event:
+        from sync.ical.full_read import event_from_component
+
         event = event_from_component(comp, self.zones, self.item_id)
         if event.recurrence_id is None:  # the library marks every occurrence; be sure
             event = event.replace(recurrence_id=recurrence_key(event.start))
@@ -184,6 +128,9 @@ class Series:
         VTIMEZONE evaluated by its own rules from 1601 cost seconds per series), and
         Gregorian RFC 7529 rules as plain rules. Written text is never made from it."""
         if self._expander is None:
+            from sync.ical.rscale import plain_rules
+            from sync.ical.timezones import expandable
+
             self._expander = expandable(plain_rules(self.cal, self.item_id), self.zones)
         return self._expander
 
@@ -230,6 +177,9 @@ class Series:
         return sorted(kept[:cap], key=lambda e: (e.start_utc, _original_start(e))), capped
 
     def overrides(self) -> dict[str, icalendar.cal.Component]:
+        from sync.ical.full_read import read_time
+        from sync.ical.load import vevents
+
         out: dict[str, icalendar.cal.Component] = {}
         for comp in vevents(self.cal):
             value = read_time(comp, "RECURRENCE-ID", self.zones, self.item_id)
@@ -240,6 +190,10 @@ class Series:
     def _master_only(self) -> icalendar.Calendar:
         # the calendar's properties too: X-WR-TIMEZONE decides where a UTC rule
         # repeats, so listing and lookup must both see it (issue 21)
+        import icalendar
+
+        from sync.ical.load import vevents
+
         cal = icalendar.Calendar()
         source = self._expansion()
         for name, value in source.items():
@@ -273,6 +227,8 @@ class Series:
 
     def is_empty(self) -> bool:
         import recurring_ical_events  # type: ignore[import-untyped]
+
+        from sync.ical.load import vevents
 
         if self.master is None:
             return not vevents(self.cal)
@@ -321,6 +277,10 @@ def _series(base: bytes | str, item_id: str) -> Series:
 
 def override(base: bytes | str, item_id: str, event: Event) -> bytes:
     """`base` with the occurrence `event.recurrence_id` changed to `event` (an exception)."""
+    import icalendar
+
+    from sync.ical.full_write import finish_calendar, write_component
+
     rid = event.recurrence_id
     assert rid is not None
     series = _series(base, item_id)
@@ -350,6 +310,9 @@ def override(base: bytes | str, item_id: str, event: Event) -> bytes:
 def exclude(base: bytes | str, item_id: str, recurrence_id: str) -> bytes | None:
     """`base` without that occurrence (EXDATE, override dropped); None when the series
     has no occurrence left, so the whole resource can go."""
+    from sync.ical.full_read import read_time
+    from sync.ical.full_write import finish_calendar
+
     series = _series(base, item_id)
     if series.occurrence(recurrence_id) is None:
         raise ItemNotFound(item_id)

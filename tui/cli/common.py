@@ -1,4 +1,12 @@
-"""What every CLI command shares: the workspace, exit codes, the error edge, output."""
+"""What every CLI command shares: the workspace, exit codes, the error edge, output.
+
+Typer is not imported here: a plain `calsync sync NAME…` or `calsync sync --all`
+runs without it (tui/cli/quick.py), and importing it (with pydantic for its
+parse) was ~0.05-0.15 s of each cron run's CPU. `JsonOpt`, the one thing here
+made of Typer, is built when a command module first asks for it. Nor is rich until
+something is printed (`stderr_console`, `stdout_console`; ~0.03-0.04 s): a cron
+run with nothing to report prints nothing.
+"""
 
 from __future__ import annotations
 
@@ -8,26 +16,63 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
-
-import typer
-from rich.console import Console
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 from storage.config import Config, load_config
 from storage.errors import StoreError
 from storage.workspace import Workspace, resolve_workspace
 from sync.providers.base import ProviderError
 
-#: the `--json` option every reporting command takes
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
+if TYPE_CHECKING:
+    import typer
+    from rich.console import Console
+
+    #: stderr and stdout as rich prints them: see `stderr_console`, `stdout_console`
+    err_console: Console
+    out_console: Console
+
+    #: the `--json` option every reporting command takes
+    JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "JsonOpt":  # what the TYPE_CHECKING block above says, made on first use
+        import typer
+
+        value = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
+        globals()[name] = value
+        return value
+    if name == "err_console":
+        return stderr_console()
+    if name == "out_console":
+        return stdout_console()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_OPERATOR = 3
 
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-out_console = Console(highlight=False)
+
+def stderr_console() -> Console:
+    """rich's Console on stderr, made on first use; also `common.err_console`."""
+    made: Console | None = globals().get("err_console")
+    if made is None:
+        from rich.console import Console
+
+        made = globals()["err_console"] = Console(stderr=True, highlight=False, soft_wrap=True)
+    return made
+
+
+def stdout_console() -> Console:
+    """rich's Console on stdout, made on first use; also `common.out_console`."""
+    made: Console | None = globals().get("out_console")
+    if made is None:
+        from rich.console import Console
+
+        made = globals()["out_console"] = Console(highlight=False)
+    return made
 
 
 class AppState:
@@ -58,8 +103,14 @@ def state(ctx: typer.Context) -> AppState:
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    err_console.print(f"calsync: {message}", markup=False)
-    raise typer.Exit(code)
+    stderr_console().print(f"calsync: {message}", markup=False)
+    leave(code)
+
+
+def leave(code: int) -> NoReturn:
+    """End the command with `code`. A SystemExit, not typer.Exit: Typer lets it
+    through (and its test runner reads its code), and the quick path has no Typer."""
+    raise SystemExit(code)
 
 
 @contextmanager
@@ -68,15 +119,15 @@ def handle_errors() -> Iterator[None]:
     try:
         yield
     except (StoreError, ProviderError) as exc:
-        err_console.print(f"calsync: {exc}", markup=False)
+        stderr_console().print(f"calsync: {exc}", markup=False)
         sys.exit(EXIT_USAGE)
     except OSError as exc:
         # a folder that cannot be created or a file that cannot be read: say which
         where = f": {exc.filename}" if exc.filename else ""
-        err_console.print(f"calsync: {exc.strerror or exc}{where}", markup=False)
+        stderr_console().print(f"calsync: {exc.strerror or exc}{where}", markup=False)
         sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:
-        err_console.print("calsync: interrupted", markup=False)
+        stderr_console().print("calsync: interrupted", markup=False)
         sys.exit(130)
 
 

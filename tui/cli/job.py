@@ -3,6 +3,8 @@
 Output follows who is watching: on a terminal, a live progress display and the
 results; off a terminal or with --quiet (cron), nothing but failures on stderr,
 so cron mails only when something needs attention. --json prints one summary.
+Neither Typer nor rich's progress display is imported unless used: `calsync sync
+--all` from cron is read without Typer (tui/cli/quick.py).
 """
 
 from __future__ import annotations
@@ -12,18 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-
-import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from typing import TYPE_CHECKING
 
 from storage.users import UserStore
 from sync.engine.runner import RunResult
@@ -31,8 +22,11 @@ from sync.job import Job, JobObserver, JobSummary, error_line
 from sync.runlog import Redactor, run_logger
 from sync.shard import Shard
 from sync.window_limits import refuse_unservable
-from tui.cli.common import err_console, out_console, print_json, state
+from tui.cli.common import AppState, leave, print_json, stderr_console, stdout_console
 from tui.cli.render import exit_code, health_line, render_plan, render_result
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 #: exit code of a job stopped by SIGINT/SIGTERM (the shell's 128 + SIGINT)
 EXIT_INTERRUPTED = 130
@@ -117,13 +111,13 @@ def report_problems(summary: JobSummary) -> None:
         line = error_line(result)
         if line is None or result.user in summary.repeats:
             continue
-        err_console.print(f"calsync: {result.user}: {result.result}: {line}", markup=False)
+        stderr_console().print(f"calsync: {result.user}: {result.result}: {line}", markup=False)
         next_step = health_line(summary.health.get(result.user))
         if next_step:
-            err_console.print(f"calsync: {result.user}:   {next_step}", markup=False)
+            stderr_console().print(f"calsync: {result.user}:   {next_step}", markup=False)
         for err in result.errors[:20]:
             if err.get("item"):
-                err_console.print(
+                stderr_console().print(
                     f"calsync: {result.user}:   {err.get('item')}: {err.get('error', '')}",
                     markup=False,
                 )
@@ -136,17 +130,17 @@ def render_summary(summary: JobSummary) -> None:
         render_result(result)
         next_step = health_line(summary.health.get(result.user))
         if next_step and result.result != "ok":
-            out_console.print(f"  {next_step}", markup=False, soft_wrap=True)
+            stdout_console().print(f"  {next_step}", markup=False, soft_wrap=True)
     totals = summary.totals
     parts = [f"{totals[k]} {k.replace('_', ' ')}" for k in totals if k != "users" and totals[k]]
-    out_console.print(
+    stdout_console().print(
         f"[bold]{totals['users']} user(s)[/]: {', '.join(parts) or 'nothing to do'}"
         f" in {summary.duration:.1f} s (run {summary.run_id})"
     )
 
 
 def run_all(
-    ctx: typer.Context,
+    st: AppState,
     *,
     dry_run: bool,
     force: bool,
@@ -162,7 +156,6 @@ def run_all(
 
     A run log that could not be written adds one line to `log_problems`.
     """
-    st = state(ctx)
     redactor = Redactor.for_config(st.config)
     with run_logger(st.workspace, redactor, problems=log_problems) as logger:
         job = Job(
@@ -178,6 +171,16 @@ def run_all(
         )
         if not show_progress or quiet:
             return job.run(names)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
         to_run, skipped = job.plan(names)
         with Progress(
             SpinnerColumn(),
@@ -189,7 +192,7 @@ def run_all(
             TextColumn("·"),
             TimeElapsedColumn(),
             TextColumn("{task.fields[current]}", markup=False),
-            console=err_console,
+            console=stderr_console(),
             transient=True,
         ) as progress:
             # skipped users count as done at once: the bar covers every user listed
@@ -198,7 +201,7 @@ def run_all(
 
 
 def sync_all(
-    ctx: typer.Context,
+    st: AppState,
     *,
     dry_run: bool,
     force: bool,
@@ -207,35 +210,38 @@ def sync_all(
     quiet: bool = False,
     shard: Shard | None = None,
 ) -> None:
-    st = state(ctx)
     # a [job] window a user's calendar cannot serve stops the job before it writes
     users = UserStore(st.workspace).all()
     refuse_unservable([u for u in users if u.get("remote") and u.get("enabled", True)], st.config)
     cancel = threading.Event()
     log_problems: list[str] = []
-    on_terminal = err_console.is_terminal and out_console.is_terminal
+    # a person watching: on a terminal, without --json or --quiet (asked first: then
+    # no console, nor rich, is needed unless something is reported)
+    watching = (
+        not (as_json or quiet) and stderr_console().is_terminal and stdout_console().is_terminal
+    )
     with stop_on_signals(cancel) as received:
         summary = run_all(
-            ctx,
+            st,
             dry_run=dry_run,
             force=force,
             jobs=jobs,
             quiet=quiet,
-            show_progress=on_terminal and not as_json,
+            show_progress=watching,
             cancel=cancel,
             shard=shard,
             log_problems=log_problems,
         )
     for problem in log_problems:
-        err_console.print(f"calsync: {problem}", markup=False)
+        stderr_console().print(f"calsync: {problem}", markup=False)
     if as_json:
         print_json(summary.to_json())
         report_problems(summary)
-    elif on_terminal and not quiet:
+    elif watching:
         render_summary(summary)
     else:
         report_problems(summary)
     if received:
-        err_console.print("calsync: stopped by a signal; unfinished users are cancelled")
-        raise typer.Exit(EXIT_INTERRUPTED)
-    raise typer.Exit(exit_code(summary.results))
+        stderr_console().print("calsync: stopped by a signal; unfinished users are cancelled")
+        leave(EXIT_INTERRUPTED)
+    leave(exit_code(summary.results))

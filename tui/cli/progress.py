@@ -9,21 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from sync.engine.applier import Progress as ProgressCallback
-from tui.cli.common import err_console, out_console
+from tui.cli.common import stderr_console, stdout_console
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 #: cells of a label (an item's subject) on a wide line
 LABEL_CELLS = 40
@@ -34,10 +26,14 @@ OTHER_CELLS = 42
 
 def watched(*, as_json: bool = False, quiet: bool = False) -> bool:
     """Whether a person is watching: stdout and stderr on a terminal, no --json/--quiet."""
-    return err_console.is_terminal and out_console.is_terminal and not (as_json or quiet)
+    if as_json or quiet:  # asked first: cron's run then needs no console (nor rich)
+        return False
+    return stderr_console().is_terminal and stdout_console().is_terminal
 
 
 def short(label: str, cells: int = LABEL_CELLS) -> str:
+    from rich.text import Text
+
     text = Text(label.replace("\n", " "))
     text.truncate(cells, overflow="ellipsis")
     return text.plain
@@ -51,7 +47,17 @@ def user_progress(
     if not enabled:
         yield None
         return
-    console = console or err_console
+    from rich.progress import (  # only when drawn: a cron run never is
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    console = console or stderr_console()
     bar = 20 if console.width >= 100 else 10
     with Progress(
         SpinnerColumn(),

@@ -6,14 +6,23 @@ Shared by `calsync init / sync` and the `--all` job, so neither imports the othe
 from __future__ import annotations
 
 from datetime import UTC, datetime
-
-from rich.markup import escape
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from sync.engine.runner import RunResult
 from sync.health import Health
 from sync.job import error_line
-from tui.cli.common import EXIT_FAILED, EXIT_OK, EXIT_OPERATOR, err_console, out_console
+from tui.cli.common import EXIT_FAILED, EXIT_OK, EXIT_OPERATOR, stderr_console, stdout_console
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+
+def escape(text: str) -> str:
+    """rich's markup escape, imported when something is printed (a cron run that
+    has nothing to say imports no rich)."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 def short_time(text: str) -> str:
@@ -98,10 +107,10 @@ def render_result(result: RunResult) -> None:
             line += f", {result.conflicts} changed meanwhile (next run)"
     if result.reason:
         line += f" — {escape(result.reason)}"
-    out_console.print(line)
+    stdout_console().print(line)
     report_errors(result)
     for warning in result.warnings[:20]:
-        out_console.print(f"  [yellow]warning[/] {escape(warning)}")
+        stdout_console().print(f"  [yellow]warning[/] {escape(warning)}")
 
 
 def report_errors(result: RunResult) -> None:
@@ -115,9 +124,9 @@ def report_errors(result: RunResult) -> None:
     items = [e for e in result.errors[:20] if e.get("item")]
     if not items:
         line = error_line(result)
-        err_console.print(f"calsync: {result.user}: {result.result}: {line}", markup=False)
+        stderr_console().print(f"calsync: {result.user}: {result.result}: {line}", markup=False)
     for err in items:
-        err_console.print(
+        stderr_console().print(
             f"calsync: {result.user}: {err.get('item')}: {err.get('error', '')}", markup=False
         )
 
@@ -126,18 +135,20 @@ def render_plan(result: RunResult) -> None:
     plan = result.plan
     assert plan is not None
     writes = plan.writes
+    from rich.table import Table  # only for a plan shown on screen
+
     table = Table(title=f"{result.user}: {len(writes)} planned change(s)", show_lines=False)
     for col in ("action", "side", "subject", "reason"):
         table.add_column(col)
     for action in writes:
         shown = action.after or action.before
         add_row(table, action.op, action.side, shown.subject if shown else "", action.reason)
-    out_console.print(table)
+    stdout_console().print(table)
     if plan.guard:
-        out_console.print(
+        stdout_console().print(
             f"[yellow]guard:[/] {escape(plan.guard)}: run `calsync sync {escape(result.user)} "
             "--force` to apply it",
             soft_wrap=True,
         )
     for warning in plan.warnings:
-        out_console.print(f"  [yellow]warning[/] {escape(warning)}")
+        stdout_console().print(f"  [yellow]warning[/] {escape(warning)}")

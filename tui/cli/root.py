@@ -17,7 +17,6 @@ from typing import Annotated
 import typer
 
 from tui.cli.common import EXIT_USAGE, AppState, err_console, handle_errors
-from tui.cli.quick import parse_quick_sync, run_quick_sync
 
 app = typer.Typer(
     name="calsync",
@@ -83,14 +82,8 @@ def register() -> None:
 
 
 def main() -> None:
-    quick = parse_quick_sync(sys.argv[1:])
-    if quick is not None:  # a plain `sync NAME…`: the same code, without Typer's parse
-        with handle_errors():
-            try:
-                run_quick_sync(quick)
-            except typer.Exit as exc:
-                sys.exit(exc.exit_code)
-        sys.exit(0)
+    """The command line through Typer; `tui.cli.quick.main` (the console script) hands
+    everything but a plain `sync` here."""
     register()
     with handle_errors():
         try:

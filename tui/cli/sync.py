@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Annotated
 
@@ -14,15 +13,10 @@ from rich.text import Text
 from sync import service
 from sync.engine.runner import IDENTITY_CHANGED, IDENTITY_QUESTION, RunResult, SyncOptions
 from sync.health import Health
-from sync.job import error_line
-from sync.shard import ShardError, parse_shard
-from sync.users import get_user
 from tui.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
-    AppState,
     JsonOpt,
-    err_console,
     fail,
     out_console,
     print_json,
@@ -32,14 +26,11 @@ from tui.cli.progress import user_progress, watched
 from tui.cli.render import (
     add_row,
     counts_text,
-    exit_code,
     health_cell,
-    render_plan,
-    render_result,
-    report_errors,
     short_time,
     when_text,
 )
+from tui.cli.runs import finish, sync_everyone, sync_names
 
 
 def init(
@@ -65,7 +56,7 @@ def init(
             with user_progress(name, enabled=shown) as progress:
                 opts = SyncOptions(accept_new_identity=True, dry_run=dry_run, progress=progress)
                 result = service.init_user(st.workspace, st.config, name, opts)
-    _finish([result], as_json)
+    finish([result], as_json)
 
 
 def sync_cmd(
@@ -112,39 +103,11 @@ def sync_cmd(
     if shard is not None and not all_users:
         fail("--shard goes with --all")
     if all_users:
-        from tui.cli.job import sync_all
-
-        try:
-            part = parse_shard(shard, os.environ) if shard is not None else None
-        except ShardError as exc:
-            fail(str(exc))
-        sync_all(
-            ctx, dry_run=dry_run, force=force, as_json=as_json, jobs=jobs, quiet=quiet, shard=part
+        sync_everyone(
+            st, dry_run=dry_run, force=force, as_json=as_json, jobs=jobs, quiet=quiet, shard=shard
         )
         return
     sync_names(st, names or [], dry_run=dry_run, force=force, as_json=as_json, quiet=quiet)
-
-
-def sync_names(
-    st: AppState,
-    names: list[str],
-    *,
-    dry_run: bool = False,
-    force: bool = False,
-    as_json: bool = False,
-    quiet: bool = False,
-) -> None:
-    """`calsync sync NAME…` (also reached without Typer: tui/cli/quick.py)."""
-    unique = list(dict.fromkeys(names))  # `sync anna anna` syncs anna once
-    for n in unique:
-        get_user(st.workspace, n)  # an unknown name fails before anyone is synced
-    shown = watched(as_json=as_json, quiet=quiet)
-    results = []
-    for n in unique:
-        with user_progress(n, enabled=shown) as progress:
-            opts = SyncOptions(dry_run=dry_run, force=force, progress=progress)
-            results.append(service.sync_user(st.workspace, st.config, n, opts))
-    _finish(results, as_json, quiet=quiet)
 
 
 def _show_calendars(result: RunResult) -> None:
@@ -173,26 +136,6 @@ def _name_line(name: str | None) -> str:
     text = Text(" ".join(name.split()))
     text.truncate(max(10, min(out_console.width, 80) - 7), overflow="ellipsis")
     return f"  name {text.plain}\n"
-
-
-def _finish(results: list[RunResult], as_json: bool, *, quiet: bool = False) -> None:
-    if as_json:
-        print_json(results[0].to_json() if len(results) == 1 else [r.to_json() for r in results])
-        for result in results:
-            report_errors(result)
-    elif quiet:
-        for result in results:
-            problem = error_line(result) or (result.reason if result.result == "busy" else None)
-            if problem is not None:
-                err_console.print(
-                    f"calsync: {result.user}: {result.result}: {problem}", markup=False
-                )
-    else:
-        for result in results:
-            if result.plan is not None and result.result == "planned":
-                render_plan(result)
-            render_result(result)
-    raise typer.Exit(exit_code(results, busy_fails=True))
 
 
 def status_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:

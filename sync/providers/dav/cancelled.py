@@ -15,12 +15,14 @@ them go, as it would a deletion.
 from __future__ import annotations
 
 import re
-
-import icalendar
+from typing import TYPE_CHECKING
 
 from sync.ical.recurrence import Series
 from sync.model import Event
 from sync.providers.base import Window
+
+if TYPE_CHECKING:
+    import icalendar
 
 #: a STATUS:CANCELLED line (any parameters; unfolded - the line is short)
 _CANCELLED_LINE = re.compile(r"^STATUS(?:;[^:\r\n]*)?:[ \t]*CANCELLED[ \t]*\r?$", re.I | re.M)

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
-from xml.sax.saxutils import escape
 
 from sync.ical import parse_event
 from sync.providers.base import CalendarNotFound, MalformedItem, ProviderError, Window
@@ -56,6 +55,12 @@ class SyncUnsupported(ProviderError):
     """sync-collection does not work on this collection; list by time range instead."""
 
 
+def xml_text(value: str) -> str:
+    """`value` as XML character data: what xml.sax.saxutils.escape does, without
+    importing it (it imports urllib.request, ~3 ms of every run's start-up)."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _utc_stamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
@@ -77,7 +82,7 @@ class DavListing(DavConnection):
             try:
                 response = self._listing_request(
                     "REPORT",
-                    _SYNC_REPORT.format(token=escape(token or "")),
+                    _SYNC_REPORT.format(token=xml_text(token or "")),
                     # RFC 6578 §3.2: the report is defined for Depth 0 only; the depth
                     # of the listing is the body's DAV:sync-level
                     {"Depth": "0", "Content-Type": "application/xml; charset=utf-8"},
@@ -245,7 +250,7 @@ class DavListing(DavConnection):
         for start in range(0, len(ids), MULTIGET_CHUNK):
             chunk = list(ids[start : start + MULTIGET_CHUNK])
             body = _MULTIGET_REPORT.format(
-                hrefs="".join(f"<d:href>{escape(self._path(i))}</d:href>" for i in chunk)
+                hrefs="".join(f"<d:href>{xml_text(self._path(i))}</d:href>" for i in chunk)
             )
             response = self._request(
                 "REPORT",

@@ -17,6 +17,19 @@ PASSWORD_ENV = "CALSYNC_TEST_DAV_PASSWORD"
 SECRET = "dav-Secret-9"
 #: what the caldav client path imports and the stdlib path must not
 HTTP_LIBRARIES = ("caldav", "niquests", "urllib3", "lxml")
+#: what a sync with nothing to do never uses: the iCalendar libraries (nothing is
+#: read), the HTTP client libraries, and Typer with pydantic (tui/cli/quick.py)
+NOT_ON_A_NO_CHANGE_SYNC = (
+    *HTTP_LIBRARIES,
+    "icalendar",
+    "recurring_ical_events",
+    "x_wr_timezone",
+    "dateutil",
+    "typer",
+    "click",
+    "pydantic",
+    "pydantic_core",
+)
 
 
 def clean_http_environment(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
@@ -33,14 +46,16 @@ def open_caldav(url: str, **extra: Any) -> CalDAVProvider:
     return CalDAVProvider(f"caldav:{url}", settings={"caldav": table})
 
 
-def run_cli_reporting_imports(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_cli_reporting_imports(
+    workspace: Path, *args: str, watch: tuple[str, ...] = HTTP_LIBRARIES
+) -> subprocess.CompletedProcess[str]:
     """`calsync --workspace WS ARGS` in a fresh interpreter; its stderr ends with
-    `LOADED [...]`, the HTTP_LIBRARIES it imported."""
+    `LOADED [...]`, the packages of `watch` it imported."""
     script = (
         "import atexit, sys\n"
         "def report():\n"
         "    loaded = {m.split('.')[0] for m in sys.modules}\n"
-        f"    print('LOADED', sorted(loaded & {set(HTTP_LIBRARIES)!r}), file=sys.stderr)\n"
+        f"    print('LOADED', sorted(loaded & {set(watch)!r}), file=sys.stderr)\n"
         "atexit.register(report)\n"
         f"sys.argv = ['calsync', '--workspace', {str(workspace)!r}, *{list(args)!r}]\n"
         "from tui.cli import main\n"

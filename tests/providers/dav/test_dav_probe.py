@@ -32,6 +32,7 @@ from sync.providers.dav.http import Forbidden
 from sync.providers.dav.provider import CalDAVProvider
 from tests.providers.dav.dav_front import dav_front
 from tests.providers.dav.dav_helpers import (
+    NOT_ON_A_NO_CHANGE_SYNC,
     PASSWORD_ENV,
     SECRET,
     clean_http_environment,
@@ -390,7 +391,10 @@ def test_anonymous_request_sends_no_authorization() -> None:
 # -- the whole process ----------------------------------------------------------------------------
 
 
-def test_no_change_cli_sync_loads_no_http_library(radicale_calendar: str, tmp_path: Path) -> None:
+def test_no_change_cli_sync_loads_no_http_nor_ical_library(
+    radicale_calendar: str, tmp_path: Path
+) -> None:
+    """Nor icalendar, nor Typer: tests/cli/test_lazy_imports.py says why."""
     from typer.testing import CliRunner
 
     from tui.cli import _register, app
@@ -418,10 +422,10 @@ def test_no_change_cli_sync_loads_no_http_library(radicale_calendar: str, tmp_pa
             result = CliRunner().invoke(app, ["--workspace", str(ws), *args])
             assert result.exit_code == 0, result.output
         front.seen.clear()
-        proc = run_cli_reporting_imports(ws, "sync", "anna")
+        proc = run_cli_reporting_imports(ws, "sync", "anna", watch=NOT_ON_A_NO_CHANGE_SYNC)
     assert proc.returncode == 0, proc.stderr
     assert "crm +0 ~0 -0, remote +0 ~0 -0" in proc.stdout
-    assert "LOADED []" in proc.stderr
+    assert "LOADED []" in proc.stderr, proc.stderr
     assert [s.method for s in front.seen] == ["PROPFIND"]
 
 

@@ -125,3 +125,15 @@ def test_a_412_on_create_over_a_real_item_is_still_a_uid_clash(radicale_calendar
     with pytest.raises(ItemRefused) as exc:
         p.create(_event())
     assert exc.value.uid_conflict
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "plain", "a&b<c>d", "&amp;&lt;", '/cal/it\'s "quoted".ics', "<<&&>>", "Ærø/Köln ♥.ics"],
+)
+def test_request_text_is_escaped_as_the_standard_library_does(text: str) -> None:
+    from xml.sax.saxutils import escape
+
+    from sync.providers.dav.listing import xml_text
+
+    assert xml_text(text) == escape(text)
