@@ -55,7 +55,8 @@ def gc_paused() -> Iterator[None]:
                 gc.enable()
 
 
-#: per thread, inside `reusing_decodes`: path -> (the bytes last read or written, their data)
+#: per thread, inside `reusing_decodes`: path -> (the bytes last read or written, their
+#: data, its schema version once `check_tables` passed it) or None
 _decoded = threading.local()
 
 
@@ -79,10 +80,17 @@ def reusing_decodes(*paths: Path) -> Iterator[None]:
         _decoded.files = outer
 
 
-def _remember(path: Path, raw: bytes, data: dict[str, Any]) -> None:
+def _remember(path: Path, raw: bytes, data: dict[str, Any], version: int | None = None) -> None:
     files: dict[Path, Any] | None = getattr(_decoded, "files", None)
     if files is not None and path in files:
-        files[path] = (raw, data)
+        files[path] = (raw, data, version)
+
+
+def _known(path: Path) -> tuple[bytes, dict[str, Any], int | None] | None:
+    """What `reusing_decodes` holds for `path` on this thread: (bytes, data, the
+    schema version once checked), or None."""
+    files: dict[Path, Any] | None = getattr(_decoded, "files", None)
+    return files.get(path) if files is not None else None
 
 
 def read_json_file(path: Path) -> dict[str, Any] | None:
@@ -93,8 +101,7 @@ def read_json_file(path: Path) -> dict[str, Any] | None:
         return None
     except OSError as exc:
         raise StoreCorrupt(path, exc.strerror or str(exc)) from exc
-    files: dict[Path, Any] | None = getattr(_decoded, "files", None)
-    known = files.get(path) if files is not None else None
+    known = _known(path)
     if known is not None and known[0] == raw:
         data: dict[str, Any] = known[1]
         return data
@@ -115,6 +122,9 @@ def check_tables(path: Path, data: dict[str, Any]) -> int:
     A file that parses as JSON but has the wrong shape is as corrupt as one that
     does not parse: TinyDB would crash on it, or worse, write it back mangled.
     """
+    known = _known(path)
+    if known is not None and known[1] is data and known[2] is not None:
+        return known[2]  # handed back unchanged by `reusing_decodes`: checked already
     for table, docs in data.items():
         if not isinstance(docs, dict):
             raise StoreCorrupt(path, f"table {table!r} is not a JSON object")
@@ -127,6 +137,8 @@ def check_tables(path: Path, data: dict[str, Any]) -> int:
         raise StoreCorrupt(path, f"bad schema version {version!r}")
     if version > SCHEMA_VERSION:
         raise StoreTooNew(path, version)
+    if known is not None and known[1] is data:
+        _remember(path, known[0], data, version)
     return version
 
 

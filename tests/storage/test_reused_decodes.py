@@ -13,8 +13,9 @@ import pytest
 
 from storage import tinystore
 from storage.config import load_config
+from storage.errors import StoreCorrupt
 from storage.runs import read_runs, runs_file
-from storage.tinystore import open_db, read_json_file, reusing_decodes
+from storage.tinystore import check_tables, open_db, read_json_file, reusing_decodes
 from sync.job import Job
 from tests.job.helpers import Site, seed
 
@@ -56,6 +57,20 @@ def test_bytes_replaced_by_another_writer_are_decoded_afresh(tmp_path: Path) -> 
         assert read_json_file(path) == {"runs": {"1": {"id": "b"}}}
         path.unlink()
         assert read_json_file(path) is None
+
+
+def test_a_file_that_turned_bad_meanwhile_is_still_refused(tmp_path: Path) -> None:
+    path = tmp_path / "runs.json"
+    path.write_text('{"runs": {"1": {"id": "a"}}}', encoding="utf-8")
+    with reusing_decodes(path):
+        data = read_json_file(path)
+        assert data is not None and check_tables(path, data) == 1
+        assert check_tables(path, data) == 1  # checked once, known since
+        path.write_text('{"runs": {"1": "not a record"}}', encoding="utf-8")
+        bad = read_json_file(path)
+        assert bad is not None
+        with pytest.raises(StoreCorrupt, match="runs/1"):
+            check_tables(path, bad)
 
 
 def test_a_write_is_read_back_without_decoding(
