@@ -67,8 +67,8 @@ def reusing_decodes(*paths: Path) -> Iterator[None]:
 
     For a small file read several times around one write, such as a user's
     runs.json within one user's run of `sync --all` (the health check before, the
-    run's own load, the health check after): a 200-run file takes ~1 ms to decode
-    and as much again in garbage collection of what it made. The bytes are read and
+    run's own load, the health check after): the 200 records a user keeps (57 KB)
+    take 0.8-1 ms to decode, each time (issue 17). The bytes are read and
     compared every time, so a file another process replaced meanwhile is decoded
     afresh. The data is shared: readers of these paths must not edit it in place.
     """
