@@ -28,8 +28,8 @@ from typing import Any, Literal
 
 from storage.config import Config
 from storage.errors import StoreError, state_unreadable
+from storage.runs import read_runs as read_runs
 from storage.state import UserFiles, UserState
-from storage.tinystore import check_tables, read_json_file
 from storage.workspace import Workspace
 from sync.providers.base import (
     AuthFailed,
@@ -311,22 +311,6 @@ def _failed(
 
 
 # -- reading and clearing ---------------------------------------------------------------
-
-
-def read_runs(ws: Workspace, name: str) -> list[dict[str, Any]]:
-    """The user's run records, oldest first, from runs.json alone (cheap: the state
-    file, with a copy of every item, is read only for a workspace from before the
-    split). StoreError if unreadable; [] for a user with no files yet."""
-    files = UserFiles(ws, name)
-    path = files.state_path.with_name("runs.json")
-    data = read_json_file(path)
-    if data is None:
-        if not files.state_path.exists():
-            return []
-        return list(files.read_state().runs)
-    check_tables(path, data)
-    runs = [r for r in data.get("runs", {}).values() if isinstance(r, dict)]
-    return sorted(runs, key=lambda r: str(r.get("started", "")))
 
 
 def health_of(

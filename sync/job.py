@@ -21,6 +21,8 @@ from typing import Any
 
 from storage.config import Config
 from storage.errors import StoreError
+from storage.runs import runs_file
+from storage.tinystore import reusing_decodes
 from storage.users import UserStore
 from storage.workspace import Workspace
 from sync.engine.runner import RunResult, SyncOptions, new_run_id
@@ -259,6 +261,12 @@ class Job:
         """Never raises: whatever happens becomes this user's result."""
         if self.cancel.is_set():
             return RunResult(name, "cancelled", "not started: the job was stopped")
+        # runs.json is read up to four times here (health before, the run's own load,
+        # health after, is_repeat) around one write: decoded once (storage/tinystore.py)
+        with reusing_decodes(runs_file(self.workspace, name)):
+            return self._judged_run(name, summary)
+
+    def _judged_run(self, name: str, summary: JobSummary) -> RunResult:
         before = health_of(self.workspace, self.config, self._users[name], self.clock())
         if before.held:
             # backing off, throttled or waiting for an operator: said when it happened

@@ -65,6 +65,13 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--users", type=int, help="users of benchmark 4 (default 500)")
     parser.add_argument("--items", type=int, help="items per user of benchmark 4 (default 200)")
+    parser.add_argument(
+        "--run-records",
+        type=int,
+        default=0,
+        help="run records each user of benchmarks 4 and 7 starts with (default: the settling "
+        "runs'; 200, the most kept, is a fleet after ~33 hours of 10-minute cycles)",
+    )
     parser.add_argument("--tui-users", type=int, help="users of benchmark 5 (default 1000)")
     parser.add_argument(
         "--series", type=int, help="Exchange-exported series of benchmark 6 (default 50)"
@@ -170,6 +177,7 @@ def main(argv: list[str] | None = None) -> None:
                     jobs=(1, 16, 32) if bench_name == "users" else (args.scale_jobs,),
                     remote_base=net.url,
                     latency_ms=args.latency_ms,
+                    run_records=args.run_records,
                     prefix="u" if bench_name == "users" else "s",
                 )
                 users.setup()

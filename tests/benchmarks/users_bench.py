@@ -47,7 +47,10 @@ class UsersBench:
         remote_base: str | None = None,
         latency_ms: float = 0.0,
         prefix: str = "u",
+        run_records: int = 0,
     ) -> None:
+        #: fill each user's runs.json up to this many records after settling (0: leave)
+        self.run_records = run_records
         #: user names are PREFIX00000…, so two benchmarks can share one server
         self.prefix = prefix
         self.root = root
@@ -121,6 +124,26 @@ class UsersBench:
         totals = json.loads(got.output)["totals"]
         if totals.get("ok") != self.users:
             raise RuntimeError(f"settling sync --all: {totals}")
+        if self.run_records:
+            _progress(f"giving every user {self.run_records} run records")
+            for n in range(self.users):
+                self._fill_runs(cs.user_dir(self._name(n)) / "runs.json")
+
+    def _fill_runs(self, path: Path) -> None:
+        """Older no-change job runs before the real ones, up to `run_records` in all: the
+        runs.json a fleet reaches after as many cycles (each run decodes and rewrites it)."""
+        data = json.loads(path.read_text(encoding="utf-8"))
+        real = sorted(data["runs"].values(), key=lambda r: str(r["started"]))
+        older = []
+        for i in range(max(0, self.run_records - len(real))):
+            stamp = f"2020-01-01T{i // 60:02d}:{i % 60:02d}:00+00:00"
+            older.append(
+                {**real[-1], "id": f"20200101T{i:06d}Z-000000", "started": stamp, "finished": stamp}
+            )
+        data["runs"] = {str(i): r for i, r in enumerate([*older, *real], 1)}
+        path.write_text(
+            json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
+        )
 
     def _sync_all(self, jobs: int, *extra: str) -> tuple[Run, int]:
         """One timed `sync --all`; (the run, how many users it ran). Warns unless no-change."""

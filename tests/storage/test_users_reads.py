@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from storage.atomic import atomic_write
+from storage.errors import UnknownUser
 from storage.users import UserStore
 from storage.workspace import Workspace
 from tests.storage.conftest import child
@@ -56,3 +59,16 @@ def test_a_looked_up_record_is_the_callers_own_copy(ws: Workspace) -> None:
     assert store.get("bert")["enabled"] is True
     assert [u["enabled"] for u in store.all()] == [True, True]
     assert store.exists("anna") and not store.exists("carl")
+
+
+def test_lookups_by_name_follow_a_rename_and_a_removal(ws: Workspace) -> None:
+    _add(ws, "anna")
+    _add(ws, "bert")
+    store = UserStore(ws)
+    assert store.get("bert")["name"] == "bert"
+    store.update("bert", {"name": "berta"})
+    assert store.exists("berta") and not store.exists("bert")
+    with pytest.raises(UnknownUser):
+        store.get("bert")
+    store.remove("anna")
+    assert not store.exists("anna") and store.get("berta")["name"] == "berta"
