@@ -87,6 +87,10 @@ class Applier:
 
     def apply(self, actions: list[Action]) -> Outcome:
         total = len(actions)
+        # progress counts the writes: a pairing recorded without one (matched at init,
+        # an etag refreshed after a folder was copied) is no item to wait for
+        writes = sum(action.op != "pair" for action in actions)
+        written = 0
         for done, action in enumerate(actions, 1):
             if self.cancel is not None and self.cancel.is_set():
                 self.outcome.cancelled = True
@@ -107,8 +111,9 @@ class Applier:
                 )
             if done % FLUSH_EVERY == 0 and time.monotonic() - self._flushed_at >= FLUSH_SECONDS:
                 self.flush()
-            if self.progress is not None:
-                self.progress(done, total, _label(action))
+            if self.progress is not None and action.op != "pair":
+                written += 1
+                self.progress(written, writes, _label(action))
         if total:
             # with nothing applied nothing changed here; the runner writes the state
             # once at the end of every run anyway (a second rewrite of a 5,000-pair file
