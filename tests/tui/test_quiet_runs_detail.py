@@ -9,7 +9,7 @@ from storage.workspace import Workspace
 from sync import service
 from sync.engine.runner import SyncOptions
 from tests.tui.conftest import make_app, settle, text_of
-from tui.widgets.format import local_time
+from tui.widgets.format import local_time, repeats_text
 
 
 async def test_the_detail_shows_how_many_quiet_runs_the_last_record_stands_for(
@@ -27,3 +27,11 @@ async def test_the_detail_shows_how_many_quiet_runs_the_last_record_stands_for(
         assert screen.table.selected_name == "anna"
         body = text_of(screen.detail.query_one("#detail-body"), width=160)
         assert f"ok · ×3 since {local_time(last['since'])}" in body
+
+
+def test_repeats_text_takes_only_what_it_can_read() -> None:
+    assert repeats_text({}) == "" and repeats_text({"repeats": 1}) == ""
+    assert repeats_text({"repeats": "many"}) == ""  # a hand-edited file: no count, no crash
+    assert repeats_text({"repeats": 5}) == " · ×5"
+    # a `since` that is not a time is shown as it is, as plain text (Text.append, no markup)
+    assert repeats_text({"repeats": 2, "since": "[bold]x"}) == " · ×2 since [bold]x"
