@@ -228,6 +228,10 @@ class UserState:
         self.runs.append(run)
         del self.runs[:-MAX_RUNS_KEPT]
 
+    def replace_last_run(self, run: dict[str, Any]) -> None:
+        """Put `run` in the newest record's place (sync/engine/record.py `coalesced`)."""
+        self.runs[-1] = run
+
     @property
     def last_run(self) -> dict[str, Any] | None:
         return self.runs[-1] if self.runs else None

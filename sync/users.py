@@ -253,7 +253,7 @@ def state_summary(workspace: Workspace, name: str) -> dict[str, Any]:
         "last_run": (
             {
                 key: last.get(key)
-                for key in ("started", "finished", "result", "reason", "counts")
+                for key in ("started", "finished", "result", "reason", "counts", "repeats", "since")
                 if key in last
             }
             if last

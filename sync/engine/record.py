@@ -3,6 +3,13 @@
 The record is what `calsync status`, the job and the TUI judge a user's health
 from (sync/health.py): a failed run keeps its error class and type, a run that
 stopped for an operator says what it needs, a throttled one until when to wait.
+
+Consecutive quiet runs (`quiet`: ok, nothing written, nothing to report) by the same
+origin share one record: the newest replaces the one before and carries `repeats` (how
+many runs it stands for; absent means 1) and `since` (when the first of them started).
+A job every 10 minutes makes 144 runs a day, almost all of them quiet: so the 200
+records kept (MAX_RUNS_KEPT) hold every meaningful event of weeks, not of a day and a
+half, and a quiet user's runs.json stays a few records long (issue 17).
 """
 
 from __future__ import annotations
@@ -62,6 +69,40 @@ def new_run_id(now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
 
 
+#: the fields of a quiet run's record: any other (needs, retry_after, error_class,
+#: cleared, an applier's extra) marks a run worth a record of its own
+QUIET_FIELDS = frozenset(
+    {"by", "id", "started", "finished", "kind", "result", "reason", "counts", "errors"}
+    | {"warnings", "repeats", "since"}
+)
+
+
+def quiet(run: dict[str, Any]) -> bool:
+    """A sync that went through and changed, found and reported nothing."""
+    counts = run.get("counts") or {}
+    return (
+        run.get("result") == "ok"
+        and run.get("kind") == "sync"
+        and not run.get("reason")
+        and not run.get("errors")
+        and not run.get("warnings")
+        and isinstance(counts, dict)
+        and not any(n for side in counts.values() if isinstance(side, dict) for n in side.values())
+        and run.keys() <= QUIET_FIELDS
+    )
+
+
+def coalesced(previous: dict[str, Any] | None, run: dict[str, Any]) -> dict[str, Any] | None:
+    """`run` standing for itself and `previous` too, where both are quiet runs of the
+    same origin (job or operator); None where `run` needs a record of its own."""
+    if previous is None or not quiet(run) or not quiet(previous):
+        return None
+    if previous.get("by") != run.get("by"):
+        return None
+    repeats = int(previous.get("repeats") or 1) + 1
+    return {**run, "repeats": repeats, "since": previous.get("since") or previous.get("started")}
+
+
 @dataclass(frozen=True)
 class RunRecorder:
     """Writes one run's record into the user's runs: who ran it, when, and how it ended."""
@@ -90,20 +131,24 @@ class RunRecorder:
         if needs:
             fields["needs"] = needs
         fields["by"] = self.by
-        state.add_run(
-            {
-                **fields,
-                "id": self.run_id,
-                "started": self.started.isoformat(timespec="seconds"),
-                "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-                "kind": self.kind,
-                "result": status,
-                "reason": self.redact(reason),
-                "counts": result.counts if result else {},
-                "errors": self.redact.value(result.errors[:50] if result else [{"error": reason}]),
-                "warnings": self.redact.value(result.warnings[:50] if result else []),
-            }
-        )
+        run = {
+            **fields,
+            "id": self.run_id,
+            "started": self.started.isoformat(timespec="seconds"),
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            "kind": self.kind,
+            "result": status,
+            "reason": self.redact(reason),
+            "counts": result.counts if result else {},
+            "errors": self.redact.value(result.errors[:50] if result else [{"error": reason}]),
+            "warnings": self.redact.value(result.warnings[:50] if result else []),
+        }
+        # a conflict is settled by a write, but a record does not keep the count: asked here
+        merged = coalesced(state.last_run, run) if result and not result.conflicts else None
+        if merged is not None:
+            state.replace_last_run(merged)
+        else:
+            state.add_run(run)
         if status in ("failed", "deferred") and result is None:
             state.flush_runs()
 

@@ -14,6 +14,7 @@ from storage.errors import StoreError
 from sync import users
 from sync.providers.base import ProviderError
 from tui.cli.common import EXIT_FAILED, JsonOpt, fail, out_console, print_json, state
+from tui.widgets.format import repeats_text
 
 user_app = typer.Typer(
     name="user",
@@ -58,7 +59,7 @@ def _last_run_text(summary: dict[str, Any]) -> str:
         return "never"
     when = str(last.get("finished") or last.get("started") or "")
     result = str(last.get("result") or "")
-    return f"{result} {when}".strip()
+    return f"{result} {when}{repeats_text(last)}".strip()
 
 
 # -- add ---------------------------------------------------------------------------------

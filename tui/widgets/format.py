@@ -102,6 +102,19 @@ def result_text(result: str, reason: str = "") -> Text:
     return Text(label, style=RESULT_STYLE.get(result, ""))
 
 
+def repeats_text(run: Mapping[str, Any]) -> str:
+    """` · ×144 since 2026-11-29 08:00` for a record that stands for that many quiet runs
+    (sync/engine/record.py `coalesced`); "" for a single run."""
+    try:
+        repeats = int(run.get("repeats") or 1)
+    except (TypeError, ValueError):
+        return ""
+    if repeats < 2:
+        return ""
+    since = local_time(run.get("since"))
+    return f" · ×{repeats} since {since}" if since else f" · ×{repeats}"
+
+
 def counts_text(counts: Mapping[str, Mapping[str, int]]) -> str:
     """`CRM +1 ~2 -0  remote +0 ~1 -0` in short: creates, updates, deletes per side."""
     if not counts:

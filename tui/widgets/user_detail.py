@@ -14,7 +14,14 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from tui.services import Health, UserDetail, calendar_kind, shown_address
-from tui.widgets.format import counts_text, local_time, plain, relative_time, result_text
+from tui.widgets.format import (
+    counts_text,
+    local_time,
+    plain,
+    relative_time,
+    repeats_text,
+    result_text,
+)
 
 SOURCE_STYLE = {"job": "bold magenta", "user": "cyan", "default": "dim"}
 HEALTH_STYLE = {
@@ -147,6 +154,7 @@ def render_detail(detail: UserDetail, now: datetime, root: Path | None) -> Rende
             f"{last.get('kind', 'sync')} {local_time(when)} ({relative_time(stamp, now)})  ",
             result_text(str(last.get("result") or "")),
         )
+        line.append(repeats_text(last), style="dim")
         parts.append(line)
         counts = counts_text(last.get("counts") or {})
         if counts:
