@@ -210,6 +210,12 @@ def permanent_action(name: str, error_type: str) -> str:
             f"once the calendar exists run `calsync check {name}`, or point {name} at the "
             f"right one with `calsync user set {name} remote=URL`"
         )
+    if error_type == "StoreCorrupt":
+        return (
+            f"put {name}'s pairs.json back from a backup, or move {name}'s state.json and "
+            f"pairs.json away and run `calsync init {name}` (it pairs the items again by "
+            f"UID, no duplicates); then run `calsync sync {name}`"
+        )
     return f"fix the calendar's settings in calsync.toml, then run `calsync check {name}`"
 
 

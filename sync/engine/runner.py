@@ -168,10 +168,12 @@ class UserRun:
                     if exc.path != state.pairs_path:
                         raise
                     # pairs.json is read when a run needs the pairings, before any write;
-                    # recorded, so `status` says it too (it reads only state.json)
+                    # recorded, so `status` says it too (it reads only state.json); no
+                    # retry mends a damaged file: the user waits for an operator
                     reason = state_unreadable(exc)
                     if not dry_run:
-                        self._record(state, "failed", reason)
+                        kind = {"error_class": "permanent", "error_type": "StoreCorrupt"}
+                        self._record(state, "failed", reason, extra=kind)
                         state.flush_runs()
                     return RunResult(self.name, "failed", reason, errors=[{"error": reason}])
         except StoreBusy:

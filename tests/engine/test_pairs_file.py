@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 from storage.atomic import atomic_write
+from storage.users import UserStore
+from sync.health import health_of
 from tests.engine.harness import Env, ev
 
 
@@ -50,5 +52,8 @@ def test_a_corrupt_pairs_json_fails_that_user_by_name_and_is_left_alone(
     assert result.result == "failed"
     assert str(pairs_path) in result.reason and "\n" not in result.reason
     assert env.files.read_state().last_run["reason"] == result.reason  # status says it
+    health = health_of(env.ws, env.config, UserStore(env.ws).get("anna"))
+    assert (health.state, health.error_class) == ("needs_operator", "permanent")
+    assert "calsync init anna" in health.action  # what mends it, not "wait for a retry"
     assert pairs_path.read_bytes() == b'{"pairs": ['
     assert "Room 4" not in json.dumps([e.event.location for e in env.by_subject("remote").values()])
