@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from storage.run_history import RunHistory, read_tail
 from storage.state import UserFiles
-from storage.tinystore import check_tables, read_json_file
 from storage.workspace import Workspace
 
 
@@ -20,16 +20,19 @@ def runs_file(ws: Workspace, name: str) -> Path:
 
 
 def read_runs(ws: Workspace, name: str) -> list[dict[str, Any]]:
-    """The user's run records, oldest first, from runs.json alone (cheap: the state
-    file, with a copy of every item, is read only for a workspace from before the
-    split). StoreError if unreadable; [] for a user with no files yet."""
+    """The user's run records, oldest first, from runs.json and last-run.json alone
+    (cheap: the state file is read only for a workspace from before the split).
+    StoreError if unreadable; [] for a user with no files yet."""
     files = UserFiles(ws, name)
-    path = runs_file(ws, name)
-    data = read_json_file(path)
-    if data is None:
+    history = RunHistory(runs_file(ws, name))
+    if not history.runs_path.exists() and history.last is None:
         if not files.state_path.exists():
             return []
         return list(files.read_state().runs)
-    check_tables(path, data)
-    runs = [r for r in data.get("runs", {}).values() if isinstance(r, dict)]
-    return sorted(runs, key=lambda r: str(r.get("started", "")))
+    return history.runs
+
+
+def newest_quiet_run(ws: Workspace, name: str) -> dict[str, Any] | None:
+    """The newest record where it is a quiet run kept in last-run.json, else None:
+    reading it costs a few hundred bytes, not the whole history (issue 17)."""
+    return read_tail(runs_file(ws, name).with_name("last-run.json"))

@@ -26,11 +26,12 @@ from storage.atomic import ensure_dir
 from storage.changelog import ChangeLog
 from storage.errors import StoreCorrupt
 from storage.pairstore import INDEX_TABLE, PAIRS_TABLE, pairs_digest, read_pairs, write_pairs
-from storage.tinystore import META_TABLE, AtomicJSONStorage, open_db
+from storage.run_history import MAX_RUNS_KEPT as MAX_RUNS_KEPT
+from storage.run_history import RunHistory
+from storage.tinystore import META_TABLE, AtomicJSONStorage
 from storage.trash import Trash
 from storage.workspace import Workspace
 
-MAX_RUNS_KEPT = 200
 #: 2: the pairings live in pairs.json (storage/pairstore.py); calsync before it,
 #: which would read such a file as one without pairings, refuses it as too new
 STATE_SCHEMA = 2
@@ -136,22 +137,16 @@ class UserState:
         self._pairs: dict[str, dict[str, Any]] | None = None
         if self._legacy_pairs is None and self._index.get("count") and not self.pairs_path.exists():
             raise StoreCorrupt(self.pairs_path, "missing, but state.json counts pairings in it")
-        runs_db = open_db(self.runs_path, autoflush=False)
-        runs_storage = runs_db.storage
-        assert isinstance(runs_storage, AtomicJSONStorage)
-        self._runs_storage = runs_storage
         # the run history is a record, not sync state: a power loss that brings back
-        # the previous runs.json (the new one's bytes are fsynced, never torn) makes
-        # `status` show the run before, and the back-off count one lower: the next run
-        # records itself again. The folder's fsync per run (~1 per user of a job) is
-        # left out; it is kept when runs move out of a legacy state file (below).
-        runs_storage.sync_dir = False
-        runs_data = runs_storage.read()
+        # the previous runs.json or last-run.json (their bytes are fsynced, never torn)
+        # makes `status` show the run before, and the back-off count one lower: the next
+        # run records itself again. Their folder's fsync is left out; it is kept when
+        # runs move out of a legacy state file (below). runs.json itself is read only
+        # when needed (storage/run_history.py).
         self._legacy_runs = "runs" in data
-        source = runs_data if runs_data is not None else data
-        self.runs: list[dict[str, Any]] = sorted(
-            source.get("runs", {}).values(), key=lambda r: str(r.get("started", ""))
-        )
+        self.history = RunHistory(self.runs_path, legacy=data if self._legacy_runs else None)
+        if not writable:
+            self.history.load()  # a snapshot for display: unreadable records said now
 
     @property
     def pairs_path(self) -> Path:
@@ -224,17 +219,22 @@ class UserState:
         self._pairs.changed = True
         self.meta.pop("caches", None)
 
-    def add_run(self, run: dict[str, Any]) -> None:
-        self.runs.append(run)
-        del self.runs[:-MAX_RUNS_KEPT]
+    @property
+    def runs(self) -> list[dict[str, Any]]:
+        """The run records, oldest first (a copy: record runs with the methods)."""
+        return self.history.runs
+
+    def add_run(self, run: dict[str, Any], *, replaceable: bool = False) -> None:
+        """A new record; `replaceable`: a quiet run a later one may replace."""
+        self.history.add(run, replaceable=replaceable)
 
     def replace_last_run(self, run: dict[str, Any]) -> None:
         """Put `run` in the newest record's place (sync/engine/record.py `coalesced`)."""
-        self.runs[-1] = run
+        self.history.replace_last(run)
 
     @property
     def last_run(self) -> dict[str, Any] | None:
-        return self.runs[-1] if self.runs else None
+        return self.history.last
 
     # -- persistence ----------------------------------------------------------------------
 
@@ -265,9 +265,9 @@ class UserState:
             data["meta"] = {"1": self.meta}
             data[INDEX_TABLE] = {"1": index}
             # runs.json first, durably: a crash in between must not lose the runs moved out
-            self._runs_storage.sync_dir = self._legacy_runs
-            self._write_runs()
-            self._runs_storage.sync_dir = False
+            if self._legacy_runs:
+                self.history.load()
+            self.history.write(sync_dir=self._legacy_runs)
             self._storage.write(data)
             self._storage.flush()
             self._meta_at_load = _snapshot(self.meta)
@@ -287,8 +287,7 @@ class UserState:
         self._write_runs()
 
     def _write_runs(self) -> None:
-        self._runs_storage.write({"runs": {str(i): r for i, r in enumerate(self.runs, 1)}})
-        self._runs_storage.flush()
+        self.history.write()
 
 
 class UserFiles:

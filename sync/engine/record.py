@@ -144,11 +144,14 @@ class RunRecorder:
             "warnings": self.redact.value(result.warnings[:50] if result else []),
         }
         # a conflict is settled by a write, but a record does not keep the count: asked here
-        merged = coalesced(state.last_run, run) if result and not result.conflicts else None
+        settled = result is not None and not result.conflicts
+        merged = coalesced(state.last_run, run) if settled else None
         if merged is not None:
             state.replace_last_run(merged)
         else:
-            state.add_run(run)
+            # a quiet run's record is kept apart (last-run.json) while later runs may
+            # replace it: the history is then neither read nor rewritten (issue 17)
+            state.add_run(run, replaceable=settled and quiet(run))
         if status in ("failed", "deferred") and result is None:
             state.flush_runs()
 

@@ -165,13 +165,12 @@ class UserRun:
                     with deadline.for_job(self.config.job):
                         return self._locked(user, settings, state)
                 except (StoreCorrupt, StoreTooNew) as exc:
-                    if exc.path != state.pairs_path:
+                    # pairs.json and run history are read when needed, before any write;
+                    # a damaged pairs.json is recorded and waits for an operator
+                    if exc.path not in (state.pairs_path, *state.history.paths):
                         raise
-                    # pairs.json is read when a run needs the pairings, before any write;
-                    # recorded, so `status` says it too (it reads only state.json); no
-                    # retry mends a damaged file: the user waits for an operator
                     reason = state_unreadable(exc)
-                    if not dry_run:
+                    if not dry_run and exc.path == state.pairs_path:
                         kind = {"error_class": "permanent", "error_type": "StoreCorrupt"}
                         self._record(state, "failed", reason, extra=kind)
                         state.flush_runs()
@@ -282,9 +281,11 @@ class UserRun:
             return RunResult(self.name, "needs_operator", reason, "mass_delete", plan=plan)
 
         files = self.files
-        # every file the run writes is read before its first write: a corrupt trash
-        # stops the run here with nothing written (exit 2), not after the first delete
+        # every file the run writes is read before its first write: a corrupt trash or
+        # run history stops the run here with nothing written, not after the first delete
         expired = self._trash_expired()
+        if plan.actions:
+            state.history.load()
         applier = Applier(
             providers,
             state,

@@ -273,12 +273,12 @@ def test_single_user_sync_quiet_and_repeated_names(env: Env) -> None:
     assert calsync(env.ws.root, "init", "anna").returncode == 0
     proc = calsync(env.ws.root, "sync", "anna", "--quiet")
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
-    runs = len(json.loads(env.files.state_path.with_name("runs.json").read_text())["runs"])
+    runs = len(env.files.read_state().runs)
     proc = calsync(env.ws.root, "sync", "anna", "anna", "--json")
     assert json.loads(proc.stdout)["user"] == "anna"  # one result, not a list of two
-    after = json.loads(env.files.state_path.with_name("runs.json").read_text())["runs"]
+    after = env.files.read_state().runs
     # two quiet runs in a row share one record (sync/engine/record.py `coalesced`)
-    assert len(after) == runs and after[str(runs)]["repeats"] == 2
+    assert len(after) == runs and after[-1]["repeats"] == 2
     env.set(remote=env.remote_url + "-gone")
     proc = calsync(env.ws.root, "sync", "anna", "--quiet")
     assert proc.returncode == 1 and proc.stdout == ""
