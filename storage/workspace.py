@@ -6,7 +6,8 @@ WORKSPACE/
   users/NAME/state.json   provider caches, identity, the pairings' count and digest
                           (storage/state.py)
   users/NAME/pairs.json   the pairings: both sides as last synced (storage/pairstore.py)
-  users/NAME/runs.json    the user's last runs (storage/state.py)
+  users/NAME/runs.json    the user's last runs (storage/run_history.py)
+  users/NAME/last-run.json  the newest run while later quiet runs may replace it
   users/NAME/trash.json   deleted items kept whole (storage/trash.py)
   users/NAME/log/*.jsonl  change log, one append-only segment a month (storage/changelog.py)
   logs/calsync.log        the run log of headless jobs
