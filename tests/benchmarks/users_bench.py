@@ -130,15 +130,28 @@ class UsersBench:
                 self._fill_runs(cs.user_dir(self._name(n)) / "runs.json")
 
     def _fill_runs(self, path: Path) -> None:
-        """Older no-change job runs before the real ones, up to `run_records` in all: the
-        runs.json a fleet reaches after as many cycles (each run decodes and rewrites it)."""
-        data = json.loads(path.read_text(encoding="utf-8"))
+        """Older job runs before the real ones, up to `run_records` in all: the history
+        a fleet reaches after as many meaningful runs (each a change: consecutive quiet
+        runs share one record, kept in last-run.json, storage/run_history.py)."""
+        data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"runs": {}}
         real = sorted(data["runs"].values(), key=lambda r: str(r["started"]))
+        tail = path.with_name("last-run.json")
+        newest = json.loads(tail.read_text(encoding="utf-8"))["run"]["1"] if tail.exists() else None
+        template = newest or real[-1]
+        changed = {"crm": {"create": 0, "update": 1, "delete": 0}}
+        changed["remote"] = {"create": 0, "update": 0, "delete": 0}
         older = []
-        for i in range(max(0, self.run_records - len(real))):
+        in_history = self.run_records - (1 if newest else 0)
+        for i in range(max(0, in_history - len(real))):
             stamp = f"2020-01-01T{i // 60:02d}:{i % 60:02d}:00+00:00"
             older.append(
-                {**real[-1], "id": f"20200101T{i:06d}Z-000000", "started": stamp, "finished": stamp}
+                {
+                    **{k: v for k, v in template.items() if k not in ("repeats", "since")},
+                    "id": f"20200101T{i:06d}Z-000000",
+                    "started": stamp,
+                    "finished": stamp,
+                    "counts": changed,
+                }
             )
         data["runs"] = {str(i): r for i, r in enumerate([*older, *real], 1)}
         path.write_text(
