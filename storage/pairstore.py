@@ -23,17 +23,17 @@ pairs.json, which is the truth.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from storage.atomic import atomic_write
 from storage.errors import StoreCorrupt
-from storage.tinystore import check_tables, read_json_file
+from storage.tinystore import check_tables, read_json_file, write_json_file
 
 PAIRS_TABLE = "pairs"
 INDEX_TABLE = "pairs_index"
+#: why a pairs.json that state.json counts pairings in cannot be read as "none"
+MISSING = "missing, but state.json counts pairings in it"
 #: schema of pairs.json (its own `_meta` table, as every store file)
 PAIRS_SCHEMA = 1
 
@@ -79,7 +79,7 @@ def read_pairs(path: Path) -> dict[str, dict[str, Any]]:
     """The pairings in pairs.json by key; StoreCorrupt (or StoreTooNew) if unreadable."""
     data = read_json_file(path)
     if data is None:
-        raise StoreCorrupt(path, "missing, but state.json counts pairings in it")
+        raise StoreCorrupt(path, MISSING)
     check_tables(path, data, newest=PAIRS_SCHEMA)
     return {str(p["key"]): p for p in data.get(PAIRS_TABLE, {}).values() if "key" in p}
 
@@ -90,5 +90,4 @@ def write_pairs(path: Path, pairs: Iterable[dict[str, Any]]) -> None:
         "_meta": {"1": {"schema": PAIRS_SCHEMA}},
         PAIRS_TABLE: {str(i): p for i, p in enumerate(pairs, 1)},
     }
-    blob = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    atomic_write(path, blob.encode(), sync_dir=True)
+    write_json_file(path, data, sync_dir=True)

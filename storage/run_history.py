@@ -21,12 +21,16 @@ it may for runs.json alone).
 from __future__ import annotations
 
 import contextlib
-import json
 from pathlib import Path
 from typing import Any
 
-from storage.atomic import atomic_write
-from storage.tinystore import AtomicJSONStorage, check_tables, open_db, read_json_file
+from storage.tinystore import (
+    AtomicJSONStorage,
+    check_tables,
+    open_db,
+    read_json_file,
+    write_json_file,
+)
 
 MAX_RUNS_KEPT = 200
 TAIL_TABLE = "run"
@@ -65,9 +69,6 @@ class RunHistory:
 
     def load(self) -> list[dict[str, Any]]:
         """The history without the tail (read from runs.json on first use)."""
-        return self._load()
-
-    def _load(self) -> list[dict[str, Any]]:
         if self._history is None:
             storage = open_db(self.runs_path, autoflush=False).storage
             assert isinstance(storage, AtomicJSONStorage)
@@ -84,19 +85,19 @@ class RunHistory:
     @property
     def runs(self) -> list[dict[str, Any]]:
         """Every record, oldest first (a copy: change them through the methods)."""
-        history = self._load()
+        history = self.load()
         return [*history, self._tail] if self._tail is not None else list(history)
 
     @property
     def last(self) -> dict[str, Any] | None:
         if self._tail is not None:
             return self._tail
-        history = self._load()
+        history = self.load()
         return history[-1] if history else None
 
     def add(self, run: dict[str, Any], *, replaceable: bool = False) -> None:
         """A new record; `replaceable` (a quiet run) goes into last-run.json."""
-        history = self._load()
+        history = self.load()
         if self._tail is not None:
             history.append(self._tail)
         self._tail, self._tail_dirty = (run if replaceable else None), True
@@ -107,7 +108,7 @@ class RunHistory:
     def replace_last(self, run: dict[str, Any]) -> None:
         """`run` in the newest record's place, kept in last-run.json from now on."""
         if self._tail is None:
-            history = self._load()
+            history = self.load()
             if history:
                 history.pop()
         self._tail, self._tail_dirty = run, True
@@ -121,8 +122,7 @@ class RunHistory:
                     self.tail_path.unlink()
             else:
                 data = {"_meta": {"1": {"schema": 1}}, TAIL_TABLE: {"1": self._tail}}
-                blob = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-                atomic_write(self.tail_path, blob.encode(), sync_dir=False)
+                write_json_file(self.tail_path, data, sync_dir=False)
             self._tail_dirty = False
         if self._history is not None:
             assert self._storage is not None

@@ -25,8 +25,14 @@ from typing import Any
 from storage.atomic import ensure_dir
 from storage.changelog import ChangeLog
 from storage.errors import StoreCorrupt
-from storage.pairstore import INDEX_TABLE, PAIRS_TABLE, pairs_digest, read_pairs, write_pairs
-from storage.run_history import MAX_RUNS_KEPT as MAX_RUNS_KEPT
+from storage.pairstore import (
+    INDEX_TABLE,
+    MISSING,
+    PAIRS_TABLE,
+    pairs_digest,
+    read_pairs,
+    write_pairs,
+)
 from storage.run_history import RunHistory
 from storage.tinystore import META_TABLE, AtomicJSONStorage
 from storage.trash import Trash
@@ -136,7 +142,7 @@ class UserState:
         self._index: dict[str, Any] = {} if self._legacy_pairs is not None else dict(index)
         self._pairs: dict[str, dict[str, Any]] | None = None
         if self._legacy_pairs is None and self._index.get("count") and not self.pairs_path.exists():
-            raise StoreCorrupt(self.pairs_path, "missing, but state.json counts pairings in it")
+            raise StoreCorrupt(self.pairs_path, MISSING)
         # the run history is a record, not sync state: a power loss that brings back
         # the previous runs.json or last-run.json (their bytes are fsynced, never torn)
         # makes `status` show the run before, and the back-off count one lower: the next

@@ -116,6 +116,13 @@ def read_json_file(path: Path) -> dict[str, Any] | None:
     return data
 
 
+def write_json_file(path: Path, data: dict[str, Any], *, sync_dir: bool = True) -> None:
+    """Replace `path` with `data` as compact JSON (`atomic_write`: never torn)."""
+    blob = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    atomic_write(path, blob, sync_dir=sync_dir)
+    _remember(path, blob, data)
+
+
 def check_tables(path: Path, data: dict[str, Any], *, newest: int = SCHEMA_VERSION) -> int:
     """Check the TinyDB shape ({table: {id: document}}) and return the schema version
     (StoreTooNew above `newest`, the newest this calsync reads for that file).
@@ -167,9 +174,7 @@ class AtomicJSONStorage(Storage):  # type: ignore[misc]
 
     def flush(self) -> None:
         if self.dirty and self._data is not None:
-            blob = json.dumps(self._data, ensure_ascii=False, separators=(",", ":")).encode()
-            atomic_write(self.path, blob, sync_dir=self.sync_dir)
-            _remember(self.path, blob, self._data)
+            write_json_file(self.path, self._data, sync_dir=self.sync_dir)
             self.dirty = False
 
     def close(self) -> None:

@@ -26,7 +26,6 @@ from storage.errors import (
     os_error_line,
     state_unreadable,
 )
-from storage.pairstore import listings_digest
 from storage.state import UserFiles, UserState
 from storage.users import UserStore
 from storage.workspace import Workspace
@@ -40,7 +39,7 @@ from sync.engine.pairs import SIDES, Pair, Side
 from sync.engine.pending import settle_pending
 from sync.engine.planner import Planner
 from sync.engine.record import Result, RunRecorder, RunResult, deferred_until, new_run_id
-from sync.engine.views import fetch_views, list_sides, nothing_changed
+from sync.engine.views import fetch_views, list_sides, nothing_changed, nothing_changed_since
 from sync.health import error_fields
 from sync.providers import deadline
 from sync.providers.base import (
@@ -331,10 +330,7 @@ class UserRun:
         digest = state.pairs_digest
         if digest is None:  # not known without reading the pairings
             return nothing_changed(state.pairs.values(), listings)
-        if listings["crm"].broken or listings["remote"].broken:
-            return False
-        # the same answer as `nothing_changed`, without reading pairs.json
-        return digest == listings_digest(listings["crm"].etags, listings["remote"].etags)
+        return nothing_changed_since(digest, listings)
 
     def _apply(
         self, state: UserState, applier: Applier, plan: Plan, pairs: Sequence[Pair]
